@@ -1,0 +1,33 @@
+# Template repository tasks. Needs Python 3.11; uv is installed with pip if missing.
+SHELL := /bin/bash
+export KEDRO_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: uv demo test test-fast lint sample-data clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+## Render the template with its defaults into build/demo, install it and run the whole pipeline.
+demo: uv
+	$(UV) run --quiet python tools/demo.py
+
+## All tests: render every option combination, install and run the default project, run its tests.
+test: uv
+	$(UV) run pytest
+
+## Fast tests only (render, parse, lint, refused answers): a few seconds.
+test-fast: uv
+	$(UV) run pytest -m "not slow"
+
+lint: uv
+	$(UV) run ruff check . && $(UV) run ruff format --check .
+
+## Recreate the bundled sample data from its seed.
+sample-data: uv
+	$(UV) run python tools/generate_sample_data.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,58 @@
+"""Shared fixtures: render the template; install and run the default project once per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from project import QUIET_ENV, TEMPLATE_DIR, install, kedro, render  # noqa: E402
+
+os.environ.update(QUIET_ENV)
+
+
+@pytest.fixture(scope="session")
+def template_dir() -> Path:
+    return TEMPLATE_DIR
+
+
+@pytest.fixture
+def render_project(tmp_path: Path):
+    """Render the template with the given answers into a fresh folder."""
+
+    def _render(**context: object) -> Path:
+        return render(tmp_path / "out", **context)
+
+    return _render
+
+
+class InstalledProject:
+    """A rendered, installed project that has run ``kedro run`` once, with timings."""
+
+    def __init__(self, root: Path, timings: dict[str, float], run_output: str) -> None:
+        self.root = root
+        self.timings = timings
+        self.run_output = run_output
+        self.package = "loan_default_risk"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> InstalledProject:
+    """The default render, installed with ``uv sync`` and run once with ``kedro run``."""
+    out = tmp_path_factory.mktemp("default")
+    start = time.perf_counter()
+    root = render(out)
+    timings = {"render_s": time.perf_counter() - start, "install_s": install(root)}
+    start = time.perf_counter()
+    done = kedro(root, "run")
+    timings["run_s"] = time.perf_counter() - start
+    print(f"\ndefault project timings: {timings}")
+    return InstalledProject(root, timings, done.stdout + done.stderr)

@@ -1,0 +1,61 @@
+"""Render, install and run a project from this template (used by the demo, the tests and the bench)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+QUIET_ENV = {"KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false"}
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """Environment for commands run in a generated project: telemetry off, no outer venv."""
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
+    return {**env, **QUIET_ENV, **extra}
+
+
+def render(output_dir: Path, **context: object) -> Path:
+    """Render the template into ``output_dir`` with cookiecutter; return the project folder."""
+    from cookiecutter.main import cookiecutter
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return Path(
+        cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=context)
+    )
+
+
+def uv() -> list[str]:
+    """The uv command: the executable if on PATH, else the module of this Python."""
+    from shutil import which
+
+    found = which("uv")
+    return [found] if found else [sys.executable, "-m", "uv"]
+
+
+def run(project: Path, *args: str, check: bool = True, timeout: float = 1800, **env: str) -> subprocess.CompletedProcess:
+    """Run a command in the project with its output captured; raise with the output on failure."""
+    done = subprocess.run(
+        list(args), cwd=project, env=project_env(**env), capture_output=True, text=True, timeout=timeout
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError(
+            f"`{' '.join(args)}` failed in {project} with exit code {done.returncode}\n"
+            f"--- stdout ---\n{done.stdout[-6000:]}\n--- stderr ---\n{done.stderr[-6000:]}"
+        )
+    return done
+
+
+def install(project: Path) -> float:
+    """``uv sync`` the project into its own .venv (Python 3.11); return the seconds it took."""
+    start = time.perf_counter()
+    run(project, *uv(), "sync", "--python", sys.executable, "--quiet")
+    return time.perf_counter() - start
+
+
+def kedro(project: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    """Run ``kedro <args>`` with the project's own environment."""
+    return run(project, str(project / ".venv" / "bin" / "kedro"), *args, check=check, **env)

@@ -1,0 +1,18 @@
+"""Project settings: hooks and configuration loading (see Kedro's settings reference)."""
+
+from .hooks import ProjectHooks
+from .tracking import resolve_artifact_location, resolve_tracking_uri
+
+# Project hooks run after the plugins' hooks (kedro-mlflow's run is already active).
+HOOKS = (ProjectHooks(),)
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
+    # sqlite:/// path is resolved against the project root, not the working directory.
+    "custom_resolvers": {
+        "tracking_uri": resolve_tracking_uri,
+        "artifact_location": resolve_artifact_location,
+    },
+}

@@ -1,0 +1,30 @@
+"""End-to-end: the default pipeline runs on the bundled data and records one MLflow run."""
+
+from pathlib import Path
+
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+pytestmark = pytest.mark.slow
+
+
+def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
+    import mlflow  # noqa: PLC0415
+
+    if not (project_copy / "data" / "01_raw" / "applications.csv").exists():
+        pytest.fail("No raw data: put your data in data/01_raw (see conf/base/catalog.yml).")
+    metadata = bootstrap_project(project_copy)
+    with KedroSession.create(project_path=project_copy) as session:
+        session.run()
+
+    experiment = mlflow.get_experiment_by_name(metadata.package_name)
+    runs = mlflow.search_runs([experiment.experiment_id], output_format="list")
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert (
+        run.data.metrics["ingestion.rows_primary"]
+        == run.data.metrics["ingestion.rows_raw_applications"]
+    )
+    assert (project_copy / "data" / "03_primary" / "primary_applications.parquet").is_file()
