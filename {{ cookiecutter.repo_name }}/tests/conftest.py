@@ -15,11 +15,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's configuration and raw data in a temporary folder.
+    """A copy of the project's code, configuration and raw data in a temporary folder.
 
     Runs in it write their outputs and their MLflow store there, not into the real project.
     """
-    for name in ("pyproject.toml", "conf"):
+    for name in ("pyproject.toml", "conf", "src"):
         source = PROJECT_ROOT / name
         copy = shutil.copytree if source.is_dir() else shutil.copy
         copy(source, tmp_path / name)
