@@ -33,7 +33,8 @@ def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
             continue
         path = _local_path(catalog.get(name))
         if path is not None and not path.exists():
-            missing[name] = str(path)
+            is_inside = path.is_absolute() and path.is_relative_to(Path.cwd())
+            missing[name] = str(path.relative_to(Path.cwd()) if is_inside else path)
     return missing
 
 
