@@ -56,3 +56,33 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> InstalledProjec
     timings["run_s"] = time.perf_counter() - start
     print(f"\ndefault project timings: {timings}")
     return InstalledProject(root, timings, done.stdout + done.stderr)
+
+
+@pytest.fixture
+def default_copy(default_project: InstalledProject, tmp_path: Path):
+    """A copy of the default project's files (not its venv or outputs) to change freely.
+
+    ``kedro_in_copy(*args)`` runs the installed project's ``kedro`` in the copy, recording
+    into the copy's own MLflow store. The code is the installed project's own.
+    """
+    import shutil
+
+    copy = tmp_path / default_project.root.name
+    shutil.copytree(
+        default_project.root,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "*.parquet", "08_reporting"),
+    )
+
+    def kedro_in_copy(*args: str, check: bool = False):
+        from project import run
+
+        return run(
+            copy,
+            str(default_project.root / ".venv/bin/kedro"),
+            *args,
+            check=check,
+            MLFLOW_TRACKING_URI=f"sqlite:///{copy / 'mlflow.db'}",
+        )
+
+    return copy, kedro_in_copy

@@ -49,3 +49,19 @@ def test_without_sample_data_the_run_names_the_catalog_entries_to_fill(tmp_path:
     assert "raw_bureau_records: data/01_raw/bureau.db (not found)" in output
     assert "Traceback" not in output
     assert not (project / "data/01_raw/bureau.db").exists(), "checking for the database must not create it"
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [(b"", "EmptyDataError"), (bytes(range(256)) * 40, "UnicodeDecodeError")],
+    ids=["empty", "garbage"],
+)
+def test_unreadable_raw_file_names_the_catalog_entry(default_copy, content: bytes, cause: str) -> None:
+    copy, kedro_in_copy = default_copy
+    (copy / "data/01_raw/applications.csv").write_bytes(content)
+    done = kedro_in_copy("run")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    assert "Could not read catalog entry 'raw_applications' (data/01_raw/applications.csv)" in output
+    assert cause in output
+    assert "Traceback" not in output

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
 from .errors import DataError
@@ -16,13 +16,15 @@ logger = logging.getLogger(__name__)
 
 
 def _local_path(dataset: Any) -> Path | None:
-    """The local file behind a dataset (a file path or a sqlite:/// database), if any."""
+    """The local file behind a dataset (a file or a sqlite:/// database), relative if inside cwd."""
     connection = getattr(dataset, "_connection_str", None)
     if isinstance(connection, str) and connection.startswith("sqlite:///"):
-        return Path(connection.removeprefix("sqlite:///"))
-    if getattr(dataset, "_protocol", None) == "file" and getattr(dataset, "_filepath", None):
-        return Path(str(dataset._filepath))
-    return None
+        path = Path(connection.removeprefix("sqlite:///"))
+    elif getattr(dataset, "_protocol", None) == "file" and getattr(dataset, "_filepath", None):
+        path = Path(str(dataset._filepath))
+    else:
+        return None
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
 def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
@@ -33,8 +35,7 @@ def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
             continue
         path = _local_path(catalog.get(name))
         if path is not None and not path.exists():
-            is_inside = path.is_absolute() and path.is_relative_to(Path.cwd())
-            missing[name] = str(path.relative_to(Path.cwd()) if is_inside else path)
+            missing[name] = str(path)
     return missing
 
 
@@ -62,6 +63,7 @@ class ProjectHooks:
 
     def __init__(self) -> None:
         self.run_id: str | None = None
+        self.loading: str | None = None  # the catalog entry being read, to name it on failure
 
     @hook_impl
     def before_pipeline_run(
@@ -83,6 +85,28 @@ class ProjectHooks:
             )
         if run:
             mlflow.set_tags(git_tags(project_root()))
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        self.loading = dataset_name
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str) -> None:
+        self.loading = None
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, catalog: DataCatalog) -> None:
+        """Name the catalog entry and file behind a dataset that could not be read."""
+        if not isinstance(error, DatasetError) or self.loading is None:
+            return
+        name, self.loading = self.loading, None
+        path = _local_path(catalog.get(name))
+        cause = error.__cause__ or error
+        raise DataError(
+            f"Could not read catalog entry '{name}'{f' ({path})' if path else ''}: "
+            f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}. "
+            "Check the file, or point the entry in conf/base/catalog.yml at the right one."
+        ) from error
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
