@@ -71,7 +71,7 @@ def default_copy(default_project: InstalledProject, tmp_path: Path):
     shutil.copytree(
         default_project.root,
         copy,
-        ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "*.parquet", "08_reporting"),
+        ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "*.parquet", "run.log*"),
     )
 
     def kedro_in_copy(*args: str, check: bool = False):
