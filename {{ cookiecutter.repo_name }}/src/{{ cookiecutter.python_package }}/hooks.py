@@ -101,7 +101,9 @@ class ProjectHooks:
             return
         name, self.loading = self.loading, None
         path = _local_path(catalog.get(name))
-        cause = error.__cause__ or error
+        cause: BaseException = error
+        while cause.__cause__ is not None:  # Kedro wraps the reader's own error twice
+            cause = cause.__cause__
         raise DataError(
             f"Could not read catalog entry '{name}'{f' ({path})' if path else ''}: "
             f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}. "
