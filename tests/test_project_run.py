@@ -53,7 +53,7 @@ def test_without_sample_data_the_run_names_the_catalog_entries_to_fill(tmp_path:
 
 @pytest.mark.parametrize(
     ("content", "cause"),
-    [(b"", "EmptyDataError"), (bytes(range(256)) * 40, "UnicodeDecodeError")],
+    [(b"", "EmptyDataError"), (bytes(range(256)) * 40, "ParserError")],
     ids=["empty", "garbage"],
 )
 def test_unreadable_raw_file_names_the_catalog_entry(default_copy, content: bytes, cause: str) -> None:
