@@ -18,7 +18,8 @@ PROJECT_TEMPLATE = TEMPLATE_DIR / "{{ cookiecutter.repo_name }}"
 PACKAGE = "formatting_probe_pkg"  # unique, so it is safe to replace back
 
 
-def main() -> int:
+def main(only: list[str]) -> int:
+    """Format every template .py file, or only those whose template path contains one of ``only``."""
     with tempfile.TemporaryDirectory() as tmp:
         project = render(Path(tmp), project_name="formatting probe pkg", include_sample_data="no")
         subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "."], cwd=project, check=False)
@@ -27,6 +28,8 @@ def main() -> int:
         for rendered in project.rglob("*.py"):
             relative = str(rendered.relative_to(project)).replace(PACKAGE, "{{ cookiecutter.python_package }}")
             source = PROJECT_TEMPLATE / relative
+            if only and not any(part in str(source) for part in only):
+                continue
             text = rendered.read_text().replace(PACKAGE, "{{ cookiecutter.python_package }}")
             if source.read_text() != text:
                 source.write_text(text)
@@ -36,4 +39,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
