@@ -1,18 +1,49 @@
-"""Project commands: Kedro's ``kedro run``, ending expected failures with a short message."""
+"""Project commands: Kedro's ``kedro run`` with short messages for expected failures, and
+``kedro reproduce RUN_ID``, which re-runs a past run and compares its metrics."""
 
+import math
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
 from .errors import ProjectError
 
+# Metrics that measure the machine, not the model: not compared by `kedro reproduce`.
+UNREPRODUCIBLE_METRIC_WORDS = ("time", "seconds")
 
-def _run_with_clear_errors(**kwargs: object) -> object:
+
+def _unreachable_tracking_server(error: BaseException) -> str | None:
+    """The tracking URI, if ``error`` comes from an MLflow server that could not be reached."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    seen: BaseException | None = error
+    while seen is not None:
+        text = f"{type(seen).__name__}: {seen}"
+        if any(word in text for word in ("ConnectionError", "Max retries", "Connection refused")):
+            return uri or "the configured tracking URI"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _run_with_clear_errors(**kwargs: Any) -> Any:
     try:
         return kedro_run.callback(**kwargs)
     except ProjectError as error:
         click.secho(f"\nRun stopped: {error}", fg="red", err=True)
+        sys.exit(1)
+    except Exception as error:
+        uri = _unreachable_tracking_server(error)
+        if uri is None:
+            raise
+        click.secho(
+            f"\nRun stopped: the MLflow tracking server at {uri} could not be reached. "
+            "Check MLFLOW_TRACKING_URI (or conf/<env>/mlflow.yml) and that the server is up.",
+            fg="red",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -30,3 +61,89 @@ cli.add_command(
         short_help=kedro_run.short_help,
     )
 )
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--env", "-e", default=None, help="Kedro environment (default: local).")
+@click.option("--tolerance", default=1e-9, show_default=True, help="Relative metric tolerance.")
+def reproduce(run_id: str, env: str | None, tolerance: float) -> None:
+    """Re-run the default pipeline with RUN_ID's parameters; compare its metrics.
+
+    Refuses when a raw dataset's content digest differs from the recorded one; warns when the
+    git commit or the environment differs; exits 1 when a metric differs beyond the tolerance.
+    """
+    try:
+        original, reproduced = _reproduce(run_id, env)
+    except ProjectError as error:
+        click.secho(f"Reproduction refused: {error}", fg="red", err=True)
+        sys.exit(1)
+    differ = _print_comparison(original, reproduced, tolerance)
+    if differ:
+        click.secho(f"{differ} metric(s) differ beyond the tolerance.", fg="red", err=True)
+        sys.exit(1)
+    click.secho("Reproduced: every metric matches.", fg="green")
+
+
+def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str, float]]:
+    import mlflow  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+    from kedro.framework.project import settings  # noqa: PLC0415
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    from . import audit  # noqa: PLC0415
+    from .hooks import ProjectHooks  # noqa: PLC0415
+    from .tracking import project_root  # noqa: PLC0415
+
+    bootstrap_project(Path.cwd())
+    with KedroSession.create(env=env) as session:
+        catalog = session.load_context().catalog  # also points MLflow at the tracking store
+        try:
+            past = mlflow.get_run(run_id)
+        except mlflow.exceptions.MlflowException as error:
+            raise ProjectError(f"run {run_id} not found in {mlflow.get_tracking_uri()}") from error
+        for dataset_input in past.inputs.dataset_inputs:
+            name, recorded = dataset_input.dataset.name, dataset_input.dataset.digest
+            context = {t.key: t.value for t in dataset_input.tags}.get("mlflow.data.context")
+            if context == "raw" and audit.frame_digest(catalog.load(name)) != recorded:
+                raise ProjectError(
+                    f"the data of catalog entry '{name}' changed since run {run_id} (its content "
+                    "digest differs). Restore the data the run used, or start a new run."
+                )
+        now = {
+            **audit.git_tags(project_root()),
+            **audit.environment_tags(audit.environment_lock(project_root())[0]),
+        }
+        for tag in ("mlflow.source.git.commit", "environment.lock_sha256"):
+            if past.data.tags.get(tag) != now.get(tag):
+                click.secho(
+                    f"Warning: {tag} differs: run {past.data.tags.get(tag)}, now {now.get(tag)}",
+                    fg="yellow",
+                )
+        parameters_file = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path="run/parameters.yml"
+        )
+        parameters = yaml.safe_load(Path(parameters_file).read_text()) or {}
+
+    with KedroSession.create(env=env, runtime_params=parameters) as session:
+        session.run()
+    hooks = next(h for h in settings.HOOKS if isinstance(h, ProjectHooks))
+    mlflow.MlflowClient().set_tag(hooks.run_id, "reproduction_of", run_id)
+    return past.data.metrics, mlflow.get_run(hooks.run_id).data.metrics
+
+
+def _print_comparison(original: dict[str, float], new: dict[str, float], tolerance: float) -> int:
+    """Print original vs reproduced metrics; return how many differ beyond the tolerance."""
+    differ = 0
+    click.echo(f"{'metric':<55} {'original':>14} {'reproduced':>14}")
+    for name in sorted(set(original) | set(new)):
+        if any(word in name for word in UNREPRODUCIBLE_METRIC_WORDS):
+            continue
+        old, now = original.get(name, math.nan), new.get(name, math.nan)
+        same = math.isclose(old, now, rel_tol=tolerance, abs_tol=tolerance) or (
+            math.isnan(old) and math.isnan(now)
+        )
+        differ += not same
+        click.echo(f"{name:<55} {old:>14.6g} {now:>14.6g}{'' if same else '  DIFFERS'}")
+    return differ

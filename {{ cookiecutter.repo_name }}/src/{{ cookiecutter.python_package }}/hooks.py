@@ -1,14 +1,21 @@
-"""Project hooks: check inputs before work starts, tag the MLflow run, end with a summary."""
+"""Project hooks: check inputs before work starts, record the run's audit trail, end with a summary.
+
+kedro-mlflow's hooks run before these, so its MLflow run is already active here. The audit trail
+adds what kedro-mlflow does not log: the git commit, the environment, the template answers, all
+resolved parameters, and every raw and primary dataset as an MLflow dataset input with a digest.
+"""
 
 import logging
-import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
+from . import audit
 from .errors import DataError
 from .tracking import project_root
 
@@ -27,6 +34,10 @@ def _local_path(dataset: Any) -> Path | None:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
+def _layer(dataset: Any) -> str | None:
+    return ((getattr(dataset, "metadata", None) or {}).get("kedro-viz") or {}).get("layer")
+
+
 def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
     """Free inputs of ``pipeline`` whose local file does not exist, by catalog entry."""
     missing = {}
@@ -39,41 +50,26 @@ def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
     return missing
 
 
-def git_tags(root: Path) -> dict[str, str]:
-    """Commit, branch and dirty flag of the project's git checkout, as MLflow tags."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=10
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-    except (OSError, subprocess.SubprocessError):
-        return {"git.repository": "none (the project is not a git repository or has no commit)"}
-    return {
-        "mlflow.source.git.commit": commit,
-        "mlflow.source.git.branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-        "git.dirty": str(bool(git("status", "--porcelain"))).lower(),
-    }
-
-
 class ProjectHooks:
     """Hooks of this project; kedro-mlflow's hooks run before these."""
 
     def __init__(self) -> None:
         self.run_id: str | None = None
+        self.catalog: DataCatalog | None = None
         self.loading: str | None = None  # the catalog entry being read, to name it on failure
+        self.logged_inputs: set[str] = set()
+        self.audit_seconds = 0.0
 
     @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Refuse to start without input data; tag the run with the code version."""
+        """Refuse to start without input data; record code, environment and parameters."""
         import mlflow  # noqa: PLC0415  (already loaded by kedro-mlflow)
 
         run = mlflow.active_run()
         self.run_id = run.info.run_id if run else None
+        self.catalog, self.logged_inputs, self.audit_seconds = catalog, set(), 0.0
         missing = missing_inputs(pipeline, catalog)
         if missing:
             if run:
@@ -84,15 +80,53 @@ class ProjectHooks:
                 f"(conf/base/catalog.yml) at your data:\n{lines}"
             )
         if run:
-            mlflow.set_tags(git_tags(project_root()))
+            start = time.perf_counter()
+            root = project_root()
+            lock_text, lock_name = audit.environment_lock(root)
+            mlflow.set_tags(
+                {
+                    **audit.git_tags(root),
+                    **audit.environment_tags(lock_text),
+                    **audit.template_tags(root),
+                    "kedro.env": run_params.get("env") or "local",
+                }
+            )
+            mlflow.log_text(lock_text, f"environment/{lock_name}")
+            parameters = catalog.load("parameters") if "parameters" in catalog else {}
+            mlflow.log_text(yaml.safe_dump(parameters, sort_keys=True), "run/parameters.yml")
+            self.audit_seconds += time.perf_counter() - start
+
+    def _log_input(self, dataset_name: str, data: Any) -> None:
+        """Log a raw or primary table as an MLflow dataset input, with digest and schema."""
+        import mlflow  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415
+
+        if self.run_id is None or self.catalog is None or dataset_name in self.logged_inputs:
+            return
+        dataset = self.catalog.get(dataset_name)
+        layer = _layer(dataset)
+        if layer not in audit.AUDITED_LAYERS or not isinstance(data, pd.DataFrame):
+            return
+        start = time.perf_counter()
+        self.logged_inputs.add(dataset_name)
+        source = str(_local_path(dataset) or dataset_name)
+        digest = audit.frame_digest(data)
+        logged = mlflow.data.from_pandas(data, source=source, name=dataset_name, digest=digest)
+        mlflow.log_input(logged, context=layer, tags={"rows": str(len(data))})
+        self.audit_seconds += time.perf_counter() - start
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str) -> None:
         self.loading = dataset_name
 
     @hook_impl
-    def after_dataset_loaded(self, dataset_name: str) -> None:
+    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
         self.loading = None
+        self._log_input(dataset_name, data)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
+        self._log_input(dataset_name, data)
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, catalog: DataCatalog) -> None:
@@ -104,9 +138,10 @@ class ProjectHooks:
         cause: BaseException = error
         while cause.__cause__ is not None:  # Kedro wraps the reader's own error twice
             cause = cause.__cause__
+        detail = str(cause).strip().splitlines()[-1] if str(cause).strip() else ""
         raise DataError(
             f"Could not read catalog entry '{name}'{f' ({path})' if path else ''}: "
-            f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}. "
+            f"{type(cause).__name__}: {detail}. "
             "Check the file, or point the entry in conf/base/catalog.yml at the right one."
         ) from error
 
@@ -125,6 +160,9 @@ class ProjectHooks:
             f"{mlflow.get_experiment(run.info.experiment_id).name!r}",
             f"  tracking store: {uri}",
             *(f"  {gate}: {verdict}" for gate, verdict in gates.items()),
+            f"  audit trail recorded in {self.audit_seconds:.2f} s "
+            f"({len(self.logged_inputs)} dataset inputs)",
             f"  browse it: uv run mlflow ui --backend-store-uri {uri}",
+            f"  reproduce it: uv run kedro reproduce {self.run_id}",
         ]
         logger.info("Run summary\n%s", "\n".join(summary))

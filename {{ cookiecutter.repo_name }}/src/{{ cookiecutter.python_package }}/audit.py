@@ -1,0 +1,76 @@
+"""What every run records beyond kedro-mlflow: code, data and environment, to recreate it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+AUDITED_LAYERS = ("raw", "primary")
+NO_GIT = "none (the project is not a git repository or has no commit)"
+
+
+def git_tags(root: Path) -> dict[str, str]:
+    """Commit, branch and dirty flag of the project's git checkout, as MLflow tags."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        return {"git.repository": NO_GIT}
+    return {
+        "mlflow.source.git.commit": commit,
+        "mlflow.source.git.branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "git.dirty": str(bool(git("status", "--porcelain", "--untracked-files=no"))).lower(),
+    }
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A content digest of a table: column names, types and every value (order-sensitive)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def environment_lock(root: Path) -> tuple[str, str]:
+    """The exact environment as text (uv.lock, else the installed packages) and its file name."""
+    lock = root / "uv.lock"
+    if lock.is_file():
+        return lock.read_text(), "uv.lock"
+    installed = sorted(
+        f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions()
+    )
+    return "\n".join(installed) + "\n", "installed-packages.txt"
+
+
+def environment_tags(lock_text: str) -> dict[str, str]:
+    """Python version and the hash of the environment lock, as MLflow tags."""
+    return {
+        "environment.python": platform.python_version(),
+        "environment.lock_sha256": hashlib.sha256(lock_text.encode()).hexdigest(),
+    }
+
+
+def template_tags(root: Path) -> dict[str, str]:
+    """The template version and answers the project was generated from."""
+    answers_file = root / ".template-answers.json"
+    if not answers_file.is_file():
+        return {"template.answers": "unknown (no .template-answers.json)"}
+    answers: dict[str, Any] = json.loads(answers_file.read_text())
+    return {
+        "template.version": str(answers.get("_template_version", "unknown")),
+        "template.answers": json.dumps(
+            {k: v for k, v in answers.items() if not k.startswith("_")}, sort_keys=True
+        )[:5000],
+    }
