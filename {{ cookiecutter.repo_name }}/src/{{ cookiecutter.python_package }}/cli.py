@@ -104,9 +104,11 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
         except mlflow.exceptions.MlflowException as error:
             raise ProjectError(f"run {run_id} not found in {mlflow.get_tracking_uri()}") from error
         for dataset_input in past.inputs.dataset_inputs:
-            name, recorded = dataset_input.dataset.name, dataset_input.dataset.digest
-            context = {t.key: t.value for t in dataset_input.tags}.get("mlflow.data.context")
-            if context == "raw" and audit.frame_digest(catalog.load(name)) != recorded:
+            name = dataset_input.dataset.name
+            tags = {t.key: t.value for t in dataset_input.tags}
+            if tags.get("mlflow.data.context") != "raw":
+                continue
+            if audit.frame_digest(catalog.load(name)) != tags.get("sha256"):
                 raise ProjectError(
                     f"the data of catalog entry '{name}' changed since run {run_id} (its content "
                     "digest differs). Restore the data the run used, or start a new run."

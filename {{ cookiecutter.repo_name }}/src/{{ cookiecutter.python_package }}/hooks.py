@@ -111,8 +111,9 @@ class ProjectHooks:
         self.logged_inputs.add(dataset_name)
         source = str(_local_path(dataset) or dataset_name)
         digest = audit.frame_digest(data)
-        logged = mlflow.data.from_pandas(data, source=source, name=dataset_name, digest=digest)
-        mlflow.log_input(logged, context=layer, tags={"rows": str(len(data))})
+        # MLflow keeps at most 36 characters of digest; the full SHA-256 goes in a tag.
+        logged = mlflow.data.from_pandas(data, source=source, name=dataset_name, digest=digest[:32])
+        mlflow.log_input(logged, context=layer, tags={"rows": str(len(data)), "sha256": digest})
         self.audit_seconds += time.perf_counter() - start
 
     @hook_impl
