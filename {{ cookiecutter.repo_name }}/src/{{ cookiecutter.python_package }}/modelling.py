@@ -1,0 +1,363 @@
+"""Model helpers shared by training, benchmarking and the fairness review.
+
+Everything a model needs is configuration: feature columns (``training.features``), the
+candidate estimator (an import path and keyword arguments) and the baselines. This module turns
+that configuration into scikit-learn objects, refusing a bad key with a message that names it
+before any data is read or any model is fitted. Heavy imports stay inside the functions, so
+``kedro`` commands that only load the catalog stay fast.
+"""
+
+import importlib
+import inspect
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+
+from .errors import ConfigError, DataError
+
+logger = logging.getLogger(__name__)
+
+TRAINING_PARAMETERS = "conf/base/parameters_training.yml"
+
+# name -> (scikit-learn function, uses probabilities (else 0/1 decisions), greater is better)
+METRICS: dict[str, tuple[str, bool, bool]] = {
+    "roc_auc": ("roc_auc_score", True, True),
+    "average_precision": ("average_precision_score", True, True),
+    "accuracy": ("accuracy_score", False, True),
+    "balanced_accuracy": ("balanced_accuracy_score", False, True),
+    "f1": ("f1_score", False, True),
+    "log_loss": ("log_loss", True, False),
+    "brier": ("brier_score_loss", True, False),
+}
+
+
+def check_metrics(names: list[str], key: str, parameters_file: str) -> None:
+    """Refuse metric names this project does not compute, naming the key."""
+    unknown = [name for name in names if name not in METRICS]
+    if unknown:
+        raise ConfigError(
+            f"{key} in {parameters_file} has unknown metric(s) {unknown}; "
+            f"use any of {sorted(METRICS)}."
+        )
+
+
+def score(
+    metrics: list[str], y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5
+) -> dict[str, float]:
+    """The named metrics of predicted probabilities of the positive class."""
+    import sklearn.metrics  # noqa: PLC0415
+
+    decision = (probability >= threshold).astype(int)
+    scores = {}
+    for name in metrics:
+        function, uses_probability, _ = METRICS[name]
+        kwargs: dict[str, Any] = {}
+        if name == "f1":
+            kwargs["zero_division"] = 0
+        if name == "log_loss":
+            kwargs["labels"] = [0, 1]
+        prediction = probability if uses_probability else decision
+        scores[name] = float(getattr(sklearn.metrics, function)(y_true, prediction, **kwargs))
+    return scores
+
+
+def greater_is_better(metric: str) -> bool:
+    """Whether a larger value of ``metric`` means a better model."""
+    return METRICS[metric][2]
+
+
+# --- estimators from configuration ------------------------------------------------------------
+
+
+def load_estimator_class(path: Any, key: str, parameters_file: str) -> type:
+    """The classifier class at an import path, e.g. ``sklearn.linear_model.LogisticRegression``."""
+    where = f"{key} in {parameters_file}"
+    if not isinstance(path, str) or "." not in path:
+        raise ConfigError(
+            f"{where} is {path!r}; give a full import path such as "
+            "'sklearn.ensemble.HistGradientBoostingClassifier'."
+        )
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigError(
+            f"{where} is {path!r}, but module {module_name!r} cannot be imported ({error})."
+        ) from None
+    estimator_class = getattr(module, class_name, None)
+    if estimator_class is None:
+        raise ConfigError(f"{where} is {path!r}, but {module_name!r} has no {class_name!r}.")
+    if not (
+        isinstance(estimator_class, type)
+        and callable(getattr(estimator_class, "fit", None))
+        and callable(getattr(estimator_class, "predict_proba", None))
+    ):
+        raise ConfigError(
+            f"{where} is {path!r}, which is not a classifier with fit() and predict_proba() "
+            "(probabilities are needed for ROC AUC, log loss and the Brier score)."
+        )
+    return estimator_class
+
+
+def accepted_parameters(estimator_class: type) -> set[str] | None:
+    """Keyword arguments of the estimator's constructor (None: it takes any keyword)."""
+    parameters = inspect.signature(estimator_class).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def build_estimator(
+    spec: Any, key: str, parameters_file: str, random_state: int | None = None
+) -> Any:
+    """An unfitted estimator from ``{class: <import path>, kwargs: {...}}``.
+
+    A keyword the estimator does not take, or a value it refuses, is a ConfigError naming
+    ``<key>.kwargs.<name>``. ``random_state`` is set to the given seed when the estimator
+    takes one and the configuration does not set it, so every run is reproducible.
+    """
+    if not isinstance(spec, dict) or "class" not in spec:
+        raise ConfigError(
+            f"{key} in {parameters_file} must be a mapping with 'class' (an import path) "
+            f"and optional 'kwargs'; it is {spec!r}."
+        )
+    unknown_keys = set(spec) - {"class", "kwargs"}
+    if unknown_keys:
+        raise ConfigError(
+            f"{key} in {parameters_file} has unknown key(s) {sorted(unknown_keys)}; "
+            "use 'class' and 'kwargs'."
+        )
+    estimator_class = load_estimator_class(spec["class"], f"{key}.class", parameters_file)
+    kwargs = dict(spec.get("kwargs") or {})
+    accepted = accepted_parameters(estimator_class)
+    if accepted is not None:
+        for name in kwargs:
+            if name not in accepted:
+                raise ConfigError(
+                    f"{key}.kwargs.{name} in {parameters_file}: {spec['class']} takes no "
+                    f"keyword {name!r}; it takes {sorted(accepted)}."
+                )
+        if random_state is not None and "random_state" in accepted:
+            kwargs.setdefault("random_state", random_state)
+    try:
+        estimator = estimator_class(**kwargs)
+        validate = getattr(estimator, "_validate_params", None)  # scikit-learn's own checks
+        if callable(validate):
+            validate()
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{key}.kwargs in {parameters_file}: {error}") from None
+    return estimator
+
+
+# --- features and preprocessing ---------------------------------------------------------------
+
+
+def feature_columns(params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The numeric and categorical model inputs configured in ``training``.
+
+    Columns in ``features.drop`` are never inputs. Sensitive attributes are inputs only with
+    ``use_sensitive_features: true``; they may stay listed in ``numeric`` / ``categorical`` so
+    that switching is one flag.
+    """
+    features = params.get("features") or {}
+    target = params.get("target")
+    drop = set(features.get("drop") or [])
+    sensitive = set(params.get("sensitive_features") or [])
+    excluded = drop if params.get("use_sensitive_features", False) else drop | sensitive
+    numeric = [c for c in features.get("numeric") or [] if c not in excluded]
+    categorical = [c for c in features.get("categorical") or [] if c not in excluded]
+    both = sorted(set(numeric) & set(categorical))
+    if both:
+        raise ConfigError(
+            f"training.features in {TRAINING_PARAMETERS} lists {both} as both numeric and "
+            "categorical; keep each column in one list."
+        )
+    if target in numeric or target in categorical:
+        raise ConfigError(
+            f"training.features in {TRAINING_PARAMETERS} lists the target {target!r} as a "
+            "feature; remove it."
+        )
+    if not numeric and not categorical:
+        raise ConfigError(
+            f"training.features in {TRAINING_PARAMETERS} leaves no model inputs; list columns "
+            "under numeric or categorical."
+        )
+    return numeric, categorical
+
+
+def check_columns(frame: pd.DataFrame, columns: list[str], what: str, dataset: str) -> None:
+    """Refuse a frame without the configured columns, naming them and the key."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Dataset '{dataset}' has no column(s) {missing} ({what} in "
+            f"{TRAINING_PARAMETERS}); its columns are {list(frame.columns)}."
+        )
+
+
+def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """The feature columns in plain types: numbers as float (NaN missing), categories as text."""
+    inputs = frame[numeric + categorical].copy()
+    for column in numeric:
+        inputs[column] = pd.to_numeric(inputs[column], errors="coerce").astype("float64")
+    for column in categorical:
+        values = inputs[column]
+        inputs[column] = values.astype(object).where(values.notna(), np.nan)
+    return inputs
+
+
+def target_values(frame: pd.DataFrame, target: str, dataset: str) -> np.ndarray:
+    """The target as 0/1 integers; missing or non-binary values are a DataError."""
+    check_columns(frame, [target], "training.target", dataset)
+    values = frame[target]
+    if values.isna().any():
+        raise DataError(
+            f"Dataset '{dataset}' has {int(values.isna().sum())} row(s) without a target "
+            f"({target!r}); validation should have quarantined them."
+        )
+    labels = set(pd.unique(values))
+    if not labels <= {0, 1} or len(labels) < 2:
+        raise DataError(
+            f"Target {target!r} of dataset '{dataset}' must hold both 0 and 1; "
+            f"it holds {sorted(labels)}."
+        )
+    return values.astype("int64").to_numpy()
+
+
+def build_preprocessor(
+    numeric: list[str], categorical: list[str], numeric_imputation: str = "median"
+) -> Any:
+    """Impute and scale numbers (with missing-value indicators); impute and one-hot categories.
+
+    Categories unseen in training are encoded as all zeros (``handle_unknown="ignore"``).
+    """
+    from sklearn.compose import ColumnTransformer  # noqa: PLC0415
+    from sklearn.impute import SimpleImputer  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
+
+    numbers = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy=numeric_imputation, add_indicator=True)),
+            ("scale", StandardScaler()),
+        ]
+    )
+    categories = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    return ColumnTransformer(
+        [("numeric", numbers, numeric), ("categorical", categories, categorical)],
+        remainder="drop",
+    )
+
+
+def build_model(params: dict[str, Any], estimator: Any) -> Any:
+    """The full model: the configured preprocessing followed by ``estimator``."""
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+
+    numeric, categorical = feature_columns(params)
+    imputation = (params.get("preprocessing") or {}).get("numeric_imputation", "median")
+    if imputation not in ("mean", "median", "most_frequent"):
+        raise ConfigError(
+            f"training.preprocessing.numeric_imputation in {TRAINING_PARAMETERS} is "
+            f"{imputation!r}; use mean, median or most_frequent."
+        )
+    preprocessor = build_preprocessor(numeric, categorical, imputation)
+    return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+
+
+@contextmanager
+def thread_limit(max_threads: int | None) -> Iterator[None]:
+    """Limit the threads of native libraries (OpenMP, BLAS) while fitting; None: no limit.
+
+    Many small fits on a busy machine run faster and steadier on one thread each.
+    """
+    if not max_threads:
+        yield
+        return
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+    with threadpool_limits(limits=int(max_threads)):
+        yield
+
+
+# --- the model in MLflow ----------------------------------------------------------------------
+
+
+class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
+    """Log a fitted scikit-learn model to the active MLflow run, with signature and example.
+
+    Save ``{"model": fitted_model, "input_example": frame}``: the model is logged with
+    ``mlflow.sklearn.log_model(name=...)`` (an MLflow 3 LoggedModel, ``models:/<id>``), its
+    signature inferred from the example and the output of ``pyfunc_predict_fn``. Loading returns
+    the model logged in this session. ``skops_trusted_types`` lists exactly the types outside
+    skops' default trust that the model holds (MLflow reloads the model to check it).
+    """
+
+    def __init__(
+        self,
+        name: str = "model",
+        pyfunc_predict_fn: str = "predict_proba",
+        skops_trusted_types: list[str] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._name = name
+        self._predict_fn = pyfunc_predict_fn
+        self._trusted = list(skops_trusted_types or [])
+        self._save_args = dict(save_args or {})
+        self.metadata = metadata
+        self.model_uri: str | None = None
+
+    def _save(self, data: dict[str, Any]) -> None:
+        import mlflow  # noqa: PLC0415
+        from mlflow.models import infer_signature  # noqa: PLC0415
+
+        model, example = data["model"], data["input_example"]
+        if mlflow.active_run() is None:
+            logger.info("No active MLflow run: model %r not logged.", self._name)
+            return
+        signature = infer_signature(example, getattr(model, self._predict_fn)(example))
+        try:
+            info = mlflow.sklearn.log_model(
+                model,
+                name=self._name,
+                signature=signature,
+                input_example=example,
+                pyfunc_predict_fn=self._predict_fn,
+                skops_trusted_types=self._trusted or None,
+                **self._save_args,
+            )
+        except mlflow.exceptions.MlflowException as error:
+            if "untrusted types" not in str(error):
+                raise
+            raise ConfigError(
+                "The model holds types that skops does not trust by default; if you trust "
+                "them, list them under skops_trusted_types of its catalog entry "
+                f"(conf/base/catalog_training.yml). MLflow said: {str(error)[:600]}"
+            ) from None
+        self.model_uri = info.model_uri
+        mlflow.set_tag("training.model_uri", info.model_uri)
+        logger.info("Model logged to MLflow as %s", info.model_uri)
+
+    def _load(self) -> Any:
+        import mlflow  # noqa: PLC0415
+
+        if self.model_uri is None:
+            raise DatasetError(f"No model {self._name!r} has been logged in this session.")
+        return mlflow.sklearn.load_model(self.model_uri)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name, "pyfunc_predict_fn": self._predict_fn}

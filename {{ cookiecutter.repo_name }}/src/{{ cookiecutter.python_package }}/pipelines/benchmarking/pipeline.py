@@ -1,0 +1,60 @@
+"""Wiring of the benchmarking pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    build_benchmark_models,
+    compare_models,
+    cross_validate_models,
+    enforce_benchmark_gate,
+    plot_fold_scores,
+)
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    """Cross-validate candidate and baselines on shared folds, compare, report, apply the gate."""
+    return Pipeline(
+        [
+            Node(
+                func=build_benchmark_models,
+                inputs=["params:training", "params:benchmarking"],
+                outputs="benchmark_models",
+                name="build_benchmark_models",
+            ),
+            Node(
+                func=cross_validate_models,
+                inputs=[
+                    "training_set",
+                    "benchmark_models",
+                    "params:training",
+                    "params:benchmarking",
+                ],
+                outputs="benchmark_fold_scores",
+                name="cross_validate_models",
+            ),
+            Node(
+                func=compare_models,
+                inputs=["benchmark_fold_scores", "params:benchmarking"],
+                outputs=[
+                    "leaderboard",
+                    "leaderboard_report",
+                    "benchmark_comparison",
+                    "benchmark_record",
+                ],
+                name="compare_models",
+            ),
+            Node(
+                func=plot_fold_scores,
+                inputs=["benchmark_fold_scores", "params:benchmarking"],
+                outputs="benchmark_fold_plot",
+                name="plot_fold_scores",
+            ),
+            Node(
+                func=enforce_benchmark_gate,
+                inputs=["benchmark_comparison", "benchmark_record", "params:benchmarking"],
+                outputs="benchmark_verdict",
+                name="enforce_benchmark_gate",
+            ),
+        ],
+        tags=["benchmarking"],
+    )

@@ -1,0 +1,194 @@
+"""Training nodes: a reproducible split, the configured model, held-out metrics and plots."""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...errors import ConfigError, DataError
+from ...modelling import (
+    TRAINING_PARAMETERS,
+    build_estimator,
+    build_model,
+    check_columns,
+    check_metrics,
+    feature_columns,
+    model_inputs,
+    score,
+    target_values,
+    thread_limit,
+)
+
+logger = logging.getLogger(__name__)
+
+_INPUT = "validated_applications"
+
+
+def build_candidate_model(params: dict[str, Any]) -> Any:
+    """The unfitted candidate: preprocessing + the estimator of ``training.candidate``.
+
+    Runs on configuration alone, so a bad import path, keyword or feature list is refused
+    before any data is read or any model is fitted.
+    """
+    check_metrics(params["metrics"], "training.metrics", TRAINING_PARAMETERS)
+    split = params["split"]
+    if not 0 < split["test_size"] < 1:
+        raise ConfigError(
+            f"training.split.test_size in {TRAINING_PARAMETERS} is {split['test_size']!r}; "
+            "give a fraction between 0 and 1."
+        )
+    estimator = build_estimator(
+        params["candidate"], "training.candidate", TRAINING_PARAMETERS, split["seed"]
+    )
+    return build_model(params, estimator)
+
+
+def split_data(
+    validated_applications: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stratified, seeded split into a training set and a held-out set (all columns kept).
+
+    The held-out ids are saved so benchmarking and the fairness review use exactly the rows
+    the model never saw.
+    """
+    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
+    numeric, categorical = feature_columns(params)
+    id_columns = [params["id_column"], *(["source_row"] * ("source_row" in validated_applications))]
+    check_columns(validated_applications, numeric + categorical, "training.features", _INPUT)
+    check_columns(validated_applications, id_columns[:1], "training.id_column", _INPUT)
+    y = target_values(validated_applications, params["target"], _INPUT)
+    split = params["split"]
+    if split.get("stratify", True) and np.bincount(y).min() < 2:
+        raise DataError(f"Dataset '{_INPUT}' has fewer than 2 rows of one class: cannot stratify.")
+    training_set, held_out_set = train_test_split(
+        validated_applications,
+        test_size=split["test_size"],
+        random_state=split["seed"],
+        stratify=y if split.get("stratify", True) else None,
+    )
+    unused = [
+        c
+        for c in validated_applications.columns
+        if c not in {*numeric, *categorical, params["target"], *id_columns}
+        and c not in (params["features"].get("drop") or [])
+        and c not in (params.get("sensitive_features") or [])
+    ]
+    if unused:
+        logger.warning(
+            "Columns %s are not model inputs and not listed under training.features.drop in %s.",
+            unused,
+            TRAINING_PARAMETERS,
+        )
+    logger.info(
+        "Split %d rows: %d training, %d held out (seed %s).",
+        len(validated_applications),
+        len(training_set),
+        len(held_out_set),
+        split["seed"],
+    )
+    held_out_ids = held_out_set[id_columns].reset_index(drop=True)
+    return training_set.reset_index(drop=True), held_out_set.reset_index(drop=True), held_out_ids
+
+
+def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[str, Any]) -> Any:
+    """Fit the candidate model on the training set."""
+    from sklearn.base import clone  # noqa: PLC0415
+
+    numeric, categorical = feature_columns(params)
+    X = model_inputs(training_set, numeric, categorical)
+    y = target_values(training_set, params["target"], "training_set")
+    model = clone(candidate_model)
+    logger.info(
+        "Fitting %s on %d rows, %d numeric and %d categorical features.",
+        params["candidate"]["class"],
+        len(X),
+        len(numeric),
+        len(categorical),
+    )
+    with thread_limit(params.get("max_threads")):
+        model.fit(X, y)
+    return model
+
+
+def _positive_probability(model: Any, frame: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
+    numeric, categorical = feature_columns(params)
+    return model.predict_proba(model_inputs(frame, numeric, categorical))[:, 1]
+
+
+def evaluate_model(
+    trained_model: Any,
+    training_set: pd.DataFrame,
+    held_out_set: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Metrics on the held-out set (``test.*``) and on the training set (``train.*``).
+
+    A large gap between the two is over-fitting; the held-out figures are the ones to quote.
+    """
+    records = []
+    for frame, name in ((held_out_set, "held_out_set"), (training_set, "training_set")):
+        y = target_values(frame, params["target"], name)
+        probability = _positive_probability(trained_model, frame, params)
+        metrics = score(params["metrics"], y, probability, params["decision_threshold"])
+        metrics |= {"rows": len(frame), "positive_rate": float(y.mean())}
+        records.append({"metrics": metrics})
+    test = records[0]["metrics"]
+    logger.info("Held-out metrics: %s", {k: round(v, 4) for k, v in test.items()})
+    return records[0], records[1]
+
+
+def plot_model_performance(
+    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any]
+) -> tuple[Any, Any, Any, Any]:
+    """ROC, precision-recall, confusion-matrix and calibration plots on the held-out set."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+    from sklearn.calibration import CalibrationDisplay  # noqa: PLC0415
+    from sklearn.metrics import (  # noqa: PLC0415
+        ConfusionMatrixDisplay,
+        PrecisionRecallDisplay,
+        RocCurveDisplay,
+    )
+
+    y = target_values(held_out_set, params["target"], "held_out_set")
+    probability = _positive_probability(trained_model, held_out_set, params)
+    decision = (probability >= params["decision_threshold"]).astype(int)
+    figures = []
+    for title, draw in (
+        ("ROC curve", lambda ax: RocCurveDisplay.from_predictions(y, probability, ax=ax)),
+        (
+            "Precision-recall curve",
+            lambda ax: PrecisionRecallDisplay.from_predictions(y, probability, ax=ax),
+        ),
+        (
+            f"Confusion matrix (threshold {params['decision_threshold']})",
+            lambda ax: ConfusionMatrixDisplay.from_predictions(y, decision, ax=ax, colorbar=False),
+        ),
+        (
+            "Calibration",
+            lambda ax: CalibrationDisplay.from_predictions(
+                y, probability, n_bins=10, strategy="quantile", ax=ax
+            ),
+        ),
+    ):
+        figure = Figure(figsize=(5, 4.5), layout="constrained")
+        ax = figure.subplots()
+        draw(ax)
+        ax.set_title(f"{title}, held-out set (n={len(y)})")
+        figures.append(figure)
+    return tuple(figures)
+
+
+def prepare_model_for_mlflow(
+    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The model with a few input rows, from which MLflow records its signature and example.
+
+    The example rows are stored with the model and are real applicants' features: keep
+    ``input_example_rows`` small (at least 1).
+    """
+    numeric, categorical = feature_columns(params)
+    rows = max(1, int(params.get("input_example_rows", 5)))
+    example = model_inputs(held_out_set.head(rows), numeric, categorical)
+    return {"model": trained_model, "input_example": example.reset_index(drop=True)}

@@ -1,0 +1,62 @@
+"""Wiring of the training pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    build_candidate_model,
+    evaluate_model,
+    plot_model_performance,
+    prepare_model_for_mlflow,
+    split_data,
+    train_model,
+)
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    """Check the model configuration, split, fit, evaluate on held-out rows, log the model."""
+    return Pipeline(
+        [
+            Node(
+                func=build_candidate_model,
+                inputs="params:training",
+                outputs="candidate_model",
+                name="build_candidate_model",
+            ),
+            Node(
+                func=split_data,
+                inputs=["validated_applications", "params:training"],
+                outputs=["training_set", "held_out_set", "held_out_ids"],
+                name="split_data",
+            ),
+            Node(
+                func=train_model,
+                inputs=["training_set", "candidate_model", "params:training"],
+                outputs="trained_model",
+                name="train_model",
+            ),
+            Node(
+                func=evaluate_model,
+                inputs=["trained_model", "training_set", "held_out_set", "params:training"],
+                outputs=["test_metrics_record", "train_metrics_record"],
+                name="evaluate_model",
+            ),
+            Node(
+                func=plot_model_performance,
+                inputs=["trained_model", "held_out_set", "params:training"],
+                outputs=[
+                    "roc_curve_plot",
+                    "precision_recall_plot",
+                    "confusion_matrix_plot",
+                    "calibration_plot",
+                ],
+                name="plot_model_performance",
+            ),
+            Node(
+                func=prepare_model_for_mlflow,
+                inputs=["trained_model", "held_out_set", "params:training"],
+                outputs="mlflow_model",
+                name="log_model_to_mlflow",
+            ),
+        ],
+        tags=["training"],
+    )

@@ -1,0 +1,137 @@
+"""Unit tests of the training nodes on a small generated frame."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.pipeline import Pipeline
+
+from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
+from {{ cookiecutter.python_package }}.pipelines.training import create_pipeline, nodes
+
+PARAMS = {
+    "target": "defaulted",
+    "id_column": "applicant_id",
+    "split": {"test_size": 0.25, "seed": 3, "stratify": True},
+    "features": {
+        "numeric": ["age", "income", "late_payments"],
+        "categorical": ["sex", "region_code", "housing"],
+        "drop": ["source_row"],
+    },
+    "sensitive_features": ["sex", "age"],
+    "use_sensitive_features": False,
+    "candidate": {
+        "class": "sklearn.ensemble.HistGradientBoostingClassifier",
+        "kwargs": {"max_iter": 20},
+    },
+    "decision_threshold": 0.5,
+    "metrics": ["roc_auc", "average_precision", "accuracy", "log_loss", "brier"],
+    "max_threads": 1,
+    "input_example_rows": 3,
+}
+
+
+@pytest.fixture
+def applications() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    late = rng.poisson(1.0, n)
+    income = rng.lognormal(10.5, 0.4, n)
+    income[::37] = np.nan  # features may be missing: the model imputes them
+    risk = 0.9 * late - 0.00002 * np.nan_to_num(income, nan=40000) + rng.normal(0, 1, n)
+    return pd.DataFrame(
+        {
+            "source_row": np.arange(n),
+            "applicant_id": [f"A{i:04d}" for i in range(n)],
+            "age": pd.array(rng.integers(18, 80, n), dtype="Int64"),
+            "sex": rng.choice(["F", "M"], n),
+            "region_code": rng.choice(["R1", "R2", "R3"], n),
+            "housing": rng.choice(["own", "rent"], n),
+            "income": income,
+            "late_payments": pd.array(late, dtype="Int64"),
+            "defaulted": pd.array((risk > np.quantile(risk, 0.7)).astype(int), dtype="Int64"),
+        }
+    )
+
+
+def with_candidate(**candidate: object) -> dict:
+    return {**PARAMS, "candidate": {**PARAMS["candidate"], **candidate}}
+
+
+def test_bad_import_path_is_refused_naming_the_key() -> None:
+    for path in ("sklearn.ensemble.GradientBoostedTrees", "no_such_package.Model", "Model"):
+        with pytest.raises(ConfigError, match=r"training\.candidate\.class"):
+            nodes.build_candidate_model(with_candidate(**{"class": path}))
+
+
+def test_bad_keyword_is_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"training\.candidate\.kwargs\.max_iterations"):
+        nodes.build_candidate_model(with_candidate(kwargs={"max_iterations": 10}))
+    with pytest.raises(ConfigError, match=r"training\.candidate\.kwargs"):
+        nodes.build_candidate_model(with_candidate(kwargs={"max_iter": -1}))  # a refused value
+
+
+def test_configuration_is_checked_before_any_data_or_fitting() -> None:
+    """The checks run in a node that reads only parameters, and fitting waits for it."""
+    pipeline = create_pipeline()
+    check = next(n for n in pipeline.nodes if n.name == "build_candidate_model")
+    assert check.inputs == ["params:training"]
+    train = next(n for n in pipeline.nodes if n.name == "train_model")
+    upstream = Pipeline(pipeline.nodes).to_nodes(train.name).nodes
+    assert check in upstream
+
+
+def test_random_state_comes_from_the_seed() -> None:
+    model = nodes.build_candidate_model(PARAMS)
+    assert model.named_steps["model"].random_state == PARAMS["split"]["seed"]
+
+
+def test_split_is_stratified_reproducible_and_keeps_every_column(
+    applications: pd.DataFrame,
+) -> None:
+    training_set, held_out, ids = nodes.split_data(applications, PARAMS)
+    again = nodes.split_data(applications, PARAMS)
+    assert len(held_out) == 100 and len(training_set) == 300
+    assert list(held_out.columns) == list(applications.columns)
+    assert held_out["applicant_id"].tolist() == again[1]["applicant_id"].tolist()
+    assert ids["applicant_id"].tolist() == held_out["applicant_id"].tolist()
+    assert list(ids.columns) == ["applicant_id", "source_row"]
+    assert not set(ids["applicant_id"]) & set(training_set["applicant_id"])
+    assert held_out["defaulted"].mean() == pytest.approx(applications["defaulted"].mean(), 0.05)
+
+
+def test_sensitive_attributes_are_not_inputs_unless_asked(applications: pd.DataFrame) -> None:
+    training_set, _, _ = nodes.split_data(applications, PARAMS)
+    model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
+    assert set(model.feature_names_in_) == {"income", "late_payments", "region_code", "housing"}
+    params = {**PARAMS, "use_sensitive_features": True}
+    model = nodes.train_model(training_set, nodes.build_candidate_model(params), params)
+    assert {"sex", "age"} <= set(model.feature_names_in_)
+
+
+def test_missing_feature_column_is_named(applications: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match=r"'income'.*training\.features"):
+        nodes.split_data(applications.drop(columns="income"), PARAMS)
+
+
+def test_missing_target_is_refused(applications: pd.DataFrame) -> None:
+    applications.loc[3, "defaulted"] = pd.NA
+    with pytest.raises(DataError, match="without a target"):
+        nodes.split_data(applications, PARAMS)
+
+
+def test_model_is_evaluated_on_held_out_rows_and_predicts_raw_rows(
+    applications: pd.DataFrame,
+) -> None:
+    training_set, held_out, _ = nodes.split_data(applications, PARAMS)
+    model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
+    test, train = nodes.evaluate_model(model, training_set, held_out, PARAMS)
+    assert set(PARAMS["metrics"]) <= set(test["metrics"])
+    assert test["metrics"]["rows"] == 100 and train["metrics"]["rows"] == 300
+    assert 0.5 < test["metrics"]["roc_auc"] <= 1
+    # the fitted pipeline takes the raw columns (extra columns, nullable integers, missing values)
+    held_out.loc[0, "housing"] = "boat"  # a category unseen in training is ignored
+    assert model.predict_proba(held_out).shape == (100, 2)
+    figures = nodes.plot_model_performance(model, held_out, PARAMS)
+    assert len(figures) == 4
+    logged = nodes.prepare_model_for_mlflow(model, held_out, PARAMS)
+    assert logged["input_example"].shape == (3, 4)
