@@ -1,0 +1,197 @@
+"""Validation nodes: check the suites, run them, quarantine rows with reasons, gate the run.
+
+Verdict of the validation gate:
+- ``fail``: a ``table`` expectation failed, or more than ``max_quarantined_share`` of the rows
+  were quarantined;
+- ``warn``: some rows were quarantined (within the share): the run goes on without them;
+- ``pass``: every expectation met, nothing quarantined.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...errors import ConfigError, DataError
+from ...gates import check_on_fail, enforce_gate, gate_tags, worst
+from ..ingestion.nodes import normalise_column_names
+from .report import render_html, summary_text
+from .suites import PARAMETERS_FILE, check_suite_config, run_suite
+
+logger = logging.getLogger(__name__)
+
+REASON_SEPARATOR = "; "
+
+
+def check_validation_config(params: dict[str, Any], ingestion: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a bad validation configuration before any data is read; return the checked plan."""
+    check_on_fail("validation", params.get("on_fail", "stop"), PARAMETERS_FILE)
+    share = params.get("max_quarantined_share")
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
+        raise ConfigError(
+            f"validation.max_quarantined_share in {PARAMETERS_FILE} is {share!r}; "
+            "use a share between 0 and 1 (e.g. 0.05)."
+        )
+    return {
+        "on_fail": params.get("on_fail", "stop"),
+        "max_quarantined_share": float(share),
+        "report_folder": params.get("report_folder", "data/08_reporting/validation"),
+        "datasets": check_suite_config(params.get("datasets"), ingestion),
+    }
+
+
+def prepare_frame(data: pd.DataFrame, dataset: str, config: dict[str, Any]) -> pd.DataFrame:
+    """Normalised column names (as ingestion does), the row position if configured, checked."""
+    if data.empty:
+        raise DataError(f"Catalog entry '{dataset}' has no rows: check the file it points at.")
+    frame = normalise_column_names(data)
+    row_key = config.get("row_key")
+    if config.get("add_row_position") and row_key:
+        frame.insert(0, row_key, np.arange(len(frame), dtype="int64"))
+    missing = [c for c in config["columns"] if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Catalog entry '{dataset}' has no column(s) {missing}; it has "
+            f"{[c for c in frame.columns if c != row_key]}. Fix the data, or the column names in "
+            "conf/base/parameters_ingestion.yml and conf/base/parameters_validation.yml."
+        )
+    return frame
+
+
+def validate_dataset(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """Run ``dataset``'s suite; the result names the rows each expectation found."""
+    config = plan["datasets"][dataset]
+    result = run_suite(prepare_frame(data, dataset, config), dataset, config)
+    failed = [o["id"] for o in result["expectations"] if not o["success"]]
+    logger.info(
+        "Validated %s: %d rows, %d expectation(s) not met%s",
+        dataset,
+        result["rows"],
+        len(failed),
+        f": {failed}" if failed else "",
+    )
+    return result
+
+
+def validate_raw_applications(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
+    """Suite of ``raw_applications`` (the text as read): result and HTML report."""
+    result = validate_dataset(data, plan, "raw_applications")
+    return result, render_html(result)
+
+
+def validate_raw_bureau_records(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
+    """Suite of ``raw_bureau_records``: result and HTML report."""
+    result = validate_dataset(data, plan, "raw_bureau_records")
+    return result, render_html(result)
+
+
+def validate_primary_applications(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
+    """Suite of ``primary_applications``: result and HTML report."""
+    result = validate_dataset(data, plan, "primary_applications")
+    return result, render_html(result)
+
+
+def quarantine_rows(
+    primary: pd.DataFrame,
+    raw_applications_result: dict[str, Any],
+    raw_bureau_records_result: dict[str, Any],
+    primary_applications_result: dict[str, Any],
+    plan: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Split primary rows into passed and quarantined (with reasons); compute the verdict.
+
+    A row is quarantined when it breaks a ``row`` expectation of any suite: the suite's
+    ``row_key`` links its rows to primary rows (``source_row`` for the raw applications,
+    ``applicant_id`` for bureau records). Nothing is dropped: rows_in = passed + quarantined.
+    """
+    results = (raw_applications_result, raw_bureau_records_result, primary_applications_result)
+    reasons: list[list[str]] = [[] for _ in range(len(primary))]
+    metrics: dict[str, float] = {}
+    by_reason: dict[str, int] = {}
+    table_failures = []
+    raw_rows = {r["dataset"]: r["rows"] for r in results}
+    if raw_rows.get("raw_applications", len(primary)) != len(primary):
+        raise DataError(
+            f"primary_applications has {len(primary)} rows but raw_applications has "
+            f"{raw_rows['raw_applications']}: ingestion must keep one row per raw row."
+        )
+    for result in results:
+        dataset = result["dataset"]
+        for outcome in result["expectations"]:
+            reason = f"{dataset}.{outcome['id']}"
+            if outcome["unexpected_count"] is not None:
+                metrics[f"{reason}.unexpected"] = outcome["unexpected_count"]
+            if outcome["success"]:
+                continue
+            if outcome["severity"] == "table" or outcome["unexpected_rows"] is None:
+                table_failures.append(
+                    {
+                        "reason": reason,
+                        "description": outcome["description"],
+                        "observed_value": outcome["observed_value"],
+                    }
+                )
+                continue
+            hit = np.flatnonzero(
+                primary[result["row_key"]].isin(outcome["unexpected_rows"]).to_numpy()
+            )
+            by_reason[reason] = len(hit)
+            for position in hit:
+                reasons[position].append(reason)
+    quarantine = np.array([bool(r) for r in reasons], dtype=bool)
+    quarantined = primary[quarantine].assign(
+        quarantine_reasons=[REASON_SEPARATOR.join(r) for r in reasons if r]
+    )
+    passed = primary[~quarantine]
+    rows_in, rows_quarantined = len(primary), int(quarantine.sum())
+    if len(passed) + rows_quarantined != rows_in:  # never lose a row
+        raise DataError(f"Row accounting broke: {rows_in} != {len(passed)} + {rows_quarantined}.")
+    share = rows_quarantined / rows_in if rows_in else 0.0
+    limit = plan["max_quarantined_share"]
+    verdict = worst(
+        "fail" if table_failures or share > limit else "pass",
+        "warn" if rows_quarantined else "pass",
+    )
+    gate_reasons = [f"{f['reason']} ({f['description']})" for f in table_failures]
+    if share > limit:
+        gate_reasons.append(f"{share:.2%} of rows quarantined, more than the {limit:.2%} allowed")
+    summary = {
+        "verdict": verdict,
+        "rows_in": rows_in,
+        "rows_passed": len(passed),
+        "rows_quarantined": rows_quarantined,
+        "quarantined_share": share,
+        "max_quarantined_share": limit,
+        "quarantined_by_reason": dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+        "failed_table_expectations": table_failures,
+        "gate_reasons": gate_reasons,
+        "reports": plan["report_folder"],
+    }
+    record = {
+        "metrics": {
+            "rows_in": rows_in,
+            "rows_passed": len(passed),
+            "rows_quarantined": rows_quarantined,
+            "quarantined_share": share,
+            "failed_table_expectations": len(table_failures),
+            **metrics,
+        },
+        "tags": gate_tags("validation", verdict),
+    }
+    return passed, quarantined, summary, record
+
+
+def enforce_validation_gate(
+    passed: pd.DataFrame, record: dict[str, Any], summary: dict[str, Any], plan: dict[str, Any]
+) -> pd.DataFrame:
+    """End the validation step: log the summary, then stop the run on a failed gate (on_fail)."""
+    logger.info("%s", summary_text(summary))
+    enforce_gate(
+        "validation",
+        record["tags"]["gate.validation"],
+        plan["on_fail"],
+        summary["gate_reasons"],
+        summary["reports"],
+    )
+    return passed

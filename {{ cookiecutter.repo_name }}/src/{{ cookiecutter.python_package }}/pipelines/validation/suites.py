@@ -1,0 +1,292 @@
+"""Expectation suites from configuration: checked before any data is read, then run with GX.
+
+The suites are declared in ``conf/base/parameters_validation.yml`` in Great Expectations' own
+vocabulary (``type`` + ``kwargs``), each entry with a ``severity``: ``row`` (rows that break it
+are quarantined) or ``table`` (the table as a whole fails). ``great_expectations`` takes seconds
+to import, so it is imported only inside the functions that build or run suites.
+"""
+
+import difflib
+import json
+import re
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ConfigError, DataError
+
+PARAMETERS_FILE = "conf/base/parameters_validation.yml"
+SEVERITIES = ("row", "table")
+ENTRY_KEYS = {"type", "kwargs", "severity", "id", "description"}
+# MLflow metric names allow letters, digits, _ - . / and spaces: ids become metric names.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-./ ]+$")
+# Kwargs of GX expectations that name columns of the dataset.
+COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list", "column_set")
+RESULT_FORMAT = "COMPLETE"
+
+
+def _where(dataset: str, index: int | None = None, kind: Any = None) -> str:
+    where = f"{PARAMETERS_FILE}: validation.datasets.{dataset}"
+    if index is None:
+        return where
+    return f"{where}.expectations[{index}]" + (f" ({kind})" if kind else "")
+
+
+def known_columns(dataset: str, config: dict[str, Any], ingestion: dict[str, Any]) -> list[str]:
+    """The columns a dataset is expected to have, known before reading it.
+
+    ``raw_applications``: the raw columns of ``ingestion.column_types`` (+ the row position that
+    validation adds). ``primary_applications``: what ingestion builds from its parameters
+    (``source_row``, the typed columns, the bureau summary, ``has_bureau_records``, the ratios).
+    Any dataset may add names with ``columns:`` in parameters_validation.yml (the only source
+    for datasets ingestion does not describe, such as ``raw_bureau_records``).
+    """
+    column_types = list(ingestion.get("column_types", {}))
+    derived: list[str] = []
+    if dataset == "raw_applications":
+        derived = column_types
+    elif dataset == "primary_applications":
+        derived = [
+            "source_row",
+            *column_types,
+            *ingestion.get("bureau_summary", {}),
+            "has_bureau_records",
+            *ingestion.get("ratios", {}),
+        ]
+    declared = list(config.get("columns") or [])
+    if config.get("add_row_position") and config.get("row_key"):
+        declared.append(config["row_key"])
+    return list(dict.fromkeys([*derived, *declared]))
+
+
+def _named_columns(kwargs: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for key in COLUMN_KWARGS:
+        value = kwargs.get(key)
+        if isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, list | tuple):
+            names.extend(str(v) for v in value)
+    return names
+
+
+def _check_entry(dataset: str, index: int, entry: Any, columns: list[str]) -> dict[str, Any]:
+    """One expectation entry with its defaults filled in, or a ConfigError naming it."""
+    if not isinstance(entry, dict):
+        raise ConfigError(
+            f"{_where(dataset, index)}: an entry is a mapping with type, kwargs, "
+            f"severity; got {entry!r}."
+        )
+    kind = entry.get("type")
+    where = _where(dataset, index, kind)
+    unknown = set(entry) - ENTRY_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(ENTRY_KEYS)}.")
+    if not kind or not isinstance(kind, str):
+        raise ConfigError(
+            f"{where}: 'type' is missing (a GX expectation type, e.g. "
+            "expect_column_values_to_not_be_null)."
+        )
+    if entry.get("severity") not in SEVERITIES:
+        raise ConfigError(
+            f"{where}: 'severity' is {entry.get('severity')!r}; use one of "
+            f"{list(SEVERITIES)} (row: quarantine the rows, table: fail the table)."
+        )
+    kwargs = entry.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise ConfigError(f"{where}: 'kwargs' must be a mapping, got {kwargs!r}.")
+    missing = [c for c in _named_columns(kwargs) if c not in columns]
+    if missing:
+        raise ConfigError(
+            f"{where}: column(s) {missing} are not columns of {dataset}; its columns are {columns}."
+        )
+    column = kwargs.get("column")
+    default_id = f"{kind}.{column}" if isinstance(column, str) else kind
+    entry_id = str(entry.get("id") or default_id)
+    if not ID_PATTERN.match(entry_id):
+        raise ConfigError(
+            f"{where}: id {entry_id!r} may hold only letters, digits, _ - . / "
+            "and spaces (it becomes an MLflow metric name)."
+        )
+    return {
+        "id": entry_id,
+        "type": kind,
+        "kwargs": kwargs,
+        "severity": entry["severity"],
+        "description": entry.get("description") or entry_id,
+    }
+
+
+def check_suite_config(
+    datasets: dict[str, Any], ingestion: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Check every declared suite without reading data; return them with defaults filled in.
+
+    Refused, with the file, the dataset and the entry named: a missing ``type`` or
+    ``severity``, a column the dataset does not have, an id used twice, a type GX does not
+    know, kwargs GX rejects, and a ``row`` severity on an expectation that does not name rows.
+    """
+    if not isinstance(datasets, dict) or not datasets:
+        raise ConfigError(
+            f"{PARAMETERS_FILE}: validation.datasets must map dataset names to suites."
+        )
+    checked = {}
+    ephemeral_context()  # building a suite needs an active context
+    for dataset, declared in datasets.items():
+        config = declared or {}
+        columns = known_columns(dataset, config, ingestion)
+        if not columns:
+            raise ConfigError(f"{_where(dataset)}: list the dataset's columns under 'columns:'.")
+        entries = config.get("expectations")
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f"{_where(dataset)}.expectations: list at least one expectation.")
+        checked_entries = [_check_entry(dataset, i, e, columns) for i, e in enumerate(entries)]
+        ids = [e["id"] for e in checked_entries]
+        for index, entry_id in enumerate(ids):
+            if ids.index(entry_id) != index:
+                raise ConfigError(
+                    f"{_where(dataset, index, checked_entries[index]['type'])}: id "
+                    f"{entry_id!r} is used twice; give one entry its own 'id'."
+                )
+        row_key = config.get("row_key")
+        if any(e["severity"] == "row" for e in checked_entries) and row_key not in columns:
+            raise ConfigError(
+                f"{_where(dataset)}.row_key: {row_key!r} must name a column of "
+                f"{dataset} ({columns}) that links its rows to primary_applications."
+            )
+        checked[dataset] = {
+            "row_key": row_key,
+            "add_row_position": bool(config.get("add_row_position", False)),
+            "columns": columns,
+            "expectations": checked_entries,
+        }
+        build_suite(dataset, checked[dataset]["expectations"])  # refuses what GX would drop
+    return checked
+
+
+def ephemeral_context() -> Any:
+    """An in-memory GX context: nothing written to disk, no Data Docs site."""
+    import great_expectations as gx  # noqa: PLC0415  (seconds to import: only when validating)
+    from great_expectations.data_context.types.base import (  # noqa: PLC0415
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+    )
+
+    defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    return gx.get_context(
+        mode="ephemeral", project_config=DataContextConfig(store_backend_defaults=defaults)
+    )
+
+
+def build_suite(dataset: str, entries: list[dict[str, Any]]) -> Any:
+    """A GX ExpectationSuite of ``entries``; an entry GX would drop is a ConfigError instead.
+
+    Needs an active GX context (``ephemeral_context()``).
+    """
+    import great_expectations as gx  # noqa: PLC0415
+    from great_expectations.exceptions import ExpectationNotFoundError  # noqa: PLC0415
+    from great_expectations.expectations.expectation import (  # noqa: PLC0415
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+    from great_expectations.expectations.registry import (  # noqa: PLC0415
+        get_expectation_impl,
+        list_registered_expectation_implementations,
+    )
+
+    row_level = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+    suite = gx.ExpectationSuite(name=dataset)
+    for index, entry in enumerate(entries):
+        where = _where(dataset, index, entry["type"])
+        try:
+            impl = get_expectation_impl(entry["type"])
+        except ExpectationNotFoundError:
+            close = difflib.get_close_matches(
+                entry["type"], list_registered_expectation_implementations(), n=1
+            )
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(
+                f"{where}: Great Expectations has no expectation type {entry['type']!r}{hint}"
+            ) from None
+        if entry["severity"] == "row" and not issubclass(impl, row_level):
+            raise ConfigError(
+                f"{where}: severity 'row' needs an expectation on column values "
+                "(it names the failing rows); use severity 'table'."
+            )
+        try:
+            expectation = impl(
+                **entry["kwargs"], meta={"id": entry["id"]}, description=entry["description"]
+            )
+        except Exception as error:  # pydantic reports every bad kwarg; keep its first lines
+            detail = " ".join(str(error).split("\n")[:3])
+            raise ConfigError(f"{where}: GX refuses its kwargs: {detail}") from None
+        suite.add_expectation(expectation)
+    built = [e.meta.get("id") for e in suite.expectations]
+    dropped = [e["id"] for e in entries if e["id"] not in built]
+    if len(built) != len(entries) or dropped:
+        raise ConfigError(f"{_where(dataset)}: GX dropped expectation(s) {dropped} from the suite.")
+    return suite
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_suite(frame: pd.DataFrame, dataset: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Run a dataset's suite on ``frame`` in an ephemeral GX context; return a JSON-able result.
+
+    Each expectation's result names its failing rows by ``row_key`` (``unexpected_rows``).
+    """
+    import great_expectations as gx  # noqa: PLC0415
+
+    context = ephemeral_context()
+    suite = build_suite(dataset, config["expectations"])
+    batch = (
+        context.data_sources.add_pandas(name=dataset)
+        .add_dataframe_asset(name=dataset)
+        .add_batch_definition_whole_dataframe(name=dataset)
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    row_key = config["row_key"]
+    result_format: dict[str, Any] = {"result_format": RESULT_FORMAT}
+    if row_key:
+        result_format["unexpected_index_column_names"] = [row_key]
+    gx_result = batch.validate(suite, result_format=result_format).to_json_dict()
+    by_id = {r["expectation_config"]["meta"]["id"]: r for r in gx_result["results"]}
+    outcomes = []
+    for entry in config["expectations"]:
+        raw = by_id[entry["id"]]
+        details = raw.get("result") or {}
+        error = raw.get("exception_info") or {}
+        if error.get("raised_exception"):
+            raise DataError(
+                f"Validating {dataset}: {entry['type']} ({entry['id']}) could not be evaluated: "
+                f"{error.get('exception_message')}. Check the data, or the entry in "
+                f"{PARAMETERS_FILE}."
+            )
+        index_list = details.get("unexpected_index_list")
+        unexpected_rows = (
+            [row[row_key] for row in index_list] if row_key and index_list is not None else None
+        )
+        outcomes.append(
+            {
+                **entry,
+                "success": bool(raw["success"]),
+                "unexpected_count": details.get("unexpected_count"),
+                "unexpected_rows": unexpected_rows,
+                "unexpected_sample": (details.get("partial_unexpected_list") or [])[:20],
+                "observed_value": details.get("observed_value"),
+            }
+        )
+    return _jsonable(
+        {
+            "dataset": dataset,
+            "rows": len(frame),
+            "row_key": row_key,
+            "success": all(o["success"] for o in outcomes),
+            "statistics": gx_result.get("statistics"),
+            "great_expectations_version": gx.__version__,
+            "expectations": outcomes,
+        }
+    )

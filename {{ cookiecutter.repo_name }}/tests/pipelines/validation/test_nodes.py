@@ -1,0 +1,274 @@
+"""Unit tests of the validation nodes on small hand-made frames and suites."""
+
+import copy
+
+import pandas as pd
+import pytest
+from kedro.framework.startup import bootstrap_project
+
+from {{ cookiecutter.python_package }}.errors import ConfigError, DataError, GateFailed
+from {{ cookiecutter.python_package }}.pipelines.validation import nodes
+
+from .conftest import PROJECT_ROOT
+
+INGESTION = {
+    "id_column": "applicant_id",
+    "column_types": {"applicant_id": "string", "age": "integer", "loan_amount": "number"},
+    "bureau_summary": {"n_bureau_accounts": ["record_id", "count"]},
+    "ratios": {},
+}
+VALIDATION = {
+    "on_fail": "stop",
+    "max_quarantined_share": 0.5,
+    "datasets": {
+        "raw_applications": {
+            "row_key": "source_row",
+            "add_row_position": True,
+            "expectations": [
+                {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {"column": "loan_amount", "regex": r"^\d+(?:\.\d+)?$"},
+                    "severity": "row",
+                },
+                {
+                    "type": "expect_table_row_count_to_be_between",
+                    "kwargs": {"min_value": 1},
+                    "severity": "table",
+                },
+            ],
+        },
+        "primary_applications": {
+            "row_key": "source_row",
+            "expectations": [
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "age", "min_value": 18, "max_value": 100},
+                    "severity": "row",
+                    "description": "age is between 18 and 100",
+                },
+                {
+                    "type": "expect_column_values_to_be_unique",
+                    "kwargs": {"column": "applicant_id"},
+                    "severity": "row",
+                },
+            ],
+        },
+    },
+}
+RAW = pd.DataFrame(
+    {
+        "Applicant ID": ["A1", "A2", "A2", "A3", "A4"],
+        "Age": ["30", "41", "-3", "52", "60"],
+        "Loan Amount": ["1000", "12,5OO.00", "300", "200", "100.5"],
+    },
+    dtype="str",
+)
+PRIMARY = pd.DataFrame(
+    {
+        "source_row": [0, 1, 2, 3, 4],
+        "applicant_id": ["A1", "A2", "A2", "A3", "A4"],
+        "age": pd.array([30, 41, -3, 52, 60], dtype="Int64"),
+        "loan_amount": [1000.0, None, 300.0, 200.0, 100.5],
+        "n_bureau_accounts": [1, 0, 0, 2, 1],
+        "has_bureau_records": [True, False, False, True, True],
+    }
+)
+
+
+def with_entry(dataset: str, index: int, **changes: object) -> dict:
+    params = copy.deepcopy(VALIDATION)
+    entry = params["datasets"][dataset]["expectations"][index]
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return params
+
+
+@pytest.fixture(scope="module")
+def plan() -> dict:
+    return nodes.check_validation_config(VALIDATION, INGESTION)
+
+
+def test_config_is_checked_and_ids_default_to_type_and_column(plan: dict) -> None:
+    entries = plan["datasets"]["primary_applications"]["expectations"]
+    assert [e["id"] for e in entries] == [
+        "expect_column_values_to_be_between.age",
+        "expect_column_values_to_be_unique.applicant_id",
+    ]
+    assert "source_row" in plan["datasets"]["raw_applications"]["columns"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"type": "expect_column_values_to_be_betwen"},
+            r"expectations\[0\] \(expect_column_values_to_be_betwen\).*no expectation type.*"
+            r"did you mean expect_column_values_to_be_between",
+        ),
+        ({"type": None}, r"expectations\[0\].*'type' is missing"),
+        ({"severity": None}, r"expectations\[0\].*'severity' is None"),
+        ({"severity": "rows"}, r"'severity' is 'rows'"),
+        (
+            {"kwargs": {"column": "agee", "min_value": 18}},
+            r"column\(s\) \['agee'\] are not columns of primary_applications",
+        ),
+        ({"kwargs": {"column": "age", "min_valu": 18}}, r"GX refuses its kwargs.*min_valu"),
+        ({"mostly": 0.9}, r"unknown key\(s\) \['mostly'\]"),
+        ({"id": "age check!"}, r"id 'age check!' may hold only"),
+    ],
+)
+def test_bad_entries_are_refused_naming_file_dataset_and_entry(changes: dict, message: str) -> None:
+    params = with_entry("primary_applications", 0, **changes)
+    with pytest.raises(ConfigError, match=message) as refused:
+        nodes.check_validation_config(params, INGESTION)
+    assert "conf/base/parameters_validation.yml" in str(refused.value)
+    assert "validation.datasets.primary_applications" in str(refused.value)
+
+
+def test_row_severity_needs_an_expectation_that_names_rows() -> None:
+    params = with_entry("raw_applications", 1, severity="row")
+    with pytest.raises(ConfigError, match=r"severity 'row' needs an expectation on column values"):
+        nodes.check_validation_config(params, INGESTION)
+
+
+def test_an_id_used_twice_is_refused() -> None:
+    params = copy.deepcopy(VALIDATION)
+    entries = params["datasets"]["primary_applications"]["expectations"]
+    entries.append(copy.deepcopy(entries[0]))
+    with pytest.raises(ConfigError, match=r"expectations\[2\].*used twice"):
+        nodes.check_validation_config(params, INGESTION)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"on_fail": "halt"}, r"validation.on_fail .* 'halt'"),
+        ({"max_quarantined_share": 5}, r"max_quarantined_share .* 5"),
+        ({"datasets": {"raw_bureau_records": {"expectations": []}}}, r"list the dataset's columns"),
+    ],
+)
+def test_bad_gate_settings_are_refused(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        nodes.check_validation_config({**VALIDATION, **changes}, INGESTION)
+
+
+def test_raw_rows_are_named_by_their_position(plan: dict) -> None:
+    result, html = nodes.validate_raw_applications(RAW, plan)
+    regex = result["expectations"][0]
+    assert not regex["success"]
+    assert regex["unexpected_rows"] == [1]
+    assert "12,5OO.00" in html
+
+
+def test_missing_column_and_empty_table_are_data_errors(plan: dict) -> None:
+    with pytest.raises(DataError, match=r"'raw_applications' has no column\(s\) \['age'\]"):
+        nodes.validate_raw_applications(RAW.drop(columns=["Age"]), plan)
+    with pytest.raises(DataError, match="'raw_applications' has no rows"):
+        nodes.validate_raw_applications(RAW.iloc[:0], plan)
+
+
+def test_rows_are_quarantined_with_reasons_and_counted(plan: dict) -> None:
+    raw, _ = nodes.validate_raw_applications(RAW, plan)
+    primary, _ = nodes.validate_primary_applications(PRIMARY, plan)
+    bureau = {"dataset": "raw_bureau_records", "rows": 3, "row_key": None, "expectations": []}
+    passed, quarantined, summary, record = nodes.quarantine_rows(
+        PRIMARY, raw, bureau, primary, plan
+    )
+
+    reasons = dict(zip(quarantined["source_row"], quarantined["quarantine_reasons"], strict=True))
+    assert reasons == {
+        1: "raw_applications.expect_column_values_to_match_regex.loan_amount; "
+        "primary_applications.expect_column_values_to_be_unique.applicant_id",
+        2: "primary_applications.expect_column_values_to_be_between.age; "
+        "primary_applications.expect_column_values_to_be_unique.applicant_id",
+    }
+    assert passed["source_row"].tolist() == [0, 3, 4]
+    assert list(passed.columns) == list(PRIMARY.columns)
+    metrics = record["metrics"]
+    assert metrics["rows_in"] == metrics["rows_passed"] + metrics["rows_quarantined"] == 5
+    assert (
+        metrics["primary_applications.expect_column_values_to_be_unique.applicant_id.unexpected"]
+        == 2
+    )
+    assert record["tags"] == {"gate.validation": "warn"}  # 40% quarantined, 50% allowed
+    assert (
+        summary["quarantined_by_reason"][
+            "primary_applications.expect_column_values_to_be_between.age"
+        ]
+        == 1
+    )
+
+
+def test_too_many_quarantined_rows_or_a_table_failure_fail_the_gate(plan: dict) -> None:
+    raw, _ = nodes.validate_raw_applications(RAW, plan)
+    primary, _ = nodes.validate_primary_applications(PRIMARY, plan)
+    bureau = {"dataset": "raw_bureau_records", "rows": 3, "row_key": None, "expectations": []}
+    strict = {**plan, "max_quarantined_share": 0.1}
+    passed, _, summary, record = nodes.quarantine_rows(PRIMARY, raw, bureau, primary, strict)
+    assert record["tags"] == {"gate.validation": "fail"}
+    with pytest.raises(GateFailed, match=r"40.00% of rows quarantined.*data/08_reporting"):
+        nodes.enforce_validation_gate(passed, record, summary, strict)
+    flagged = nodes.enforce_validation_gate(passed, record, summary, {**strict, "on_fail": "flag"})
+    assert len(flagged) == 3
+
+    failed_table = {
+        **bureau,
+        "expectations": [
+            {
+                "id": "expect_table_row_count_to_be_between",
+                "severity": "table",
+                "success": False,
+                "unexpected_count": None,
+                "unexpected_rows": None,
+                "description": "enough records",
+                "observed_value": 3,
+            }
+        ],
+    }
+    clean = PRIMARY.drop(index=[1, 2])
+    nothing = {**raw, "rows": 3, "expectations": []}
+    _, _, summary, record = nodes.quarantine_rows(
+        clean, nothing, failed_table, {**primary, "expectations": []}, plan
+    )
+    assert record["tags"] == {"gate.validation": "fail"}
+    assert summary["gate_reasons"] == [
+        "raw_bureau_records.expect_table_row_count_to_be_between (enough records)"
+    ]
+
+
+def test_nothing_quarantined_passes(plan: dict) -> None:
+    empty = {"rows": 5, "row_key": "source_row", "expectations": []}
+    _, quarantined, _, record = nodes.quarantine_rows(
+        PRIMARY,
+        {**empty, "dataset": "raw_applications"},
+        {**empty, "dataset": "raw_bureau_records"},
+        {**empty, "dataset": "primary_applications"},
+        plan,
+    )
+    assert quarantined.empty
+    assert "quarantine_reasons" in quarantined.columns
+    assert record["tags"] == {"gate.validation": "pass"}
+
+
+def test_shipped_config_is_valid(parameters: dict) -> None:
+    plan = nodes.check_validation_config(parameters["validation"], parameters["ingestion"])
+    assert set(plan["datasets"]) == {
+        "raw_applications",
+        "raw_bureau_records",
+        "primary_applications",
+    }
+    assert plan["on_fail"] == "stop"
+
+
+@pytest.mark.parametrize("pipeline", ["__default__", "validation"])
+def test_config_is_checked_before_any_raw_data_is_read(pipeline: str) -> None:
+    bootstrap_project(PROJECT_ROOT)
+    from {{ cookiecutter.python_package }}.pipeline_registry import register_pipelines  # noqa: PLC0415
+
+    run_order = register_pipelines()[pipeline].nodes  # the order SequentialRunner runs them
+    order = [node.name for node in run_order]
+    readers = [n.name for n in run_order if any(i.startswith("raw_") for i in n.inputs)]
+    assert all(order.index("check_validation_config") < order.index(r) for r in readers)
