@@ -15,10 +15,32 @@ ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
 # Import names of the generated project's dependencies: a package with one of these
 # names would shadow the library and break the project in confusing ways.
 DEPENDENCY_IMPORT_NAMES = {
-    "kedro", "kedro_datasets", "kedro_viz", "kedro_mlflow", "mlflow", "sklearn",
-    "scikit_learn", "pandas", "numpy", "scipy", "great_expectations", "fairlearn",
-    "matplotlib", "pyarrow", "sqlalchemy", "pytest", "ruff", "click", "yaml",
-    "omegaconf", "pydantic", "jinja2", "skops", "cookiecutter", "ipython", "jupyter",
+    "kedro",
+    "kedro_datasets",
+    "kedro_viz",
+    "kedro_mlflow",
+    "mlflow",
+    "sklearn",
+    "scikit_learn",
+    "pandas",
+    "numpy",
+    "scipy",
+    "great_expectations",
+    "fairlearn",
+    "matplotlib",
+    "pyarrow",
+    "sqlalchemy",
+    "pytest",
+    "ruff",
+    "click",
+    "yaml",
+    "omegaconf",
+    "pydantic",
+    "jinja2",
+    "skops",
+    "cookiecutter",
+    "ipython",
+    "jupyter",
 }
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from project import QUIET_ENV, TEMPLATE_DIR, install, kedro, render  # noqa: E402
+from project import QUIET_ENV, TEMPLATE_DIR, install, kedro, render
 
 os.environ.update(QUIET_ENV)
 

@@ -95,7 +95,9 @@ BAD_ANSWERS = [
 
 
 @pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS, ids=lambda v: str(v))
-def test_bad_answers_are_refused_and_nothing_is_written(tmp_path: Path, template_dir: Path, answers, message) -> None:
+def test_bad_answers_are_refused_and_nothing_is_written(
+    tmp_path: Path, template_dir: Path, answers, message
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     done = subprocess.run(
@@ -115,8 +117,16 @@ def test_bad_answers_are_refused_and_nothing_is_written(tmp_path: Path, template
 def test_a_non_boolean_sample_data_answer_is_refused(tmp_path: Path, template_dir: Path) -> None:
     """Cookiecutter itself refuses it (before our hook), also leaving nothing behind."""
     done = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", str(template_dir), "--no-input", "-o", str(tmp_path)]
-        + ["include_sample_data=maybe"],
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            str(template_dir),
+            "--no-input",
+            "-o",
+            str(tmp_path),
+            "include_sample_data=maybe",
+        ],
         capture_output=True,
         text=True,
     )

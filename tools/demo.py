@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from project import TEMPLATE_DIR, install, kedro, render  # noqa: E402
+from project import TEMPLATE_DIR, install, kedro, render
 
 BUILD = TEMPLATE_DIR / "build" / "demo"
 

@@ -12,21 +12,23 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from project import TEMPLATE_DIR, render  # noqa: E402
+from project import TEMPLATE_DIR, render
 
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{ cookiecutter.repo_name }}"
 PACKAGE = "formatting_probe_pkg"  # unique, so it is safe to replace back
 
 
 def main(only: list[str]) -> int:
-    """Format every template .py file, or only those whose template path contains one of ``only``."""
+    """Format every template .py file, or only those whose path contains one of ``only``."""
     with tempfile.TemporaryDirectory() as tmp:
         project = render(Path(tmp), project_name="formatting probe pkg", include_sample_data="no")
         subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "."], cwd=project, check=False)
         subprocess.run([sys.executable, "-m", "ruff", "format", "."], cwd=project, check=True)
         changed = 0
         for rendered in project.rglob("*.py"):
-            relative = str(rendered.relative_to(project)).replace(PACKAGE, "{{ cookiecutter.python_package }}")
+            relative = str(rendered.relative_to(project)).replace(
+                PACKAGE, "{{ cookiecutter.python_package }}"
+            )
             source = PROJECT_TEMPLATE / relative
             if only and not any(part in str(source) for part in only):
                 continue

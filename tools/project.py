@@ -36,7 +36,9 @@ def uv() -> list[str]:
     return [found] if found else [sys.executable, "-m", "uv"]
 
 
-def run(project: Path, *args: str, check: bool = True, timeout: float = 1800, **env: str) -> subprocess.CompletedProcess:
+def run(
+    project: Path, *args: str, check: bool = True, timeout: float = 1800, **env: str
+) -> subprocess.CompletedProcess:
     """Run a command in the project with its output captured; raise with the output on failure."""
     done = subprocess.run(
         list(args), cwd=project, env=project_env(**env), capture_output=True, text=True, timeout=timeout

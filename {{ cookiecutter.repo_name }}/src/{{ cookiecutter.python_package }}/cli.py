@@ -91,6 +91,7 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
     from kedro.framework.project import settings  # noqa: PLC0415
     from kedro.framework.session import KedroSession  # noqa: PLC0415
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+    from kedro.runner import SequentialRunner  # noqa: PLC0415
 
     from . import audit  # noqa: PLC0415
     from .hooks import ProjectHooks  # noqa: PLC0415
@@ -129,7 +130,7 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
         parameters = yaml.safe_load(Path(parameters_file).read_text()) or {}
 
     with KedroSession.create(env=env, runtime_params=parameters) as session:
-        session.run()
+        session.run(runner=SequentialRunner())
     hooks = next(h for h in settings.HOOKS if isinstance(h, ProjectHooks))
     mlflow.MlflowClient().set_tag(hooks.run_id, "reproduction_of", run_id)
     return past.data.metrics, mlflow.get_run(hooks.run_id).data.metrics

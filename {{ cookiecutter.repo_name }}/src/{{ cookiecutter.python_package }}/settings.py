@@ -1,5 +1,7 @@
 """Project settings: hooks and configuration loading (see Kedro's settings reference)."""
 
+import os
+
 from .hooks import ProjectHooks
 from .tracking import resolve_artifact_location, resolve_tracking_uri
 
@@ -16,3 +18,9 @@ CONFIG_LOADER_ARGS = {
         "artifact_location": resolve_artifact_location,
     },
 }
+
+# An unreachable tracking server should end a run within a minute, not after MLflow's default
+# seven retries with exponential back-off. Set these variables yourself to change it.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")

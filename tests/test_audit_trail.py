@@ -1,0 +1,180 @@
+"""Slow tests of the audit trail: what a run records, reproducing a run, team tracking servers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from project import project_env
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def only_run(tracking_uri: str, experiment: str):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    assert len(runs) == 1, [r.info.run_id for r in runs]
+    return client, runs[0]
+
+
+def test_run_records_code_environment_parameters_and_dataset_inputs(default_project) -> None:
+    client, run = only_run(default_project.tracking_uri, default_project.package)
+    tags = run.data.tags
+    assert tags["git.repository"].startswith("none")  # the default render is not a git repository
+    assert tags["environment.python"].startswith("3.11")
+    assert len(tags["environment.lock_sha256"]) == 64
+    assert tags["template.version"] and '"include_sample_data": true' in tags["template.answers"]
+    assert tags["kedro.env"] == "local"
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "environment")}
+    assert artifacts == {"environment/uv.lock"}
+    parameters = client.download_artifacts(run.info.run_id, "run/parameters.yml")
+    assert "id_column: applicant_id" in Path(parameters).read_text()
+
+    inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}
+    for name, context in [
+        ("raw_applications", "raw"),
+        ("raw_bureau_records", "raw"),
+        ("primary_applications", "primary"),
+    ]:
+        tags_of = {t.key: t.value for t in inputs[name].tags}
+        assert tags_of["mlflow.data.context"] == context
+        assert len(tags_of["sha256"]) == 64 and inputs[name].dataset.digest == tags_of["sha256"][:32]
+        assert '"num_rows"' in inputs[name].dataset.profile and inputs[name].dataset.schema
+    assert tags_of["rows"] == "10000"
+
+
+def test_git_commit_branch_and_dirty_flag_are_tagged(default_copy) -> None:
+    copy, kedro_in_copy = default_copy
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=copy, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=copy, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=copy, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=copy, capture_output=True, text=True
+    ).stdout.strip()
+    done = kedro_in_copy("run", "--pipelines", "ingestion")
+    assert done.returncode == 0, done.stderr[-3000:]
+    _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", "loan_default_risk")
+    assert run.data.tags["mlflow.source.git.commit"] == commit
+    assert run.data.tags["mlflow.source.git.branch"] == "main"
+    assert run.data.tags["git.dirty"] == "false"
+
+
+def test_reproduce_matches_and_refuses_changed_data(default_copy) -> None:
+    copy, kedro_in_copy = default_copy
+    assert kedro_in_copy("run").returncode == 0
+    _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", "loan_default_risk")
+
+    done = kedro_in_copy("reproduce", run.info.run_id)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Reproduced: every metric matches." in done.stdout
+    assert "ingestion.rows_primary" in done.stdout
+
+    raw = copy / "data/01_raw/applications.csv"
+    lines = raw.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace(",F,", ",M,", 1) if ",F," in lines[5] else lines[5].replace(",M,", ",F,", 1)
+    raw.write_text("".join(lines))
+    done = kedro_in_copy("reproduce", run.info.run_id)
+    assert done.returncode == 1
+    assert "the data of catalog entry 'raw_applications' changed" in done.stderr
+
+
+def test_team_mlflow_server_receives_the_run_and_its_artifacts(
+    default_project, default_copy, tmp_path
+) -> None:
+    copy, kedro_in_copy = default_copy
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(default_project.root / ".venv/bin/mlflow"),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path / 'server.db'}",
+            "--artifacts-destination",
+            str(tmp_path / "server-artifacts"),
+            "--workers",
+            "1",
+        ],
+        env=project_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "mlflow server did not start"
+                time.sleep(1)
+        done = kedro_in_copy("run", "--env", "prod", "--pipelines", "ingestion", MLFLOW_TRACKING_URI=uri)
+        assert done.returncode == 0, done.stderr[-3000:]
+        client, run = only_run(uri, "loan_default_risk")
+        assert run.info.status == "FINISHED"
+        assert run.data.metrics["ingestion.rows_primary"] == 10000
+        assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"environment", "run"}
+        assert (tmp_path / "server-artifacts").is_dir()
+        assert not (copy / "mlflow.db").exists(), "a server run must not write a local store"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_unreachable_tracking_server_stops_quickly_with_the_uri(default_copy) -> None:
+    copy, kedro_in_copy = default_copy
+    uri = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    done = kedro_in_copy("run", MLFLOW_TRACKING_URI=uri)
+    elapsed = time.monotonic() - start
+    assert done.returncode == 1
+    assert f"the MLflow tracking server at {uri} could not be reached" in done.stderr
+    assert elapsed < 90, f"took {elapsed:.0f} s"
+    assert not list((copy / "data/03_primary").glob("*.parquet")), "no work may start"
+
+
+def test_two_runs_at_once_against_one_local_store_both_finish(default_project, default_copy) -> None:
+    """Two project folders (two team members' checkouts) recording into one SQLite store at once."""
+    import shutil
+
+    first, _ = default_copy
+    second = first.parent / "second"
+    shutil.copytree(first, second)
+    store = f"sqlite:///{first.parent / 'shared.db'}"
+    kedro = str(default_project.root / ".venv/bin/kedro")
+    env = project_env(MLFLOW_TRACKING_URI=store)
+    runs = [
+        subprocess.Popen(
+            [kedro, "run", "--pipelines", "ingestion"],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for folder in (first, second)
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], "\n".join(o[-2000:] for o in outputs)
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=store)
+    found = client.search_runs([client.get_experiment_by_name("loan_default_risk").experiment_id])
+    assert len(found) == 2 and {r.info.status for r in found} == {"FINISHED"}
+    assert len({r.info.run_id for r in found}) == 2
