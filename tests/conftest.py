@@ -74,15 +74,10 @@ def default_copy(default_project: InstalledProject, tmp_path: Path):
         ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "*.parquet", "run.log*"),
     )
 
-    def kedro_in_copy(*args: str, check: bool = False):
+    def kedro_in_copy(*args: str, check: bool = False, **env: str):
         from project import run
 
-        return run(
-            copy,
-            str(default_project.root / ".venv/bin/kedro"),
-            *args,
-            check=check,
-            MLFLOW_TRACKING_URI=f"sqlite:///{copy / 'mlflow.db'}",
-        )
+        env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{copy / 'mlflow.db'}")
+        return run(copy, str(default_project.root / ".venv/bin/kedro"), *args, check=check, **env)
 
     return copy, kedro_in_copy

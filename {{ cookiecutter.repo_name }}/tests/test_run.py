@@ -28,3 +28,16 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
         == run.data.metrics["ingestion.rows_raw_applications"]
     )
     assert (project_copy / "data" / "03_primary" / "primary_applications.parquet").is_file()
+
+    metrics = run.data.metrics
+    assert metrics["validation.rows_in"] == metrics["ingestion.rows_primary"]
+    assert metrics["validation.rows_in"] == (
+        metrics["validation.rows_passed"] + metrics["validation.rows_quarantined"]
+    )
+    assert run.data.tags["gate.validation"] in {"pass", "warn"}
+    assert (project_copy / "data" / "03_primary" / "validated_applications.parquet").is_file()
+    assert (project_copy / "data" / "08_reporting" / "validation" / "summary.json").is_file()
+    assert run.data.tags["gate.benchmark"] in {"pass", "warn", "fail"}
+    assert {"test.roc_auc", "test.log_loss", "benchmark.candidate.roc_auc_mean"} <= set(metrics)
+    assert run.data.tags["training.model_uri"].startswith("models:/")
+    assert (project_copy / "data" / "08_reporting" / "benchmark" / "leaderboard.csv").is_file()
