@@ -1,0 +1,93 @@
+"""Slow test: kedro viz serves the project's lineage, and a real headless Chromium renders it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from project import TEMPLATE_DIR, project_env
+from test_audit_trail import free_port
+
+pytestmark = pytest.mark.slow
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+SCREENSHOTS = TEMPLATE_DIR / "build" / "test-artifacts"
+
+
+def wait_for_json(url: str, seconds: float) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.load(response)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def headless_chromium(profile: Path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--window-size=1600,1000",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "install Debian's chromium and chromium-driver"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(default_project.root / ".venv/bin/kedro"), "viz", "run", "--host", "127.0.0.1",
+         "--port", str(port), "--no-browser"],
+        cwd=default_project.root,
+        env=project_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        graph = wait_for_json(f"http://127.0.0.1:{port}/api/main", seconds=120)
+        task_nodes = [n for n in graph["nodes"] if n["type"] == "task"]
+        registered = {p["id"] for p in graph["pipelines"]} - {"__default__"}
+        assert {"ingestion", "validation", "training", "benchmarking"} <= registered
+        for pipeline in registered:
+            assert any(pipeline in n["pipelines"] for n in task_nodes), f"no nodes for {pipeline}"
+        layers = {n.get("layer") for n in graph["nodes"] if n["type"] == "data"}
+        assert {"raw", "primary", "model_input", "reporting"} <= layers
+
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        driver = headless_chromium(tmp_path / "chromium-profile")
+        try:
+            driver.get(f"http://127.0.0.1:{port}/")
+            WebDriverWait(driver, 60).until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".pipeline-node"))
+            )
+            time.sleep(2)  # let the layout settle before the screenshot
+            shown = driver.find_element(By.TAG_NAME, "body").text
+            for pipeline in registered:
+                first = next(n for n in task_nodes if pipeline in n["pipelines"])
+                assert first["name"] in shown, f"{first['name']} ({pipeline}) not shown"
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SCREENSHOTS / "kedro-viz.png"
+            assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+            shutil.copy(shot, tmp_path / "kedro-viz.png")
+        finally:
+            driver.quit()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
