@@ -179,6 +179,92 @@ def model_auc(directory: Path) -> float:
     return roc_auc_score(y_te, model.predict_proba(X_te)[:, 1])
 
 
+# model inputs as the project sees them after ingestion (sensitive attributes excluded)
+PIPELINE_NUMERIC = [
+    "annual_income",
+    "loan_amount",
+    "loan_term_months",
+    "employment_years",
+    "num_dependents",
+    "n_bureau_accounts",
+    "n_closed_accounts",
+    "total_credit_limit",
+    "total_balance",
+    "max_months_on_book",
+    "late_payments_12m",
+    "has_bureau_records",
+    "credit_utilisation",
+    "loan_to_income",
+]
+PIPELINE_CATEGORICAL = ["region_code", "housing", "purpose"]
+
+
+def pipeline_features(directory: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Clean rows joined with the bureau summary like the project's ingestion pipeline."""
+    df = clean_rows(read_apps(directory))
+    summary = (
+        read_bureau(directory)
+        .groupby("applicant_id")
+        .agg(
+            n_bureau_accounts=("record_id", "count"),
+            n_closed_accounts=("is_closed", "sum"),
+            total_credit_limit=("credit_limit", "sum"),
+            total_balance=("balance", "sum"),
+            max_months_on_book=("months_on_book", "max"),
+            late_payments_12m=("late_payments_12m", "sum"),
+        )
+    )
+    df = df.join(summary, on="applicant_id")
+    df["has_bureau_records"] = df["n_bureau_accounts"].notna().astype(float)
+    counts = ["n_bureau_accounts", "n_closed_accounts", "total_credit_limit", "total_balance"]
+    df[[*counts, "late_payments_12m"]] = df[[*counts, "late_payments_12m"]].fillna(0)
+    for col in ["annual_income", "loan_amount", "loan_term_months", "employment_years"]:
+        df[col] = df[col].astype(float)
+    df["num_dependents"] = df["num_dependents"].astype(float)
+    limit = df["total_credit_limit"].where(df["total_credit_limit"] != 0)
+    df["credit_utilisation"] = df["total_balance"] / limit
+    df["loan_to_income"] = df["loan_amount"] / df["annual_income"]
+    X = df[PIPELINE_NUMERIC + PIPELINE_CATEGORICAL]
+    return X, df["defaulted_12m"].astype(int).to_numpy()
+
+
+def trees_vs_linear_cv(directory: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-fold ROC AUC (5-fold stratified CV) of the project's candidate and linear baseline.
+
+    Same models as conf/base/parameters_training.yml (candidate) and
+    parameters_benchmarking.yml (logistic_regression), with the project's preprocessing
+    (median imputation + missing indicator, scaling, one-hot).
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    def model(estimator):
+        numeric = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+        prep = ColumnTransformer(
+            [
+                ("num", numeric, PIPELINE_NUMERIC),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), PIPELINE_CATEGORICAL),
+            ]
+        )
+        return make_pipeline(prep, estimator)
+
+    hgb = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_iter=300, max_depth=2, early_stopping=False, random_state=42
+    )
+    lr = LogisticRegression(C=1.0, max_iter=1000)
+    X, y = pipeline_features(directory)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=42)
+    # one thread per fit, as the project's benchmarking does: much faster on a busy machine
+    with threadpool_limits(1):
+        return tuple(cross_val_score(model(m), X, y, cv=folds, scoring="roc_auc") for m in (hgb, lr))
+
+
 def group_rates(df: pd.DataFrame) -> tuple[float, float]:
     y = df["defaulted_12m"].astype(int)
     return y[df["foreign_worker"] == "yes"].mean(), y[df["foreign_worker"] == "no"].mean()
@@ -374,7 +460,18 @@ def test_no_label_bias_only_changes_labels(no_bias):
 
 
 def test_default_labels_are_learnable():
-    assert model_auc(SHIPPED) > 0.7
+    # a linear model gets only part of the signal: the risk has steps and interactions
+    assert model_auc(SHIPPED) > 0.65
+
+
+def test_trees_beat_linear_model_on_default_labels(gen, tmp_path):
+    # the benchmark gate (candidate beats the best baseline by >= 0.01 ROC AUC) must be
+    # passable on the sample data: the non-linear risk structure is found by trees only
+    gen.generate(rows=5000, seed=42, out_dir=tmp_path)
+    hgb, lr = trees_vs_linear_cv(tmp_path)
+    assert 0.72 < hgb.mean() < 0.88
+    assert hgb.mean() - lr.mean() >= 0.02
+    assert (hgb > lr).all()
 
 
 def test_random_labels_are_not_learnable(random_label):

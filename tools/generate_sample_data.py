@@ -14,6 +14,9 @@ toolkit has something concrete to find:
   employment years, bureau late payments and utilisation, loan term,
   dependants, housing) plus noise; ``sex``, ``age`` (beyond its mild effect on
   income and employment) and ``foreign_worker`` have no causal effect on it;
+* that risk has realistic non-linear structure (steps, interactions, a
+  U-shaped loan term, see ``_latent_risk``), so a tree ensemble clearly beats a
+  linear model on the same features;
 * ``region_code`` is a proxy for ``foreign_worker`` (no direct effect on risk);
 * historical label bias (default on): among foreign workers an extra share of
   true negatives is relabelled as defaulted;
@@ -43,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "{{ cookiecutter.repo_name }}" / "data" / "01_raw"
@@ -385,6 +388,62 @@ def _bureau(
     return records, agg
 
 
+# Latent risk: realistic non-linear structure that a tree ensemble can find and a
+# linear model on the raw features cannot (steps, interactions, a U-shaped term).
+HOME_PURPOSE = 1  # index of "home" in PURPOSES: secured, large loans are normal
+LTI_STEP = 0.6  # unsecured loan above 60% of annual income: risk jumps
+LTI_STEP_EFFECT = 1.3
+UTIL_STEP = 0.65  # credit lines used above 65% in total: risk jumps
+UTIL_STEP_EFFECT = 1.2
+LATE_EFFECT = 0.1  # per late payment (capped at 8) ...
+LATE_HIGH_UTIL = 0.5  # ... plus LATE_EXTRA_EFFECT per late payment above this utilisation
+LATE_EXTRA_EFFECT = 0.8
+SHORT_EMPLOYMENT_TENTHS = 20  # employment_years < 2.0 ...
+SHORT_EMPLOYMENT_LTI = 0.5  # ... AND loan_to_income > 0.5
+SHORT_EMPLOYMENT_EFFECT = 1.0
+TERM_EFFECT = {12: 0.6, 24: 0.0, 36: -0.3, 48: 0.0, 60: 0.7}  # non-monotone (U-shaped)
+HOUSING_EFFECT = np.array([-0.35, 0.2, 0.05])  # own, rent, free
+DEPENDANT_EFFECT = 0.12
+NO_RECORDS_EFFECT = 0.35
+LATENT_NOISE_SD = 0.6
+
+
+def _latent_risk(f: dict[str, np.ndarray], agg: dict[str, np.ndarray], row_app: np.ndarray) -> np.ndarray:
+    """Latent default risk per CSV row (before noise and intercept).
+
+    Only financial variables a model can see after ingestion enter it (never sex,
+    age, foreign_worker or region_code):
+
+    * a mild log-linear debt-to-income effect plus a step when an unsecured loan
+      (purpose other than home) exceeds ``LTI_STEP`` x annual income;
+    * a step when total utilisation (total balance / total limit) > ``UTIL_STEP``;
+    * late payments count little at low utilisation and much more above
+      ``LATE_HIGH_UTIL`` (interaction);
+    * short employment (< 2 years) matters only together with loan_to_income > 0.5;
+    * loan term is U-shaped (12 and 60 months riskiest, 36 safest);
+    * dependants, housing and having no bureau record as before.
+    """
+    lti = (f["loan_cents"] / 100.0) / (f["income_cents"] / 100.0)
+    util = agg["utilisation"][row_app]
+    late = np.minimum(agg["late_total"][row_app], 8)
+    unsecured = f["purpose"] != HOME_PURPOSE
+    term_eff = np.zeros(len(lti))
+    for term, effect in TERM_EFFECT.items():
+        term_eff[f["term"] == term] = effect
+    return (
+        0.3 * np.log(lti / 0.4)
+        + LTI_STEP_EFFECT * ((lti > LTI_STEP) & unsecured)
+        + UTIL_STEP_EFFECT * (util > UTIL_STEP)
+        + late * (LATE_EFFECT + LATE_EXTRA_EFFECT * (util > LATE_HIGH_UTIL))
+        + SHORT_EMPLOYMENT_EFFECT
+        * ((f["emp_tenths"] < SHORT_EMPLOYMENT_TENTHS) & (lti > SHORT_EMPLOYMENT_LTI))
+        + term_eff
+        + DEPENDANT_EFFECT * f["deps"]
+        + HOUSING_EFFECT[f["housing"]]
+        + NO_RECORDS_EFFECT * agg["no_records"][row_app]
+    )
+
+
 def _write_bureau_db(path: Path, rec: dict[str, np.ndarray]) -> str:
     """Write bureau.db deterministically; return sha256 of the table contents."""
     tmp = path.with_name(path.name + ".tmp")
@@ -505,23 +564,8 @@ def generate(
     rec, agg = _bureau(rng_bureau, app_age, app_income)
 
     # ---- latent risk and labels ------------------------------------------- #
-    income = f["income_cents"] / 100.0
-    loan = f["loan_cents"] / 100.0
-    dti_z = (np.log(loan / income) - np.log(0.4)) / 0.8
-    emp = f["emp_tenths"] / 10.0
-    term_eff = (f["term"] - 36) / 24.0 * 0.35
-    housing_eff = np.array([-0.35, 0.2, 0.05])[f["housing"]]
-    lin = (
-        1.0 * dti_z
-        - 0.06 * emp
-        + 0.45 * np.minimum(agg["late_total"][row_app], 8)
-        + 1.8 * agg["utilisation"][row_app]
-        + 0.35 * agg["no_records"][row_app]
-        + term_eff
-        + 0.12 * f["deps"]
-        + housing_eff
-    )
-    noise = rng_label.normal(0.0, 0.6, size=n)
+    lin = _latent_risk(f, agg, row_app)
+    noise = rng_label.normal(0.0, LATENT_NOISE_SD, size=n)
     u_label = rng_label.random(n)
     u_flip = rng_label.random(n)
     u_random = rng_label.random(n)
@@ -646,11 +690,28 @@ def generate(
             "label_source": (
                 "random: Bernoulli(0.2) independent of every feature"
                 if random_label
-                else "Bernoulli(sigmoid(latent risk)); latent risk = debt-to-income, "
-                "employment_years, bureau late payments and utilisation "
-                "(total balance / total limit), no bureau record, loan term, num_dependents, housing, "
-                "Gaussian noise"
+                else "Bernoulli(sigmoid(latent risk)); latent risk = debt-to-income "
+                "(log-linear plus a step for unsecured loans), employment_years (only with a "
+                "high debt-to-income), bureau late payments and utilisation (total balance / "
+                "total limit; a step, and late payments weigh more at high utilisation), "
+                "no bureau record, loan term (U-shaped), num_dependents, housing, Gaussian noise"
             ),
+            "risk_structure": [
+                f"step: +{LTI_STEP_EFFECT} when loan_to_income > {LTI_STEP} and purpose != home",
+                f"step: +{UTIL_STEP_EFFECT} when credit_utilisation > {UTIL_STEP}",
+                f"interaction: +{LATE_EFFECT} per late payment (capped at 8), "
+                f"+{LATE_EXTRA_EFFECT} more when credit_utilisation > {LATE_HIGH_UTIL}",
+                f"interaction: +{SHORT_EMPLOYMENT_EFFECT} when employment_years < "
+                f"{SHORT_EMPLOYMENT_TENTHS / 10} and loan_to_income > {SHORT_EMPLOYMENT_LTI}",
+                "non-monotone: loan_term_months effect "
+                + ", ".join(f"{t}: {e:+}" for t, e in TERM_EFFECT.items()),
+                "linear: +0.3 x log(loan_to_income / 0.4), "
+                f"+{DEPENDANT_EFFECT} per dependant, housing "
+                + ", ".join(f"{h}: {e:+}" for h, e in zip(HOUSING, HOUSING_EFFECT.tolist(), strict=True))
+                + f", +{NO_RECORDS_EFFECT} without bureau records",
+                f"noise: Gaussian, sd {LATENT_NOISE_SD}; intercept calibrated to a "
+                f"{TRUE_POSITIVE_RATE} base rate",
+            ],
             "causal_features": [
                 "loan_amount/annual_income",
                 "employment_years",
@@ -659,6 +720,8 @@ def generate(
                 "loan_term_months",
                 "num_dependents",
                 "housing",
+                "purpose (home loans are exempt from the debt-to-income step)",
+                "no bureau record",
             ],
         },
         "positive_rate": rate(all_rows, label),
