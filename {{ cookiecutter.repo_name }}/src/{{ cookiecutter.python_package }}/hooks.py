@@ -167,3 +167,83 @@ class ProjectHooks:
             f"  reproduce it: uv run kedro reproduce {self.run_id}",
         ]
         logger.info("Run summary\n%s", "\n".join(summary))
+
+
+class RunTimingHooks:
+    """Time each node's compute and each dataset's load and save; write them at the end of a run.
+
+    The result, ``data/08_reporting/run_timings.json`` (and ``run/timings.json`` in MLflow),
+    tells where a run spends its time: compute, dataset I/O, or the framework around them.
+    """
+
+    def __init__(self) -> None:
+        self.started: dict[tuple[str, str], float] = {}
+        self.nodes: dict[str, dict[str, float]] = {}
+        self.datasets: dict[str, dict[str, float]] = {}
+        self.pipeline_start = 0.0
+        self.run_id: str | None = None
+
+    def _start(self, kind: str, name: str) -> None:
+        self.started[(kind, name)] = time.perf_counter()
+
+    def _stop(self, kind: str, name: str, node: Any, table: str) -> None:
+        seconds = time.perf_counter() - self.started.pop((kind, name), time.perf_counter())
+        target = self.datasets if table == "datasets" else self.nodes
+        entry = target.setdefault(name, {})
+        entry[kind] = entry.get(kind, 0.0) + seconds
+        if node is not None and table == "datasets":  # also charge the I/O to its node
+            node_entry = self.nodes.setdefault(node.name, {})
+            node_entry[kind] = node_entry.get(kind, 0.0) + seconds
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        import mlflow  # noqa: PLC0415
+
+        run = mlflow.active_run()
+        self.run_id = run.info.run_id if run else None
+        self.started, self.nodes, self.datasets = {}, {}, {}
+        self.pipeline_start = time.perf_counter()
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        self._start("load_s", dataset_name)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, node: Any) -> None:
+        self._stop("load_s", dataset_name, node, "datasets")
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str) -> None:
+        self._start("save_s", dataset_name)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, node: Any) -> None:
+        self._stop("save_s", dataset_name, node, "datasets")
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        self._start("compute_s", node.name)
+
+    @hook_impl
+    def after_node_run(self, node: Any) -> None:
+        self._stop("compute_s", node.name, None, "nodes")
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        import json  # noqa: PLC0415
+        import resource  # noqa: PLC0415
+
+        timings = {
+            "pipeline_wall_s": time.perf_counter() - self.pipeline_start,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "nodes": self.nodes,
+            "datasets": self.datasets,
+        }
+        text = json.dumps(timings, indent=2, sort_keys=True)
+        report = Path("data/08_reporting/run_timings.json")
+        if report.parent.is_dir():
+            report.write_text(text)
+        if self.run_id is not None:
+            from mlflow import MlflowClient  # noqa: PLC0415
+
+            MlflowClient().log_text(self.run_id, text, "run/timings.json")

@@ -2,11 +2,12 @@
 
 import os
 
-from .hooks import ProjectHooks
+from .hooks import ProjectHooks, RunTimingHooks
 from .tracking import resolve_artifact_location, resolve_tracking_uri
 
-# Project hooks run after the plugins' hooks (kedro-mlflow's run is already active).
-HOOKS = (ProjectHooks(),)
+# Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
+# listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
+HOOKS = (ProjectHooks(), RunTimingHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
