@@ -178,3 +178,11 @@ def test_two_runs_at_once_against_one_local_store_both_finish(default_project, d
     found = client.search_runs([client.get_experiment_by_name("loan_default_risk").experiment_id])
     assert len(found) == 2 and {r.info.status for r in found} == {"FINISHED"}
     assert len({r.info.run_id for r in found}) == 2
+
+
+def test_prod_environment_without_a_server_uri_is_refused(default_copy) -> None:
+    copy, kedro_in_copy = default_copy
+    done = kedro_in_copy("run", "--env", "prod", MLFLOW_TRACKING_URI="")
+    assert done.returncode == 1
+    assert "Set the environment variable MLFLOW_TRACKING_URI" in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

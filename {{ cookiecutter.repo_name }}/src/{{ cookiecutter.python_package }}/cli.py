@@ -28,13 +28,22 @@ def _unreachable_tracking_server(error: BaseException) -> str | None:
     return None
 
 
+def _project_error(error: BaseException) -> ProjectError | None:
+    """The ProjectError behind ``error``, also when a library wrapped it (e.g. a config resolver)."""
+    seen: BaseException | None = error
+    while seen is not None and not isinstance(seen, ProjectError):
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
 def _run_with_clear_errors(**kwargs: Any) -> Any:
     try:
         return kedro_run.callback(**kwargs)
-    except ProjectError as error:
-        click.secho(f"\nRun stopped: {error}", fg="red", err=True)
-        sys.exit(1)
     except Exception as error:
+        known = _project_error(error)
+        if known is not None:
+            click.secho(f"\nRun stopped: {known}", fg="red", err=True)
+            sys.exit(1)
         uri = _unreachable_tracking_server(error)
         if uri is None:
             raise

@@ -3,7 +3,7 @@
 import os
 
 from .hooks import ProjectHooks, RunTimingHooks
-from .tracking import resolve_artifact_location, resolve_tracking_uri
+from .tracking import resolve_artifact_location, resolve_required_env, resolve_tracking_uri
 
 # Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
@@ -17,6 +17,7 @@ CONFIG_LOADER_ARGS = {
     "custom_resolvers": {
         "tracking_uri": resolve_tracking_uri,
         "artifact_location": resolve_artifact_location,
+        "required_env": resolve_required_env,
     },
 }
 
