@@ -1,0 +1,5 @@
+"""Fairness review: metrics by group with intervals, a verdict, proxies, model card, promotion."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,245 @@
+"""The model card (Mitchell et al. 2019), filled from this run's datasets and records.
+
+The wording is the team's, in the template ``conf/base/model_card.md`` (Python
+``string.Template``: ``${name}`` placeholders, ``$$`` for a dollar sign; ``<!-- notes -->`` are
+left out of the card); every number comes from the run: data digests and row counts, the
+validation summary, the leaderboard, the held-out metrics, the fairness tables with their
+intervals, the gate verdicts and the open ethics items.
+"""
+
+import hashlib
+import re
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ConfigError
+from .nodes import PARAMETERS, group_tables, mitigation_table, proxy_table
+from .promotion import blocking_gates
+
+TEMPLATE = "conf/base/model_card.md"
+ETHICS = "conf/base/parameters_ethics.yml"
+STATUSES = ("open", "answered", "not_applicable")
+SECTIONS = (
+    "Model details",
+    "Intended use",
+    "Factors",
+    "Metrics",
+    "Evaluation data",
+    "Training data",
+    "Quantitative analyses",
+    "Ethical considerations",
+    "Caveats and recommendations",
+)
+
+
+def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checklist items; each needs a question, an owner and a known status."""
+    items = (checklist or {}).get("items") or {}
+    if not items:
+        raise ConfigError(f"ethics_checklist.items in {ETHICS} is empty; list the questions.")
+    out = []
+    for key, item in items.items():
+        where = f"ethics_checklist.items.{key} in {ETHICS}"
+        missing = [k for k in ("question", "owner", "status") if not (item or {}).get(k)]
+        if missing:
+            raise ConfigError(f"{where} has no {', '.join(missing)}.")
+        if item["status"] not in STATUSES:
+            raise ConfigError(f"{where}: status {item['status']!r} is not one of {list(STATUSES)}.")
+        if item["status"] == "answered" and not str(item.get("answer") or "").strip():
+            raise ConfigError(f"{where} is 'answered' but has no answer.")
+        out.append({"id": key, **item})
+    return out
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """A content digest of a table (values and column names, not the file's bytes)."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    return hashlib.sha256(hashed + "|".join(map(str, frame.columns)).encode()).hexdigest()[:16]
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and digits == 0):
+        return str(int(value))
+    return f"{float(value):.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _run_context() -> dict[str, str]:
+    """Run id, git commit and logged dataset digests of the active MLflow run, if any."""
+    import mlflow  # noqa: PLC0415
+
+    run = mlflow.active_run()
+    if run is None:
+        return {"run_id": "none (tracking disabled)", "git_commit": "unknown", "inputs": ""}
+    full = mlflow.get_run(run.info.run_id)
+    tags = full.data.tags
+    inputs = [
+        f"{d.dataset.name} (digest {d.dataset.digest})"
+        for d in (full.inputs.dataset_inputs if full.inputs else [])
+    ]
+    return {
+        "run_id": run.info.run_id,
+        "git_commit": tags.get("mlflow.source.git.commit", "unknown (not a git repository)"),
+        "inputs": ", ".join(inputs),
+    }
+
+
+def build_model_card(
+    *,
+    template: str,
+    fairness_report: dict[str, Any],
+    mitigation: dict[str, Any],
+    validation_summary: dict[str, Any],
+    validation_record: dict[str, Any],
+    leaderboard: pd.DataFrame,
+    benchmark_comparison: dict[str, Any],
+    benchmark_record: dict[str, Any],
+    test_metrics_record: dict[str, Any],
+    fairness_record: dict[str, Any],
+    training_set: pd.DataFrame,
+    held_out_set: pd.DataFrame,
+    training: dict[str, Any],
+    ethics_checklist: dict[str, Any],
+    promotion: dict[str, Any],
+) -> str:
+    """Fill the team's model card template with this run's figures."""
+    context = _run_context()
+    items = check_ethics_checklist(ethics_checklist)
+    target = training["target"]
+    from ...modelling import feature_columns  # noqa: PLC0415
+
+    numeric, categorical = feature_columns(training)
+    tags = {
+        **validation_record.get("tags", {}),
+        **benchmark_record.get("tags", {}),
+        **fairness_record.get("tags", {}),
+    }
+    v = validation_record["metrics"]
+    test = test_metrics_record["metrics"]
+    board_metrics = [c.removesuffix("_mean") for c in leaderboard.columns if c.endswith("_mean")]
+    board_metrics = [m for m in board_metrics if not m.endswith("seconds")]
+    board = _table(
+        ["rank", "model", "role", *board_metrics],
+        [
+            [str(r["rank"]), f"`{r['model']}`", r["role"]]
+            + [
+                f"{_num(r[f'{m}_mean'])} [{_num(r[f'{m}_ci_low'])}, {_num(r[f'{m}_ci_high'])}]"
+                for m in board_metrics
+            ]
+            for r in leaderboard.to_dict("records")
+        ],
+    )
+    improvement = benchmark_comparison["improvement"]
+    gates = list(promotion["required_gates"])
+    blocked = blocking_gates(tags, gates, bool(promotion.get("allow_warn", False)))
+    open_items = [i for i in items if i["status"] == "open"]
+    fields = {
+        "model_name": promotion.get("registered_model_name") or "model",
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_id": context["run_id"],
+        "git_commit": context["git_commit"],
+        "estimator": training["candidate"]["class"],
+        "estimator_kwargs": ", ".join(
+            f"{k}={v!r}" for k, v in training["candidate"].get("kwargs", {}).items()
+        )
+        or "defaults",
+        "target": target,
+        "decision_threshold": str(training.get("decision_threshold", 0.5)),
+        "numeric_features": ", ".join(f"`{c}`" for c in numeric),
+        "categorical_features": ", ".join(f"`{c}`" for c in categorical),
+        "sensitive_features": ", ".join(f"`{c}`" for c in fairness_report["sensitive_features"]),
+        "intersections": ", ".join(f"`{c}`" for c in fairness_report["intersections"]) or "none",
+        "uses_sensitive_features": "yes" if training.get("use_sensitive_features") else "no",
+        "test_metrics": _table(
+            ["metric (held-out set)", "value"],
+            [[k, _num(val)] for k, val in test.items() if k not in ("rows",)],
+        ),
+        "primary_metric": benchmark_comparison["primary_metric"],
+        "leaderboard": board,
+        "benchmark_verdict": benchmark_comparison["verdict"],
+        "benchmark_improvement": (
+            f"{_num(improvement['mean'])} (95 % CI {_num(improvement['ci_low'])} to "
+            f"{_num(improvement['ci_high'])}, one-sided p = {improvement['p_value']:.3g}) over "
+            f"`{benchmark_comparison['best_baseline']}`"
+        ),
+        "held_out_rows": _num(len(held_out_set), 0),
+        "held_out_digest": digest(held_out_set),
+        "held_out_positive_rate": _num(test.get("positive_rate")),
+        "training_rows": _num(len(training_set), 0),
+        "training_digest": digest(training_set),
+        "training_positive_rate": _num(float(training_set[target].astype(float).mean())),
+        "logged_inputs": context["inputs"] or "see the run's inputs in MLflow",
+        "rows_in": _num(v.get("rows_in"), 0),
+        "rows_passed": _num(v.get("rows_passed"), 0),
+        "rows_quarantined": _num(v.get("rows_quarantined"), 0),
+        "quarantined_share": _num(v.get("quarantined_share")),
+        "quarantine_reasons": "\n".join(
+            f"- `{reason}`: {count} rows"
+            for reason, count in validation_summary.get("quarantined_by_reason", {}).items()
+        )
+        or "- none",
+        "validation_verdict": tags.get("gate.validation", "missing"),
+        "fairness_verdict": fairness_report["verdict"],
+        "fairness_reasons": "\n".join(f"- {r}" for r in fairness_report["reasons"]) or "- none",
+        "fairness_tables": "\n".join(group_tables(fairness_report)),
+        "bootstrap": (
+            f"{fairness_report['bootstrap']['confidence']:.0%} bootstrap percentile intervals, "
+            f"{fairness_report['bootstrap']['n_boot']} resamples (seed "
+            f"{fairness_report['bootstrap']['seed']})"
+        ),
+        "min_group_size": str(fairness_report["min_group_size"]),
+        "proxy_table": "\n".join(proxy_table(fairness_report["proxies"])),
+        "proxies_flagged": ", ".join(
+            f"`{p['input']}` ~ `{p['sensitive']}` (V = {p['cramers_v']:.3f})"
+            for p in fairness_report["proxies"]["flagged"]
+        )
+        or "none",
+        "mitigation": "\n".join(mitigation_table(mitigation)),
+        "gates": _table(
+            ["gate", "verdict"], [[f"`gate.{g}`", tags.get(f"gate.{g}", "missing")] for g in gates]
+        ),
+        "promotion": (
+            f"eligible: every gate passed; registered with alias `{promotion.get('alias')}`"
+            if not blocked
+            else "kept back by " + ", ".join(f"`{b}`" for b in blocked)
+        ),
+        "open_ethics_items": _table(
+            ["item", "question", "owner"],
+            [[i["id"], i["question"], i["owner"]] for i in open_items],
+        )
+        if open_items
+        else "None: every item is answered or not applicable.",
+        "answered_ethics_items": "\n".join(
+            f"- **{i['question']}** ({i['owner']}, {i['status'].replace('_', ' ')}): "
+            f"{str(i.get('answer') or '').strip()}"
+            for i in items
+            if i["status"] != "open"
+        )
+        or "- none yet",
+        "fairness_parameters": PARAMETERS,
+    }
+    try:
+        notes_removed = re.sub(r"<!--.*?-->\s*", "", template, flags=re.DOTALL)
+        card = string.Template(notes_removed).substitute(fields)
+    except KeyError as error:
+        placeholder = "${" + str(error.args[0]) + "}"
+        raise ConfigError(
+            f"{TEMPLATE} uses {placeholder}, which the model card does not fill; "
+            f"available: {sorted(fields)}."
+        ) from None
+    except ValueError as error:
+        raise ConfigError(f"{TEMPLATE}: {error} (write $$ for a dollar sign).") from None
+    missing = [s for s in SECTIONS if f"## {s}" not in card]
+    if missing:
+        raise ConfigError(f"{TEMPLATE} lacks the model card section(s) {missing}.")
+    return card

@@ -1,0 +1,97 @@
+"""Promotion: register the run's model with alias ``candidate`` when every gate of the run passed.
+
+The verdicts are read back from the run's own tags (``gate.<name>``), so the decision is made on
+what the run recorded; a gate that did not run (e.g. ``kedro run --pipeline fairness_review``)
+keeps the model back like a failed one.
+"""
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def blocking_gates(tags: dict[str, str], gates: list[str], allow_warn: bool) -> list[str]:
+    """The gates that keep the model back, as ``gate.<name>=<verdict>`` (empty: promote)."""
+    accepted = {"pass", "warn"} if allow_warn else {"pass"}
+    blocked = []
+    for gate in gates:
+        verdict = tags.get(f"gate.{gate}")
+        if verdict not in accepted:
+            blocked.append(f"gate.{gate}={verdict or 'missing (the gate did not run)'}")
+    return blocked
+
+
+def promote(run_id: str, params: dict[str, Any], model_name: str) -> dict[str, Any]:
+    """Register the model logged by run ``run_id`` and set its alias, if the gates allow it.
+
+    Returns the run record: tags ``promotion.status`` (promoted / held_back) and
+    ``promotion.reason``, and the registered version as metric ``promotion.model_version``.
+    """
+    import mlflow  # noqa: PLC0415
+
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    alias = params.get("alias", "candidate")
+    name = params.get("registered_model_name") or model_name
+    blocked = blocking_gates(
+        run.data.tags, list(params["required_gates"]), bool(params.get("allow_warn", False))
+    )
+    models = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run_id}'",
+        output_format="list",
+    )
+    if not models:
+        blocked.append("no model was logged by this run")
+    if blocked:
+        reason = "kept back by " + ", ".join(blocked)
+        logger.warning("Model not promoted: %s.", reason)
+        return {
+            "metrics": {},
+            "tags": {"promotion.status": "held_back", "promotion.reason": reason},
+        }
+    model = models[0]
+    version = mlflow.register_model(
+        f"models:/{model.model_id}",
+        name,
+        tags={
+            "source_run_id": run_id,
+            **{k: v for k, v in run.data.tags.items() if k.startswith("gate.")},
+        },
+    )
+    client.set_registered_model_alias(name, alias, version.version)
+    reason = f"every gate passed ({', '.join(params['required_gates'])})"
+    logger.info(
+        "Model registered as %s version %s with alias %r: %s.", name, version.version, alias, reason
+    )
+    return {
+        "metrics": {"model_version": int(version.version)},
+        "tags": {
+            "promotion.status": "promoted",
+            "promotion.reason": reason,
+            "promotion.registered_model": f"models:/{name}@{alias}",
+        },
+    }
+
+
+def promote_model(  # noqa: PLR0917  (this node's inputs: everything it must run after)
+    model_card: str,
+    fairness_verdict: str,
+    benchmark_verdict: str,
+    validated_applications: Any,
+    mlflow_model: Any,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Register the run's model with the alias when every gate passed; else say which did not.
+
+    Runs last: its inputs are the model card and the outputs of every gate and of the step
+    that logs the model, so all verdicts are on the run when it reads them.
+    """
+    import mlflow  # noqa: PLC0415
+
+    run = mlflow.active_run()
+    if run is None:
+        logger.info("No active MLflow run: nothing to promote.")
+        return {"metrics": {}, "tags": {}}
+    return promote(run.info.run_id, params, __name__.split(".")[0])

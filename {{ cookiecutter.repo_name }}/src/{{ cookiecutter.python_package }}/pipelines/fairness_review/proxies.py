@@ -1,0 +1,74 @@
+"""Proxy detection: how strongly each model input is associated with each sensitive attribute.
+
+A model that never sees ``foreign_worker`` can still treat foreign workers differently through
+an input that stands in for it (a region, a postcode). Association is Cramér's V (bias-corrected,
+0 = none, 1 = one determines the other) on the contingency table of the two columns; numeric
+inputs are cut into quantile bins first, missing values are a category of their own.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def as_categories(values: pd.Series, numeric: bool, n_bins: int) -> np.ndarray:
+    """Integer codes of a column: categories as they are, numbers in quantile bins."""
+    if numeric:
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        binned = pd.qcut(numbers, q=n_bins, duplicates="drop")
+        codes = binned.cat.codes.to_numpy() if hasattr(binned, "cat") else np.zeros(len(values))
+        return np.asarray(codes, dtype=np.int64) + 1  # -1 (missing) becomes 0
+    text = values.astype(object).where(values.notna(), "\0missing").astype(str)
+    return pd.factorize(text)[0].astype(np.int64)
+
+
+def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Bias-corrected Cramér's V (Bergsma 2013) of two integer-coded columns."""
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    r, k = int(a.max()) + 1, int(b.max()) + 1
+    n = len(a)
+    if r < 2 or k < 2 or n < 2:
+        return 0.0
+    table = np.bincount(a * k + b, minlength=r * k).reshape(r, k).astype(float)
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        chi2 = np.nansum((table - expected) ** 2 / expected)
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    r_c, k_c = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    denominator = min(r_c - 1, k_c - 1)
+    return float(np.sqrt(phi2 / denominator)) if denominator > 0 else 0.0
+
+
+def associations(  # noqa: PLR0917
+    frame: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    sensitive: dict[str, np.ndarray],
+    threshold: float,
+    n_bins: int,
+) -> list[dict[str, Any]]:
+    """Cramér's V of every model input with every sensitive attribute, strongest first.
+
+    A sensitive attribute that is itself a model input is reported as ``direct`` use.
+    """
+    rows = []
+    for column in numeric + categorical:
+        codes = as_categories(frame[column], column in numeric, n_bins)
+        for attribute, groups in sensitive.items():
+            if column == attribute:
+                rows.append(
+                    {"input": column, "sensitive": attribute, "cramers_v": 1.0, "flag": "direct"}
+                )
+                continue
+            value = cramers_v(codes, groups)
+            rows.append(
+                {
+                    "input": column,
+                    "sensitive": attribute,
+                    "cramers_v": round(value, 6),
+                    "flag": "possible proxy" if value >= threshold else "",
+                }
+            )
+    return sorted(rows, key=lambda row: -row["cramers_v"])

@@ -1,0 +1,164 @@
+"""The model card is filled from the run's records; promotion only when every gate passed."""
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from {{ cookiecutter.python_package }}.errors import ConfigError
+from {{ cookiecutter.python_package }}.pipelines.fairness_review import model_card, promotion
+
+from .test_nodes import PARAMS, TRAINING_INPUTS, review
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "conf" / "base" / "model_card.md"
+PROMOTION = {
+    "registered_model_name": "loans",
+    "alias": "candidate",
+    "required_gates": ["validation", "benchmark", "fairness"],
+    "allow_warn": False,
+}
+CHECKLIST = {
+    "items": {
+        "harm": {"question": "What harm can it do?", "owner": "product owner", "status": "open"},
+        "laws": {
+            "question": "Are the laws known?",
+            "owner": "legal",
+            "status": "answered",
+            "answer": "Yes, reviewed.",
+        },
+    }
+}
+
+
+def card_inputs() -> dict:
+    _, _, train, held_out, report, record = review(bias=0.4)
+    columns = ["rank", "model", "role", "roc_auc_mean", "roc_auc_ci_low", "roc_auc_ci_high"]
+    board = pd.DataFrame(
+        [[1, "candidate", "candidate", 0.81, 0.79, 0.83], [2, "dummy", "baseline", 0.5, 0.5, 0.5]],
+        columns=columns,
+    )
+    return {
+        "template": TEMPLATE.read_text(),
+        "fairness_report": report,
+        "mitigation": {"enabled": False},
+        "validation_summary": {"quarantined_by_reason": {"raw_applications.age_range": 7}},
+        "validation_record": {
+            "metrics": {
+                "rows_in": 107,
+                "rows_passed": 100,
+                "rows_quarantined": 7,
+                "quarantined_share": 7 / 107,
+            },
+            "tags": {"gate.validation": "warn"},
+        },
+        "leaderboard": board,
+        "benchmark_comparison": {
+            "verdict": "pass",
+            "primary_metric": "roc_auc",
+            "best_baseline": "dummy",
+            "improvement": {"mean": 0.31, "ci_low": 0.29, "ci_high": 0.33, "p_value": 0.0001},
+        },
+        "benchmark_record": {"metrics": {}, "tags": {"gate.benchmark": "pass"}},
+        "test_metrics_record": {"metrics": {"roc_auc": 0.8123, "rows": 2000, "positive_rate": 0.3}},
+        "fairness_record": record,
+        "training_set": train,
+        "held_out_set": held_out,
+        "training": {
+            **TRAINING_INPUTS,
+            "candidate": {"class": "sklearn.linear_model.LogisticRegression", "kwargs": {}},
+        },
+        "ethics_checklist": CHECKLIST,
+        "promotion": PROMOTION,
+    }
+
+
+def test_model_card_has_every_section_and_the_runs_figures() -> None:
+    inputs = card_inputs()
+    card = model_card.build_model_card(**inputs)
+    for section in model_card.SECTIONS:
+        assert f"\n## {section}\n" in card
+    report = inputs["fairness_report"]
+    ratio = report["features"]["foreign"]["criteria"]["demographic_parity_ratio"]
+    assert f"| demographic_parity_ratio | {ratio['value']:.3f} [{ratio['ci'][0]:.3f}" in card
+    assert "107 rows in, 100 passed,\n7 quarantined" in card
+    assert "| roc_auc | 0.8123 |" in card
+    assert model_card.digest(inputs["held_out_set"]) in card
+    assert "| harm | What harm can it do? | product owner |" in card  # open item, with owner
+    assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
+    assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
+    assert "${" not in card
+
+
+def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
+    inputs = card_inputs()
+    with pytest.raises(ConfigError, match=r"model_card\.md uses \$\{owner_email\}"):
+        model_card.build_model_card(**{**inputs, "template": inputs["template"] + "${owner_email}"})
+    without = inputs["template"].replace("## Factors", "## Things")
+    with pytest.raises(ConfigError, match="lacks the model card section"):
+        model_card.build_model_card(**{**inputs, "template": without})
+
+
+def test_warn_blocks_unless_allowed() -> None:
+    tags = {"gate.validation": "warn", "gate.benchmark": "pass"}
+    gates = ["validation", "benchmark", "fairness"]
+    assert promotion.blocking_gates(tags, gates, allow_warn=False) == [
+        "gate.validation=warn",
+        "gate.fairness=missing (the gate did not run)",
+    ]
+    assert promotion.blocking_gates({**tags, "gate.fairness": "pass"}, gates, True) == []
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("promotion-test")
+    return mlflow
+
+
+def _run_with_model(mlflow, gates: dict[str, str]) -> str:
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(model, name="model")
+        mlflow.set_tags({f"gate.{k}": v for k, v in gates.items()})
+    return run.info.run_id
+
+
+def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
+    mlflow = tracking
+    client = mlflow.MlflowClient()
+    held = _run_with_model(mlflow, {"validation": "pass", "benchmark": "fail", "fairness": "pass"})
+    record = promotion.promote(held, PROMOTION, "pkg")
+    assert record["tags"]["promotion.status"] == "held_back"
+    assert "gate.benchmark=fail" in record["tags"]["promotion.reason"]
+    assert client.search_registered_models() == []
+
+    passed = _run_with_model(
+        mlflow, {"validation": "pass", "benchmark": "pass", "fairness": "pass"}
+    )
+    record = promotion.promote(passed, PROMOTION, "pkg")
+    assert record["tags"]["promotion.status"] == "promoted"
+    version = client.get_model_version_by_alias("loans", "candidate")
+    assert version.run_id == passed
+    assert record["metrics"]["model_version"] == int(version.version)
+
+
+def test_a_run_without_a_model_is_held_back(tracking) -> None:
+    mlflow = tracking
+    with mlflow.start_run() as run:
+        mlflow.set_tags(
+            {"gate.validation": "pass", "gate.benchmark": "pass", "gate.fairness": "pass"}
+        )
+    record = promotion.promote(run.info.run_id, PROMOTION, "pkg")
+    assert record["tags"]["promotion.status"] == "held_back"
+    assert "no model was logged" in record["tags"]["promotion.reason"]
+
+
+def test_configuration_params_reach_the_plan() -> None:
+    plan = review(bias=0.0)[0]
+    assert plan["feature_thresholds"] == {"sex_x_foreign": {}}
+    assert plan["thresholds"] == PARAMS["thresholds"]
