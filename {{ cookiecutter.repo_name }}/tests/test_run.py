@@ -41,3 +41,8 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     assert {"test.roc_auc", "test.log_loss", "benchmark.candidate.roc_auc_mean"} <= set(metrics)
     assert run.data.tags["training.model_uri"].startswith("models:/")
     assert (project_copy / "data" / "08_reporting" / "benchmark" / "leaderboard.csv").is_file()
+    assert run.data.tags["gate.fairness"] in {"pass", "warn", "fail"}
+    assert "fairness.foreign_worker.demographic_parity_ratio" in metrics
+    assert run.data.tags["promotion.status"] in {"promoted", "held_back"}
+    assert (project_copy / "data" / "08_reporting" / "model_card.md").is_file()
+    assert (project_copy / "data" / "08_reporting" / "fairness" / "fairness_report.json").is_file()

@@ -29,7 +29,7 @@ def _unreachable_tracking_server(error: BaseException) -> str | None:
 
 
 def _project_error(error: BaseException) -> ProjectError | None:
-    """The ProjectError behind ``error``, also when a library wrapped it (e.g. a config resolver)."""
+    """The ProjectError behind ``error``, also when a library wrapped it (e.g. a resolver)."""
     seen: BaseException | None = error
     while seen is not None and not isinstance(seen, ProjectError):
         seen = seen.__cause__ or seen.__context__
