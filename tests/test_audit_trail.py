@@ -181,7 +181,7 @@ def test_two_runs_at_once_against_one_local_store_both_finish(default_project, d
 
 
 def test_prod_environment_without_a_server_uri_is_refused(default_copy) -> None:
-    copy, kedro_in_copy = default_copy
+    _, kedro_in_copy = default_copy
     done = kedro_in_copy("run", "--env", "prod", MLFLOW_TRACKING_URI="")
     assert done.returncode == 1
     assert "Set the environment variable MLFLOW_TRACKING_URI" in done.stderr

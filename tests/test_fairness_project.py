@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from generate_sample_data import generate
-from project import project_env
+from project import python_json
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +52,7 @@ print(json.dumps({
 
 def run_record(root: Path, tracking_uri: str, package: str = "loan_default_risk") -> dict:
     """The latest run of the store at ``tracking_uri``, read with the project's own Python."""
-    done = subprocess.run(
-        [str(root / ".venv/bin/python"), "-c", RUN_RECORD, tracking_uri, package],
-        cwd=root,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return python_json(root, RUN_RECORD, tracking_uri, package)
 
 
 @pytest.fixture(scope="module")

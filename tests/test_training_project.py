@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from generate_sample_data import generate
-from project import kedro, project_env, run
+from project import kedro, python_json, run
 
 pytestmark = pytest.mark.slow
 
@@ -63,16 +62,7 @@ print(json.dumps({{
 
 
 def run_record(root: Path, package: str, tracking_uri: str) -> dict:
-    done = subprocess.run(
-        [str(root / ".venv/bin/python"), "-c", RUN_RECORD.format(package=package), tracking_uri],
-        cwd=root,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return python_json(root, RUN_RECORD.format(package=package), tracking_uri)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,3 +62,15 @@ def install(project: Path) -> float:
 def kedro(project: Path, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
     """Run ``kedro <args>`` with the project's own environment."""
     return run(project, str(project / ".venv" / "bin" / "kedro"), *args, check=check, **env)
+
+
+def python_json(project: Path, code: str, *args: str) -> object:
+    """Run ``code`` with the project's own Python; return the JSON its last output line holds.
+
+    For reading results with the project's libraries (e.g. loading its model through MLflow),
+    which the template's own environment does not have.
+    """
+    done = run(project, str(project / ".venv" / "bin" / "python"), "-c", code, *args, check=False)
+    if done.returncode != 0:
+        raise AssertionError(done.stderr[-4000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
