@@ -12,6 +12,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from project import TEMPLATE_DIR, install, kedro, render
 
 BUILD = TEMPLATE_DIR / "build" / "demo"
+HEADLINE_METRICS = (
+    "ingestion.rows_raw_applications",
+    "validation.rows_passed",
+    "validation.rows_quarantined",
+    "test.roc_auc",
+    "test.average_precision",
+    "benchmark.candidate.roc_auc_mean",
+    "benchmark.logistic_regression.roc_auc_mean",
+    "benchmark.dummy_prior.roc_auc_mean",
+    "fairness.foreign_worker.demographic_parity_ratio",
+    "fairness.foreign_worker.equalized_odds_difference",
+    "fairness.sex.demographic_parity_ratio",
+)
 
 
 def main() -> int:
@@ -46,11 +59,14 @@ def print_summary(project: Path) -> int:
     print(f"project:     {project}")
     print(f"MLflow run:  {run.info.run_id} ({run.info.status}), experiment {experiment.name!r}")
     print(f"store:       {uri}")
-    for key, value in sorted(run.data.tags.items()):
-        if key.startswith("gate."):
-            print(f"{key + ':':<13}{value}")
-    for key, value in sorted(run.data.metrics.items()):
-        print(f"  {key} = {value:g}")
+    tags, metrics = run.data.tags, run.data.metrics
+    for key in sorted(k for k in tags if k.startswith(("gate.", "promotion."))):
+        print(f"{key + ':':<20} {tags[key]}")
+    print(f"key metrics (of {len(metrics)} logged):")
+    for key in HEADLINE_METRICS:
+        if key in metrics:
+            print(f"  {key:<52} {metrics[key]:.4g}")
+    print(f"model card:  {project / 'data/08_reporting/model_card.md'}")
     print(f"\nBrowse it:   cd {project} && uv run mlflow ui --backend-store-uri {uri}")
     print(f"Lineage:     cd {project} && uv run kedro viz run")
     return 0
