@@ -516,3 +516,72 @@ def test_cli(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["applications.csv", "bureau.db", "manifest.json"]
     m = load_manifest(tmp_path)
     assert m["options"]["random_label"] is True and m["seed"] == 5
+
+
+# ---- scoring batches (inference and monitoring) ------------------------------------------ #
+
+BATCHES = SHIPPED / "batches"
+
+
+@pytest.mark.parametrize("name", ["no_drift", "drifted"])
+def test_shipped_batches_regenerate_byte_identical(gen, tmp_path, name):
+    drift, seed = gen.BATCHES[name]
+    manifest = gen.generate_batch(rows=gen.BATCH_ROWS, seed=seed, out_dir=tmp_path, drift=drift)
+    shipped = BATCHES / name
+    assert (tmp_path / "applications.csv").read_bytes() == (shipped / "applications.csv").read_bytes()
+    assert (tmp_path / "manifest.json").read_bytes() == (shipped / "manifest.json").read_bytes()
+    assert bureau_sha(tmp_path) == bureau_sha(shipped)
+    assert manifest["batch"]["drift"] == drift
+    assert (
+        manifest["sha256"]["applications_csv"]
+        == hashlib.sha256((shipped / "applications.csv").read_bytes()).hexdigest()
+    )
+    frame = pd.read_csv(shipped / "applications.csv", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == APPLICATION_COLUMNS and len(frame) == gen.BATCH_ROWS
+
+
+def test_drift_shifts_the_inputs_and_keeps_the_labels(gen, tmp_path):
+    plain = gen.generate_batch(rows=3000, seed=5, out_dir=tmp_path / "a", drift="none")
+    gen.generate_batch(rows=3000, seed=5, out_dir=tmp_path / "b", drift="shift")
+    a = pd.read_csv(tmp_path / "a" / "applications.csv", dtype=str, keep_default_na=False)
+    b = pd.read_csv(tmp_path / "b" / "applications.csv", dtype=str, keep_default_na=False)
+    assert (a["defaulted_12m"] == b["defaulted_12m"]).all()
+    assert (a["applicant_id"] == b["applicant_id"]).all()
+    income_a = pd.to_numeric(a["annual_income"], errors="coerce")
+    income_b = pd.to_numeric(b["annual_income"], errors="coerce")
+    assert (income_b / income_a).median() == pytest.approx(0.7, abs=0.001)
+    assert (b["housing"] == "own").mean() < (a["housing"] == "own").mean() - 0.1
+    # dirty cells stay dirty (the same rows are quarantined before scoring)
+    for kind in ("malformed_number", "missing_value"):
+        ids = set(plain["dirty_rows"][kind]["applicant_ids"])
+        column = "loan_amount" if kind == "malformed_number" else "annual_income"
+        rows = a["applicant_id"].isin(ids)
+        assert (a.loc[rows, column] == b.loc[rows, column]).all()
+
+
+def test_batch_from_the_command_line(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--batch",
+            "--drift",
+            "shift",
+            "--rows",
+            "500",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "scoring batch of 500 applications (drift: shift)" in result.stdout
+    assert json.loads((tmp_path / "manifest.json").read_text())["batch"]["drift"] == "shift"
+
+
+def test_unknown_drift_is_refused(gen, tmp_path):
+    with pytest.raises(ValueError, match="drift"):
+        gen.generate_batch(rows=100, seed=1, out_dir=tmp_path, drift="sideways")

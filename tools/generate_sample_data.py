@@ -30,6 +30,8 @@ Usage::
 
     python tools/generate_sample_data.py --rows 10000 --seed 42 --out DIR \
         [--no-label-bias] [--random-label] [--dirty-fraction 0.02]
+    python tools/generate_sample_data.py --batch --drift none|shift --seed 101 --out DIR
+        (a 2,000-row scoring batch in the same layout, labels included; ``shift`` drifts it)
 """
 
 from __future__ import annotations
@@ -777,9 +779,82 @@ def generate(
     return manifest
 
 
+# ---- scoring batches (for the inference and monitoring pipelines) ------------------------ #
+
+BATCHES = {"no_drift": ("none", 101), "drifted": ("shift", 202)}  # shipped: name -> (drift, seed)
+BATCH_ROWS = 2000
+DRIFT_KINDS = ("none", "shift")
+DRIFT_SHIFT = {
+    "annual_income": 0.7,  # incomes fall by 30%
+    "loan_amount": 1.4,  # loans grow by 40%
+    "age": -8,  # a younger clientele (years)
+    "housing_own_to_rent": 0.4,  # share of home owners who now rent
+}
+
+
+def _scaled(values: pd.Series, factor: float) -> pd.Series:
+    """Multiply the parseable numbers of a text column; keep other cells (dirty rows) as they are."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    ok = numbers.notna() & values.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
+    out = values.copy()
+    out[ok] = (numbers[ok] * factor).map("{:.2f}".format)
+    return out
+
+
+def apply_drift(applications: pd.DataFrame, drift: str, seed: int) -> pd.DataFrame:
+    """The applications (as text) after a covariate shift; labels are left as generated.
+
+    ``shift``: lower incomes, larger loans, younger applicants, fewer home owners: the model's
+    inputs move while the labels stay those of the undrifted applicants, so the model's
+    performance decays too. ``none``: unchanged.
+    """
+    if drift not in DRIFT_KINDS:
+        raise ValueError(f"drift must be one of {DRIFT_KINDS}")
+    frame = applications.copy()
+    if drift == "none":
+        return frame
+    rng = np.random.default_rng(seed + 1)
+    frame["annual_income"] = _scaled(frame["annual_income"], DRIFT_SHIFT["annual_income"])
+    frame["loan_amount"] = _scaled(frame["loan_amount"], DRIFT_SHIFT["loan_amount"])
+    age = pd.to_numeric(frame["age"], errors="coerce")
+    plausible = age.between(18 - DRIFT_SHIFT["age"], 120) & frame["age"].str.isdigit()
+    frame.loc[plausible, "age"] = (age[plausible] + DRIFT_SHIFT["age"]).clip(lower=18).astype(int).astype(str)
+    owners = (frame["housing"] == "own").to_numpy()
+    move = owners & (rng.random(len(frame)) < DRIFT_SHIFT["housing_own_to_rent"])
+    frame.loc[move, "housing"] = "rent"
+    return frame
+
+
+def generate_batch(
+    rows: int = BATCH_ROWS, seed: int = 101, out_dir: str | os.PathLike = ".", drift: str = "none"
+) -> dict:
+    """A scoring batch in the raw layout (applications.csv with labels, bureau.db, manifest.json).
+
+    The batch is a fresh sample of the same population (another seed), optionally drifted; its
+    ``defaulted_12m`` column holds the labels that arrive later, for performance monitoring.
+    """
+    if drift not in DRIFT_KINDS:
+        raise ValueError(f"drift must be one of {DRIFT_KINDS}")
+    out = Path(out_dir)
+    manifest = generate(rows=rows, seed=seed, out_dir=out)
+    csv_path = out / APPLICATIONS_FILE
+    applications = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    drifted = apply_drift(applications, drift, seed)
+    columns = [drifted[c].map(_csv_field) for c in drifted.columns]
+    text = _csv_text(columns, list(drifted.columns))
+    with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    manifest["batch"] = {"drift": drift, "shift": DRIFT_SHIFT if drift == "shift" else {}}
+    manifest["sha256"]["applications_csv"] = _file_sha256(csv_path)
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    with open(out / MANIFEST_FILE, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return manifest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=10000)
+    parser.add_argument("--rows", type=int, default=None, help="default 10000 (--batch: 2000)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument(
@@ -794,11 +869,24 @@ def main(argv: list[str] | None = None) -> int:
         help="label is Bernoulli(0.2) noise, independent of every feature",
     )
     parser.add_argument("--dirty-fraction", type=float, default=0.02)
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="write a scoring batch (default: 2,000 rows) into --out instead of the sample data",
+    )
+    parser.add_argument("--drift", choices=DRIFT_KINDS, default="none", help="with --batch")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
+    if args.batch:
+        m = generate_batch(rows=args.rows or BATCH_ROWS, seed=args.seed, out_dir=args.out, drift=args.drift)
+        print(
+            f"wrote a scoring batch of {m['row_counts']['applications']} applications "
+            f"(drift: {args.drift}) to {args.out} in {time.perf_counter() - t0:.2f}s"
+        )
+        return 0
     m = generate(
-        rows=args.rows,
+        rows=args.rows or 10000,
         seed=args.seed,
         out_dir=args.out,
         label_bias=args.label_bias,
