@@ -1,6 +1,7 @@
 """Apply the template options to the rendered project; nothing else."""
 
 import json
+import shutil
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
@@ -25,3 +26,4 @@ if __name__ == "__main__":
         raw = Path("data") / "01_raw"
         for name in SAMPLE_FILES:
             (raw / name).unlink(missing_ok=True)
+        shutil.rmtree(raw / "batches", ignore_errors=True)

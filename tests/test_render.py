@@ -67,6 +67,8 @@ def test_sample_data_option(render_project) -> None:
     without = render_project(project_name="No Data", include_sample_data="no")
     assert not (without / "data/01_raw/applications.csv").exists()
     assert not (without / "data/01_raw/bureau.db").exists()
+    assert (with_data / "data/01_raw/batches/drifted/applications.csv").is_file()
+    assert not (without / "data/01_raw/batches").exists()
     assert (without / "data/01_raw/README.md").is_file()
 
 

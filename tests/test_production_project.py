@@ -1,0 +1,233 @@
+"""Inference and monitoring in a generated project, on the shipped scoring batches.
+
+After the default `kedro run` (which trains the model and, on the sample data, does not promote
+it: the fairness gate flags the planted bias), `kedro run --pipelines inference` scores a batch
+with the latest run's model and says so; `kedro run --pipelines monitoring` compares it with the
+training set. The drifted batch raises an alert that a local HTTP listener receives; the
+undrifted batch does not. Each monitoring run is a run of the `<package>_monitoring` experiment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from project import run
+
+pytestmark = pytest.mark.slow
+
+MONITORING_RUNS = """
+import json, sys
+import mlflow
+client = mlflow.MlflowClient(sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2] + "_monitoring")
+runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+print(json.dumps([
+    {
+        "tags": run.data.tags,
+        "psi": client.get_metric_history(run.info.run_id, "prediction_psi")[0].value,
+        "step": client.get_metric_history(run.info.run_id, "prediction_psi")[0].step,
+        "artifacts": [a.path for a in client.list_artifacts(run.info.run_id, "monitoring")],
+    }
+    for run in runs
+]))
+"""
+
+PREDICTIONS = """
+import json, sys
+import pandas as pd
+frame = pd.read_parquet(sys.argv[1])
+print(json.dumps({
+    "rows": len(frame),
+    "columns": list(frame.columns),
+    "sources": sorted(set(frame["model_source"])),
+    "uris": sorted(set(frame["model_uri"])),
+    "in_range": bool(frame["default_probability"].between(0, 1).all()),
+}))
+"""
+
+
+class _Listener(BaseHTTPRequestHandler):
+    received: ClassVar[list] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Listener.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook():
+    _Listener.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alert", _Listener.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_inference_and_monitoring_on_the_shipped_batches(default_project, default_copy, webhook):
+    copy, kedro_in_copy = default_copy
+    url, received = webhook
+    python = str(default_project.root / ".venv" / "bin" / "python")
+    tracking = f"sqlite:///{copy / 'mlflow.db'}"
+    kedro_in_copy("run", check=True)  # the model and the training reference, in the copy's store
+
+    timings = {}
+    for batch in ("no_drift", "drifted"):
+        start = time.perf_counter()
+        scored = kedro_in_copy("run", "--pipelines", "inference", "--params", f"batch={batch}", check=True)
+        timings[f"inference_{batch}_s"] = round(time.perf_counter() - start, 1)
+        log = scored.stdout + scored.stderr
+        path = copy / f"data/07_model_output/batches/{batch}/predictions.parquet"
+        predictions = json.loads(run(copy, python, "-c", PREDICTIONS, str(path)).stdout.splitlines()[-1])
+        assert 1900 <= predictions["rows"] < 2000  # the batch's dirty rows are quarantined
+        assert (copy / f"data/05_model_input/batches/{batch}/quarantined_rows.parquet").is_file()
+        assert predictions["in_range"]
+        assert {"model_uri", "model_source", "model_version", "model_run_id", "scored_at"} <= set(
+            predictions["columns"]
+        )
+        (source,) = predictions["sources"]
+        if source.startswith("latest_run"):  # not promoted: the log says which model scored
+            assert "LATEST RUN" in " ".join(log.split())
+        else:
+            assert source.startswith("alias")
+
+        start = time.perf_counter()
+        kedro_in_copy(
+            "run",
+            "--pipelines",
+            "monitoring",
+            "--params",
+            f"batch={batch},monitoring.alert_webhook_url={url}",
+            check=True,
+        )
+        timings[f"monitoring_{batch}_s"] = round(time.perf_counter() - start, 1)
+    print(f"\nproduction pipeline timings: {timings}")
+
+    quiet = json.loads((copy / "data/08_reporting/monitoring/no_drift/alert.json").read_text())
+    alert = json.loads((copy / "data/08_reporting/monitoring/drifted/alert.json").read_text())
+    assert quiet["alert"] is False and quiet["verdict"] != "fail"
+    assert alert["alert"] is True and alert["verdict"] == "fail"
+    assert any("annual_income" in reason for reason in alert["reasons"])
+    assert alert["webhook"]["status"] == "sent (HTTP 200)"
+    assert len(received) == 1 and received[0]["batch"] == "drifted"
+    for name in ("drift_report.json", "drift_report.html", "drift_report.png"):
+        assert (copy / "data/08_reporting/monitoring/drifted" / name).is_file()
+
+    package = default_project.package
+    runs = json.loads(run(copy, python, "-c", MONITORING_RUNS, tracking, package).stdout.splitlines()[-1])
+    assert [r["tags"]["monitoring.batch"] for r in runs] == ["no_drift", "drifted"]
+    assert [r["step"] for r in runs] == [1, 2]
+    assert [r["tags"]["gate.monitoring"] for r in runs][1] == "fail"
+    assert runs[1]["psi"] > runs[0]["psi"]
+    assert {"monitoring/drift_report.png", "monitoring/alert.json"} <= set(runs[1]["artifacts"])
+
+
+SERVED = """
+import json, sys, urllib.request
+import numpy as np, pandas as pd
+from kedro.config import OmegaConfigLoader
+from {package}.modelling import feature_columns, model_inputs
+
+port, batch = sys.argv[1], sys.argv[2]
+params = OmegaConfigLoader("conf", base_env="base", default_run_env="local")["parameters"]
+rows = pd.read_parquet(f"data/05_model_input/batches/{{batch}}/scoring_batch.parquet")
+scored = pd.read_parquet(f"data/07_model_output/batches/{{batch}}/predictions.parquet")
+inputs = model_inputs(rows, *feature_columns(params["training"]))
+body = {{"dataframe_split": json.loads(inputs.to_json(orient="split", index=False))}}
+request = urllib.request.Request(
+    f"http://127.0.0.1:{{port}}/invocations",
+    data=json.dumps(body).encode(),
+    headers={{"Content-Type": "application/json"}},
+)
+with urllib.request.urlopen(request, timeout=120) as response:
+    served = np.array(json.loads(response.read())["predictions"])
+print(json.dumps({{
+    "rows": len(inputs),
+    "shape": list(served.shape),
+    "max_difference": float(np.abs(served[:, 1] - scored["default_probability"].to_numpy()).max()),
+    "uri": scored["model_uri"].iloc[0],
+}}))
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_served_model_predicts_as_the_batch_pipeline(default_project, default_copy):
+    """`mlflow models serve` of the model that scored the batch, posted the batch over HTTP."""
+    import os
+    import subprocess
+    import urllib.request
+
+    from project import project_env
+
+    copy, kedro_in_copy = default_copy
+    venv_bin = default_project.root / ".venv" / "bin"
+    tracking = f"sqlite:///{copy / 'mlflow.db'}"
+    kedro_in_copy("run", check=True)
+    kedro_in_copy("run", "--pipelines", "inference", "--params", "batch=no_drift", check=True)
+    predictions = copy / "data/07_model_output/batches/no_drift/predictions.parquet"
+    uri = json.loads(
+        run(copy, str(venv_bin / "python"), "-c", PREDICTIONS, str(predictions)).stdout.splitlines()[-1]
+    )["uris"][0]
+
+    port = _free_port()
+    env = project_env(MLFLOW_TRACKING_URI=tracking, PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    server = subprocess.Popen(
+        [
+            str(venv_bin / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            uri,
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=copy,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, "mlflow models serve exited"
+                assert time.monotonic() < deadline, "mlflow models serve did not start"
+                time.sleep(1)
+        code = SERVED.format(package=default_project.package)
+        done = run(copy, str(venv_bin / "python"), "-c", code, str(port), "no_drift")
+        result = json.loads(done.stdout.splitlines()[-1])
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    assert result["uri"] == uri
+    assert result["shape"] == [result["rows"], 2]
+    assert result["max_difference"] < 1e-9

@@ -1,0 +1,133 @@
+"""Unit tests of the inference nodes: configuration, choice of model, predictions' metadata."""
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
+from {{ cookiecutter.python_package }}.pipelines.inference import create_pipeline, nodes
+
+TRAINING = {
+    "target": "defaulted",
+    "features": {"numeric": ["income", "age"], "categorical": [], "drop": []},
+    "sensitive_features": ["age"],
+    "decision_threshold": 0.5,
+}
+SETTINGS = {
+    "experiment": "inference-test",
+    "model": {
+        "source": "alias",
+        "registered_model_name": "inference-test-model",
+        "alias": "candidate",
+        "fallback_to_latest_run": True,
+    },
+    "keep_columns": ["applicant_id"],
+}
+
+
+def _frame(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    income = rng.normal(50, 10, n)
+    return pd.DataFrame(
+        {
+            "applicant_id": [f"A{i}" for i in range(n)],
+            "income": income,
+            "age": rng.integers(18, 80, n),
+            "defaulted": (income < 50).astype(int),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ({"source": "newest"}, "source"),
+        ({"source": "version", "registered_model_name": "m"}, "version"),
+        ({"source": "uri"}, "uri"),
+        ({"source": "alias", "registered_model_name": ""}, "registered_model_name"),
+    ],
+)
+def test_bad_model_configuration_is_refused(model, message):
+    with pytest.raises(ConfigError, match=message):
+        nodes.check_inference_config({"model": model})
+
+
+def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
+    frame = _frame()
+    model = LogisticRegression().fit(frame[["income"]], frame["defaulted"])
+    monkeypatch.setattr(nodes, "load_model", lambda uri: model)
+    info = {
+        "model_uri": "models:/m-1",
+        "model_source": "latest_run (no alias 'candidate' on x)",
+        "model_version": "",
+        "model_run_id": "run1",
+    }
+    training = {**TRAINING, "features": {"numeric": ["income"], "categorical": []}}
+    predictions, record = nodes.score_batch(frame, info, training, SETTINGS)
+    assert len(predictions) == len(frame)
+    assert list(predictions["applicant_id"]) == list(frame["applicant_id"])
+    assert predictions["default_probability"].between(0, 1).all()
+    assert set(predictions["predicted_default"]) <= {0, 1}
+    assert (predictions["model_source"] == info["model_source"]).all()
+    assert (predictions["model_run_id"] == "run1").all()
+    assert predictions["scored_at"].str.match(r"\d{4}-\d{2}-\d{2}T").all()
+    assert record["metrics"]["rows_scored"] == len(frame)
+    assert record["tags"]["inference.model_uri"] == "models:/m-1"
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(SETTINGS["experiment"])
+    return mlflow
+
+
+def _log_model(tracking) -> tuple[str, str]:
+    frame = _frame()
+    model = LogisticRegression().fit(frame[["income", "age"]], frame["defaulted"])
+    with tracking.start_run() as run:
+        info = tracking.sklearn.log_model(model, name="model")
+    return run.info.run_id, info.model_uri
+
+
+def test_without_the_alias_the_latest_runs_model_is_used_and_said(tracking, caplog):
+    run_id, uri = _log_model(tracking)
+    info = nodes.resolve_model(nodes.check_inference_config(SETTINGS))
+    assert info["model_uri"] == uri and info["model_run_id"] == run_id
+    assert info["model_source"].startswith("latest_run")
+    assert "LATEST RUN" in caplog.text
+
+
+def test_the_alias_wins_when_set(tracking):
+    run_id, uri = _log_model(tracking)
+    name = SETTINGS["model"]["registered_model_name"]
+    version = tracking.register_model(uri, name)
+    tracking.MlflowClient().set_registered_model_alias(name, "candidate", version.version)
+    _log_model(tracking)  # a newer, unpromoted model must not be picked
+    info = nodes.resolve_model(nodes.check_inference_config(SETTINGS))
+    assert info["model_uri"] == f"models:/{name}/{version.version}"
+    assert info["model_source"] == f"alias {name}@candidate"
+    assert info["model_run_id"] == run_id
+    assert nodes.load_model(info["model_uri"]).predict_proba(_frame()[["income", "age"]]).shape
+
+
+def test_no_fallback_and_no_alias_is_a_clear_error(tracking):
+    _log_model(tracking)
+    settings = {**SETTINGS, "model": {**SETTINGS["model"], "fallback_to_latest_run": False}}
+    with pytest.raises(DataError, match="alias 'candidate'"):
+        nodes.resolve_model(nodes.check_inference_config(settings))
+
+
+def test_no_model_at_all_is_a_clear_error(tracking):
+    with pytest.raises(DataError, match="kedro run"):
+        nodes.resolve_model(nodes.check_inference_config(SETTINGS))
+
+
+def test_pipeline_wiring():
+    pipeline = create_pipeline()
+    assert {"scoring_applications", "scoring_bureau_records"} <= pipeline.inputs()
+    assert {"batch_predictions", "scoring_quarantined_rows"} <= pipeline.all_outputs()
