@@ -54,7 +54,11 @@ def print_summary(project: Path) -> int:
     client = mlflow.MlflowClient(tracking_uri=uri)
     package = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["kedro"]["package_name"]
     experiment = client.get_experiment_by_name(package)
-    run = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])[0]
+    run = client.search_runs(
+        [experiment.experiment_id],
+        filter_string="tags.mlflow.runName = '__default__'",
+        order_by=["attributes.start_time DESC"],
+    )[0]
     print("\n=== Summary ===")
     print(f"project:     {project}")
     print(f"MLflow run:  {run.info.run_id} ({run.info.status}), experiment {experiment.name!r}")
