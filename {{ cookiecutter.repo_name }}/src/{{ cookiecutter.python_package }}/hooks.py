@@ -112,7 +112,7 @@ class ProjectHooks:
         source = str(_local_path(dataset) or dataset_name)
         digest = audit.frame_digest(data)
         # MLflow keeps at most 36 characters of digest; the full SHA-256 goes in a tag.
-        logged = mlflow.data.from_pandas(data, source=source, name=dataset_name, digest=digest[:32])
+        logged = audit.sampled_schema_dataset(data, source, dataset_name, digest[:32])
         mlflow.log_input(logged, context=layer, tags={"rows": str(len(data)), "sha256": digest})
         self.audit_seconds += time.perf_counter() - start
 

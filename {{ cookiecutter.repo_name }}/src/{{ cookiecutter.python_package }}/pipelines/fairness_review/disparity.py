@@ -58,11 +58,7 @@ def group_column(frame: pd.DataFrame, column: str, bins: list[float] | None) -> 
         out = banded.astype(object)
         out[numbers.notna() & banded.isna()] = "outside bands"
     else:
-        out = (
-            values.astype(object)
-            .where(values.notna(), None)
-            .map(lambda v: v if v is None else str(v))
-        )
+        out = values.astype(str).where(values.notna())  # vectorised: no per-row Python
     return out.where(out.notna(), MISSING).astype(str).reset_index(drop=True)
 
 
