@@ -367,8 +367,8 @@ def plot_fold_scores(fold_scores: pd.DataFrame, params: dict[str, Any]) -> Any:
     figure = Figure(figsize=(1.8 * len(models) + 2, 4.5), layout="constrained")
     ax = figure.subplots()
     positions = np.arange(len(models))
-    for _, row in paired.iterrows():
-        ax.plot(positions, row.to_numpy(), color="grey", alpha=0.3, linewidth=0.8)
+    # one grey line per fold: each column of the transposed table is a fold
+    ax.plot(positions, paired.to_numpy().T, color="grey", alpha=0.3, linewidth=0.8)
     for position, model in zip(positions, models, strict=True):
         ax.scatter(np.full(len(paired), position), paired[model], s=14, zorder=3)
         ax.hlines(paired[model].mean(), position - 0.25, position + 0.25, color="black")
