@@ -69,7 +69,7 @@ def print_summary(project: Path) -> int:
     print(f"key metrics (of {len(metrics)} logged):")
     for key in HEADLINE_METRICS:
         if key in metrics:
-            print(f"  {key:<52} {metrics[key]:.4g}")
+            print(f"  {key:<52} {metrics[key]:.6g}")
     print(f"model card:  {project / 'data/08_reporting/model_card.md'}")
     print(f"\nBrowse it:   cd {project} && uv run mlflow ui --backend-store-uri {uri}")
     print(f"Lineage:     cd {project} && uv run kedro viz run")
