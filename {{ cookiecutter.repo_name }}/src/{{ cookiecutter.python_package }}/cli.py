@@ -4,6 +4,7 @@
 import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +17,25 @@ from .errors import ProjectError
 UNREPRODUCIBLE_METRIC_WORDS = ("time", "seconds")
 
 
-def _unreachable_tracking_server(error: BaseException) -> str | None:
-    """The tracking URI, if ``error`` comes from an MLflow server that could not be reached."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the exceptions behind it (their causes, or what they were raised during)."""
     seen: BaseException | None = error
     while seen is not None:
-        text = f"{type(seen).__name__}: {seen}"
-        if any(word in text for word in ("ConnectionError", "Max retries", "Connection refused")):
-            return uri or "the configured tracking URI"
+        yield seen
         seen = seen.__cause__ or seen.__context__
+
+
+def _unreachable_tracking_server(error: BaseException) -> str | None:
+    """The tracking URI, if ``error`` comes from an MLflow server that could not be reached."""
+    words = ("ConnectionError", "Max retries", "Connection refused")
+    if any(word in f"{type(e).__name__}: {e}" for e in _chain(error) for word in words):
+        return os.environ.get("MLFLOW_TRACKING_URI") or "the configured tracking URI"
     return None
 
 
 def _project_error(error: BaseException) -> ProjectError | None:
     """The ProjectError behind ``error``, also when a library wrapped it (e.g. a resolver)."""
-    seen: BaseException | None = error
-    while seen is not None and not isinstance(seen, ProjectError):
-        seen = seen.__cause__ or seen.__context__
-    return seen
+    return next((e for e in _chain(error) if isinstance(e, ProjectError)), None)
 
 
 def _run_with_clear_errors(**kwargs: Any) -> Any:
