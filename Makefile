@@ -5,17 +5,21 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: uv demo test test-fast lint sample-data clean bench
+.PHONY: uv test-deps demo test test-fast lint sample-data clean bench
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+## uv, Chromium and ChromeDriver for the full suite (apt-get for what is missing).
+test-deps:
+	@bash tools/install-test-deps.sh
 
 ## Render the template with its defaults into build/demo, install it and run the whole pipeline.
 demo: uv
 	$(UV) run --quiet python tools/demo.py
 
 ## All tests: render every option combination, install and run the default project, run its tests.
-test: uv
+test: test-deps
 	$(UV) run pytest
 
 ## Fast tests only (render, parse, lint, refused answers): a few seconds.

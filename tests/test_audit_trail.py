@@ -8,15 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from project import project_env
+from project import free_port, project_env, stop_process_group
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def only_run(tracking_uri: str, experiment: str):
@@ -113,6 +107,7 @@ def test_team_mlflow_server_receives_the_run_and_its_artifacts(
         env=project_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     uri = f"http://127.0.0.1:{port}"
     try:
@@ -133,8 +128,7 @@ def test_team_mlflow_server_receives_the_run_and_its_artifacts(
         assert (tmp_path / "server-artifacts").is_dir()
         assert not (copy / "mlflow.db").exists(), "a server run must not write a local store"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process_group(server)
 
 
 def test_unreachable_tracking_server_stops_quickly_with_the_uri(default_copy) -> None:

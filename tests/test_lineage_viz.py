@@ -10,8 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from project import TEMPLATE_DIR, project_env
-from test_audit_trail import free_port
+from project import TEMPLATE_DIR, free_port, project_env, stop_process_group
 
 pytestmark = pytest.mark.slow
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -73,6 +72,7 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
         env=project_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its server is a spawned child: stop the whole group
     )
     try:
         graph = wait_for_json(f"http://127.0.0.1:{port}/api/main", seconds=300)
@@ -112,5 +112,4 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
         finally:
             driver.quit()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process_group(server)

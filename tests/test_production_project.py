@@ -20,7 +20,7 @@ from typing import ClassVar
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from project import run
+from project import free_port, run, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -164,14 +164,6 @@ print(json.dumps({{
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_served_model_predicts_as_the_batch_pipeline(default_project, default_copy):
     """`mlflow models serve` of the model that scored the batch, posted the batch over HTTP."""
     import os
@@ -190,7 +182,7 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, defaul
         run(copy, str(venv_bin / "python"), "-c", PREDICTIONS, str(predictions)).stdout.splitlines()[-1]
     )["uris"][0]
 
-    port = _free_port()
+    port = free_port()
     env = project_env(MLFLOW_TRACKING_URI=tracking, PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
     server = subprocess.Popen(
         [
@@ -226,8 +218,7 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, defaul
         done = run(copy, str(venv_bin / "python"), "-c", code, str(port), "no_drift")
         result = json.loads(done.stdout.splitlines()[-1])
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        stop_process_group(server)
     assert result["uri"] == uri
     assert result["shape"] == [result["rows"], 2]
     assert result["max_difference"] < 1e-9

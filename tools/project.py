@@ -29,6 +29,43 @@ def render(output_dir: Path, **context: object) -> Path:
     )
 
 
+def free_port(low: int = 20000, high: int = 49151) -> int:
+    """A free loopback TCP port below 49152.
+
+    Not port 0: the kernel's ephemeral range reaches 60999, and ``kedro viz run`` refuses any
+    port above 49151 ("Cannot allocate an open TCP port").
+    """
+    import random
+    import socket
+
+    for port in random.sample(range(low, high + 1), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port between {low} and {high}")
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a server started with ``start_new_session=True`` and every child it spawned."""
+    import signal
+
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def uv() -> list[str]:
     """The uv command: the executable if on PATH, else the module of this Python."""
     from shutil import which
