@@ -23,6 +23,7 @@ from .errors import ConfigError, DataError
 logger = logging.getLogger(__name__)
 
 TRAINING_PARAMETERS = "conf/base/parameters_training.yml"
+DATASET_PARAMETERS = "conf/base/parameters_dataset.yml"
 
 # name -> (scikit-learn function, uses probabilities (else 0/1 decisions), greater is better)
 METRICS: dict[str, tuple[str, bool, bool]] = {
@@ -161,20 +162,34 @@ def build_estimator(
 # --- features and preprocessing ---------------------------------------------------------------
 
 
+def sensitive_columns(params: dict[str, Any]) -> list[str]:
+    """The columns of the sensitive attributes (``training.sensitive_features``)."""
+    attributes = params.get("sensitive_features") or {}
+    if isinstance(attributes, dict):
+        return [(spec or {}).get("column", name) for name, spec in attributes.items()]
+    return list(attributes)
+
+
 def feature_columns(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The numeric and categorical model inputs configured in ``training``.
 
-    Columns in ``features.drop`` are never inputs. Sensitive attributes are inputs only with
-    ``use_sensitive_features: true``; they may stay listed in ``numeric`` / ``categorical`` so
-    that switching is one flag.
+    Columns in ``features.drop`` are never inputs. A sensitive attribute listed as a feature
+    is refused unless ``use_sensitive_features`` is true: the fairness review measures the
+    model across those attributes, and a model that uses them must say so.
     """
     features = params.get("features") or {}
     target = params.get("target")
     drop = set(features.get("drop") or [])
-    sensitive = set(params.get("sensitive_features") or [])
-    excluded = drop if params.get("use_sensitive_features", False) else drop | sensitive
-    numeric = [c for c in features.get("numeric") or [] if c not in excluded]
-    categorical = [c for c in features.get("categorical") or [] if c not in excluded]
+    numeric = [c for c in features.get("numeric") or [] if c not in drop]
+    categorical = [c for c in features.get("categorical") or [] if c not in drop]
+    if not params.get("use_sensitive_features", False):
+        listed = [c for c in sensitive_columns(params) if c in {*numeric, *categorical}]
+        if listed:
+            raise ConfigError(
+                f"dataset.features in {DATASET_PARAMETERS} lists the sensitive attribute(s) "
+                f"{listed} as model inputs while training.use_sensitive_features in "
+                f"{TRAINING_PARAMETERS} is false; remove them from the features, or set it true."
+            )
     both = sorted(set(numeric) & set(categorical))
     if both:
         raise ConfigError(

@@ -1,6 +1,6 @@
 """Disaggregated metrics: groups of a sensitive feature, fairlearn MetricFrame, bootstrap intervals.
 
-Every metric here is a rate of the confusion matrix (positive = the target's 1, e.g. defaulted),
+Every metric here is a rate of the confusion matrix (positive = the target's 1, its positive class),
 so a bootstrap replicate costs a ``bincount``: thousands of replicates take well under a second.
 """
 

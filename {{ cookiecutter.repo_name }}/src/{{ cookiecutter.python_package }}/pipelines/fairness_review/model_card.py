@@ -154,6 +154,9 @@ def build_model_card(
         )
         or "defaults",
         "target": target,
+        "positive_means": fairness_report["outcome"]["positive"],
+        "negative_means": fairness_report["outcome"]["negative"],
+        "positive_kind": fairness_report["outcome"]["positive_kind"],
         "decision_threshold": str(training.get("decision_threshold", 0.5)),
         "numeric_features": ", ".join(f"`{c}`" for c in numeric),
         "categorical_features": ", ".join(f"`{c}`" for c in categorical),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError
+from ...wording import outcome_words
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ...modelling import check_columns, feature_columns, model_inputs, target_values
 from . import disparity, proxies
@@ -38,6 +39,7 @@ _KEYS = {
     "mitigation",
     "on_fail",
     "report_folder",
+    "target",
 }
 
 
@@ -125,6 +127,7 @@ def check_fairness_config(  # noqa: PLR0912  (one check per key, each naming it)
         "on_fail": params["on_fail"],
         "report_folder": params.get("report_folder", "data/08_reporting/fairness"),
         "target": training["target"],
+        "outcome": outcome_words(params.get("target") or {"column": training["target"]}),
         "decision_threshold": float(training.get("decision_threshold", 0.5)),
         "numeric": numeric,
         "categorical": categorical,
@@ -326,6 +329,7 @@ def assess_fairness(
         "reasons": reasons,
         "rows": len(y_true),
         "positive_label": f"{plan['target']} = 1",
+        "outcome": plan["outcome"],
         "decision_threshold": plan["decision_threshold"],
         "min_group_size": plan["min_group_size"],
         "sensitive_features": list(plan["features"]),
@@ -574,11 +578,13 @@ def write_fairness_report(
         "# Fairness review",
         "",
         f"Verdict: **{report['verdict']}** (held-out rows: {report['rows']}; positive = "
-        f"{report['positive_label']}, predicted at probability >= {report['decision_threshold']}).",
+        f"{report['positive_label']}: {report['outcome']['positive']}; predicted at probability "
+        f">= {report['decision_threshold']}).",
         "",
         *(f"- {reason}" for reason in report["reasons"]),
         "",
-        "Selection rate = share predicted positive (flagged as likely to default). Intervals: "
+        f"Selection rate = share of a group predicted to {report['outcome']['positive']} (the "
+        f"{report['outcome']['positive_kind']} outcome for the person scored). Intervals: "
         f"{report['bootstrap']['confidence']:.0%} bootstrap percentile intervals "
         f"({report['bootstrap']['n_boot']} resamples of the held-out rows). Groups with fewer "
         f"than {report['min_group_size']} rows are too small to judge and left out of the "

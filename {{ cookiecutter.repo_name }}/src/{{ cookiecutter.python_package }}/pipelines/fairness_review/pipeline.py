@@ -91,7 +91,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "model_card",
                     "fairness_verdict",
                     "benchmark_verdict",
-                    "validated_applications",
+                    "validated_table",
                     "mlflow_model",
                     "params:promotion",
                 ],

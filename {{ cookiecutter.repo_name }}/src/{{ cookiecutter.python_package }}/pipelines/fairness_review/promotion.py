@@ -79,7 +79,7 @@ def promote_model(  # noqa: PLR0917  (this node's inputs: everything it must run
     model_card: str,
     fairness_verdict: str,
     benchmark_verdict: str,
-    validated_applications: Any,
+    validated_table: Any,
     mlflow_model: Any,
     params: dict[str, Any],
 ) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""Inference nodes: validate a scoring batch like the training data, pick the model, score.
+"""Inference nodes: pick the model, score the validated batch.
 
-The batch goes through the same ingestion and the same validation suites as the training data
-(``parameters_ingestion.yml``, ``parameters_validation.yml``): rows that break a row expectation
-are quarantined with the reason, not scored. The model is the one the registry alias points at
+The batch goes through the ingestion and validation pipelines themselves (see ``pipeline.py``),
+with the same configuration as the training data: rows that break a row expectation are
+quarantined with the reason, not scored. The model is the one the registry alias points at
 (``inference.model``); when no model has that alias (the default run's fairness gate flags the
 planted bias, so nothing is promoted), the latest logged model is used, and the log and every
 prediction say so.
@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError, DataError
-from ...gates import enforce_gate
 from ...modelling import check_columns, feature_columns, model_inputs
-from ..validation.nodes import quarantine_rows, validate_dataset
 
 logger = logging.getLogger(__name__)
 
 PARAMETERS_FILE = "conf/base/parameters_inference.yml"
 SOURCES = ("alias", "version", "latest_run", "uri")
+# Columns of the predictions: the probability of the positive class and the 0/1 decision.
+PROBABILITY = "probability"
+PREDICTION = "prediction"
 
 
 def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
@@ -45,36 +46,6 @@ def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
     model["source"] = source
     model.setdefault("fallback_to_latest_run", True)
     return {**params, "model": model}
-
-
-def validate_batch(
-    applications: pd.DataFrame,
-    bureau_records: pd.DataFrame,
-    primary: pd.DataFrame,
-    plan: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Run the training data's suites on the batch; split it into scorable and quarantined rows.
-
-    A failed table expectation (or too many quarantined rows) ends the run as validation does
-    with ``on_fail: stop``: a batch that does not look like the training data is not scored.
-    """
-    results = [
-        validate_dataset(applications, plan, "raw_applications"),
-        validate_dataset(bureau_records, plan, "raw_bureau_records"),
-        validate_dataset(primary, plan, "primary_applications"),
-    ]
-    passed, quarantined, summary, record = quarantine_rows(primary, *results, plan)
-    verdict = record["tags"]["gate.validation"]
-    logger.info(
-        "Scoring batch: %d rows, %d to score, %d quarantined (%s).",
-        summary["rows_in"],
-        summary["rows_passed"],
-        summary["rows_quarantined"],
-        verdict,
-    )
-    enforce_gate("batch validation", verdict, plan["on_fail"], summary["gate_reasons"], "log")
-    metrics = {f"validation.{k}": v for k, v in record["metrics"].items() if "." not in k}
-    return passed, quarantined, {"metrics": metrics, "tags": {"inference.validation": verdict}}
 
 
 def _latest_logged_model(experiment_name: str) -> Any:
@@ -188,27 +159,27 @@ def score_batch(
     threshold = float(training["decision_threshold"])
     keep = [c for c in settings.get("keep_columns") or [] if c in batch.columns]
     predictions = batch[keep].reset_index(drop=True).copy()
-    predictions["default_probability"] = probability
-    predictions["predicted_default"] = (probability >= threshold).astype("int64")
+    predictions[PROBABILITY] = probability
+    predictions[PREDICTION] = (probability >= threshold).astype("int64")
     predictions["decision_threshold"] = threshold
     scored_at = datetime.now(UTC).isoformat(timespec="seconds")
     for column, value in model_info.items():
         predictions[column] = value
     predictions["scored_at"] = scored_at
     logger.info(
-        "Scored %d rows with %s (%s): %.1f%% predicted to default.",
+        "Scored %d rows with %s (%s): %.1f%% predicted positive.",
         len(predictions),
         model_info["model_uri"],
         model_info["model_source"],
-        100 * float(predictions["predicted_default"].mean()) if len(predictions) else 0.0,
+        100 * float(predictions[PREDICTION].mean()) if len(predictions) else 0.0,
     )
     record = {
         "metrics": {
             "rows_scored": len(predictions),
-            "predicted_default_rate": float(predictions["predicted_default"].mean())
+            "predicted_positive_rate": float(predictions[PREDICTION].mean())
             if len(predictions)
             else 0.0,
-            "mean_default_probability": float(probability.mean()) if len(probability) else 0.0,
+            "mean_probability": float(probability.mean()) if len(probability) else 0.0,
         },
         "tags": {
             "inference.model_uri": model_info["model_uri"],

@@ -1,50 +1,45 @@
-"""Wiring of the inference pipeline (not in ``__default__``: run it with ``--pipelines``)."""
+"""Wiring of the inference pipeline (not in ``__default__``: run it with ``--pipelines``).
+
+A scoring batch goes through the ingestion and validation pipelines themselves, under the
+namespace ``scoring`` with the batch's datasets mapped in, so scoring and training cannot drift
+apart: same parsing, same suites, same quarantine.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
-from ..ingestion.nodes import build_primary_table, summarise_bureau_records
-from ..validation.nodes import check_validation_config
-from .nodes import check_inference_config, resolve_model, score_batch, validate_batch
+from ...project_config import Sources, configured_sources
+from ..ingestion import create_pipeline as ingestion_pipeline
+from ..validation import create_pipeline as validation_pipeline
+from .nodes import check_inference_config, resolve_model, score_batch
+
+NAMESPACE = "scoring"
 
 
-def create_pipeline(**kwargs: object) -> Pipeline:
-    """Ingest and validate a scoring batch as the training data was, pick the model, score."""
+def batch_intake(sources: Sources) -> Pipeline:
+    """Ingestion and validation of a batch: reads ``scoring_<source>``, writes ``scoring_batch``."""
     return Pipeline(
+        ingestion_pipeline(sources) + validation_pipeline(sources),
+        namespace=NAMESPACE,
+        inputs={f"raw_{source}": f"scoring_{source}" for source in sources.all},
+        outputs={
+            "validated_table": "scoring_batch",
+            "quarantined_rows": "scoring_quarantined_rows",
+            "validation_record": "scoring_validation_record",
+        },
+        parameters={"params:ingestion": "params:ingestion", "params:validation": "params:validation"},
+    )
+
+
+def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipeline:
+    """Ingest and validate a scoring batch as the training data was, pick the model, score."""
+    sources = sources or configured_sources()
+    return batch_intake(sources) + Pipeline(
         [
             Node(
                 func=check_inference_config,
                 inputs="params:inference",
                 outputs="inference_settings",
                 name="check_inference_config",
-            ),
-            Node(
-                func=check_validation_config,
-                inputs=["params:validation", "params:ingestion"],
-                outputs="scoring_validation_plan",
-                name="check_scoring_validation_config",
-            ),
-            Node(
-                func=summarise_bureau_records,
-                inputs=["scoring_bureau_records", "params:ingestion"],
-                outputs=["scoring_bureau_summary", "scoring_bureau_ingestion_record"],
-                name="summarise_scoring_bureau_records",
-            ),
-            Node(
-                func=build_primary_table,
-                inputs=["scoring_applications", "scoring_bureau_summary", "params:ingestion"],
-                outputs=["scoring_primary", "scoring_ingestion_record"],
-                name="build_scoring_primary_table",
-            ),
-            Node(
-                func=validate_batch,
-                inputs=[
-                    "scoring_applications",
-                    "scoring_bureau_records",
-                    "scoring_primary",
-                    "scoring_validation_plan",
-                ],
-                outputs=["scoring_batch", "scoring_quarantined_rows", "scoring_validation_record"],
-                name="validate_scoring_batch",
             ),
             Node(
                 func=resolve_model,

@@ -1,4 +1,8 @@
-"""Ingestion nodes: pure functions from raw sources to one typed, normalised primary table."""
+"""Ingestion nodes: pure functions from raw sources to one typed, normalised primary table.
+
+The main source gives one primary row per raw row, with its position as ``source_row``;
+each related source is summarised per key and joined onto it; the target is encoded 0/1.
+"""
 
 import re
 from typing import Any
@@ -8,80 +12,203 @@ import pandas as pd
 
 from ...errors import ConfigError, DataError
 
-COUNT_LIKE = {"count", "sum", "size", "nunique"}
+PARAMETERS_FILE = "conf/base/parameters_ingestion.yml"
+DATASET_FILE = "conf/base/parameters_dataset.yml"
+ROW_POSITION = "source_row"
+AGGREGATIONS = ("count", "sum", "mean", "median", "min", "max", "nunique", "first", "last", "std")
+COUNT_LIKE = {"count", "sum", "nunique"}
+MISSING_LABEL = pd.NA
 
 
 def _to_integer(values: pd.Series) -> pd.Series:
     """Parse whole numbers; anything else (text, fractions) becomes missing."""
-    numbers = pd.to_numeric(values, errors="coerce")
+    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
     numbers = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
     return numbers.astype("Int64")
+
+
+BOOLEAN_WORDS = {
+    "true": True, "yes": True, "y": True, "t": True, "1": True,
+    "false": False, "no": False, "n": False, "f": False, "0": False,
+}  # fmt: skip
+
+
+def _to_boolean(values: pd.Series) -> pd.Series:
+    """Parse true/false, yes/no, 1/0 (any case); anything else becomes missing."""
+    return values.str.strip().str.lower().map(BOOLEAN_WORDS).astype("boolean")
 
 
 PARSERS = {
     "string": lambda s: s.str.strip(),
     "category": lambda s: s.str.strip(),
-    "number": lambda s: pd.to_numeric(s, errors="coerce").astype("float64"),
+    "number": lambda s: pd.to_numeric(s.str.strip(), errors="coerce").astype("float64"),
     "integer": _to_integer,
-    "date": lambda s: pd.to_datetime(s, errors="coerce", format="ISO8601"),
+    "boolean": _to_boolean,
+    "date": lambda s: pd.to_datetime(s.str.strip(), errors="coerce", format="ISO8601"),
 }
 
 
 def normalise_column_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lower-case snake_case column names (``Loan Amount`` -> ``loan_amount``)."""
+    """Lower-case snake_case column names (``Hours per week`` -> ``hours_per_week``)."""
     names = [re.sub(r"[^0-9a-z]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
     return frame.set_axis(names, axis="columns")
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], entry: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise DataError(
             f"Catalog entry '{entry}' has no column(s) {missing}; it has {list(frame.columns)}. "
-            "Fix the data, or the column names in conf/base/parameters_ingestion.yml."
+            f"Fix the data, or the column names in {PARAMETERS_FILE}."
         )
 
 
-def summarise_bureau_records(
-    bureau_records: pd.DataFrame, params: dict[str, Any]
+def check_related_source(name: str, spec: Any) -> dict[str, Any]:
+    """A related source's ``key``, ``aggregations`` and ``presence_column``, checked."""
+    where = f"ingestion.related_sources.{name} in {PARAMETERS_FILE}"
+    if not isinstance(spec, dict) or not isinstance(spec.get("key"), str):
+        raise ConfigError(f"{where} needs 'key': the column that joins it to the main source.")
+    unknown = set(spec) - {"key", "aggregations", "presence_column"}
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown key(s) {sorted(unknown)}; use key, aggregations, "
+            "presence_column."
+        )
+    aggregations = spec.get("aggregations")
+    if not isinstance(aggregations, dict) or not aggregations:
+        raise ConfigError(
+            f"{where}.aggregations is empty; give output column -> [source column, "
+            f"aggregation], e.g. n_rows: [{spec['key']}, count]."
+        )
+    for output, how in aggregations.items():
+        if not (isinstance(how, list | tuple) and len(how) == 2 and how[1] in AGGREGATIONS):
+            raise ConfigError(
+                f"{where}.aggregations.{output} is {how!r}; give [source column, aggregation] "
+                f"with an aggregation among {list(AGGREGATIONS)}."
+            )
+    return {
+        "key": spec["key"],
+        "aggregations": {out: list(how) for out, how in aggregations.items()},
+        "presence_column": spec.get("presence_column") or f"has_{name}",
+    }
+
+
+def check_ingestion_config(params: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a bad ingestion configuration before any data is read; return the checked plan."""
+    from ...project_config import sources_of  # noqa: PLC0415
+
+    sources = sources_of(params)
+    column_types = params.get("column_types") or {}
+    unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
+    if unknown:
+        raise ConfigError(
+            f"ingestion.column_types in {PARAMETERS_FILE} has unknown types {unknown}; "
+            f"use one of {sorted(PARSERS)}."
+        )
+    target = params.get("target")
+    if not isinstance(target, dict) or not isinstance(target.get("column"), str):
+        raise ConfigError(f"dataset.target.column in {DATASET_FILE} must name the target column.")
+    if target.get("positive") is None:
+        raise ConfigError(
+            f"dataset.target.positive in {DATASET_FILE} is empty; give the value of the target "
+            "that is the positive class (a number, a text or a boolean)."
+        )
+    related = {}
+    for source in sources.related:
+        spec = check_related_source(source, params["related_sources"][source])
+        if column_types and spec["key"] not in column_types:
+            raise ConfigError(
+                f"ingestion.related_sources.{source}.key in {PARAMETERS_FILE} is "
+                f"{spec['key']!r}, which is not a column of the main source "
+                f"'{sources.main}' (ingestion.column_types); it has {sorted(column_types)}."
+            )
+        related[source] = spec
+    ratios = params.get("ratios") or {}
+    for name, parts in ratios.items():
+        if not (isinstance(parts, list | tuple) and len(parts) == 2):
+            raise ConfigError(
+                f"ingestion.ratios.{name} in {PARAMETERS_FILE} is {parts!r}; give "
+                "[numerator, denominator]."
+            )
+    return {
+        "main_source": sources.main,
+        "id_column": params.get("id_column"),
+        "target": dict(target),
+        "column_types": dict(column_types),
+        "related_sources": related,
+        "ratios": dict(ratios),
+    }
+
+
+def summarise_related_source(
+    rows: pd.DataFrame, plan: dict[str, Any], source: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """One row per applicant with the aggregations configured in ``bureau_summary``."""
-    records = normalise_column_names(bureau_records)
-    id_column = params["id_column"]
-    spec = params["bureau_summary"]
-    _require_columns(
-        records, [id_column, *(source for source, _ in spec.values())], "raw_bureau_records"
-    )
+    """One row per key of a related source, with the aggregations configured for it."""
+    spec = plan["related_sources"][source]
+    records = normalise_column_names(rows)
+    key, aggregations = spec["key"], spec["aggregations"]
+    _require_columns(records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}")
     summary = (
-        records.groupby(id_column, sort=True)
-        .agg(**{name: (source, how) for name, (source, how) in spec.items()})
+        records.groupby(key, sort=True)
+        .agg(**{output: (column, how) for output, (column, how) in aggregations.items()})
         .reset_index()
     )
-    record = {
-        "metrics": {
-            "rows_raw_bureau_records": len(records),
-            "applicants_with_bureau_records": len(summary),
-        }
-    }
+    record = {"metrics": {f"rows_raw_{source}": len(records), f"keys_with_{source}": len(summary)}}
     return summary, record
 
 
-def parse_columns(applications: pd.DataFrame, column_types: dict[str, str]) -> pd.DataFrame:
+def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
     """Parse each configured column into its type; columns not configured are kept as text."""
     unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
     if unknown:
         raise ConfigError(
-            "ingestion.column_types in conf/base/parameters_ingestion.yml has unknown types "
-            f"{unknown}; "
+            f"ingestion.column_types in {PARAMETERS_FILE} has unknown types {unknown}; "
             f"use one of {sorted(PARSERS)}."
         )
-    _require_columns(applications, list(column_types), "raw_applications")
-    return applications.assign(
+    _require_columns(frame, list(column_types), entry)
+    return frame.assign(
         **{
-            column: PARSERS[kind](applications[column].astype("str"))
+            column: PARSERS[kind](frame[column].astype("str"))
             for column, kind in column_types.items()
         }
     )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
+    """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        numbers = pd.to_numeric(pd.Series(wanted, dtype="object"), errors="coerce").dropna()
+        return values.astype("Float64").isin(numbers.astype(float).tolist()).fillna(False)
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin([str(w).strip().lower() for w in wanted]).fillna(False)
+
+
+def encode_target(frame: pd.DataFrame, target: dict[str, Any]) -> pd.DataFrame:
+    """The target column as 0/1 (1 = ``target.positive``); a label that is neither is missing.
+
+    With ``target.negative`` null, every known label other than the positive one is 0.
+    """
+    column = target["column"]
+    values = frame[column]
+    positive = _matches(values, _as_list(target["positive"]))
+    if target.get("negative") is None:
+        negative = values.notna() & ~positive
+    else:
+        negative = _matches(values, _as_list(target["negative"])) & ~positive
+    if not positive.any():
+        seen = sorted(map(str, values.dropna().unique()))[:10]
+        raise ConfigError(
+            f"dataset.target.positive in {DATASET_FILE} is {target['positive']!r}, but column "
+            f"{column!r} never takes that value; it holds {seen}."
+        )
+    encoded = pd.Series(MISSING_LABEL, index=frame.index, dtype="Int64")
+    encoded[positive.to_numpy()] = 1
+    encoded[negative.to_numpy()] = 0
+    return frame.assign(**{column: encoded})
 
 
 def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFrame:
@@ -93,27 +220,50 @@ def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFram
     return frame.assign(**new)
 
 
-def build_primary_table(
-    applications: pd.DataFrame, bureau_summary: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Typed applications joined with their bureau summary, one row per raw row, with lineage.
-
-    ``source_row`` is the row's position in the raw file, so any later finding can be traced
-    back to the source. Applicants without bureau records get zero counts and sums.
-    """
-    if applications.empty:
+def join_summary(primary: pd.DataFrame, summary: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """Left-join one related source's summary by its key; keys without rows get 0 counts."""
+    key = spec["key"]
+    if key not in primary.columns:
         raise DataError(
-            "Catalog entry 'raw_applications' has no rows: check the file it points at."
+            f"The main source has no column {key!r}, the key of a related source "
+            f"(ingestion.related_sources.<source>.key in {PARAMETERS_FILE})."
         )
-    id_column = params["id_column"]
-    typed = parse_columns(normalise_column_names(applications), params["column_types"])
-    typed.insert(0, "source_row", np.arange(len(typed), dtype="int64"))
-    primary = typed.merge(bureau_summary, on=id_column, how="left", validate="many_to_one")
-    primary["has_bureau_records"] = primary[id_column].isin(bureau_summary[id_column])
-    count_like = [name for name, (_, how) in params["bureau_summary"].items() if how in COUNT_LIKE]
-    primary[count_like] = primary[count_like].fillna(0)
-    primary = add_ratios(primary, params.get("ratios", {}))
-    if len(primary) != len(applications):  # a join must never add or lose applications
-        raise DataError(f"Join changed the row count ({len(applications)} -> {len(primary)}).")
-    record = {"metrics": {"rows_raw_applications": len(applications), "rows_primary": len(primary)}}
+    summary = summary.astype({key: primary[key].dtype}) if key in summary else summary
+    joined = primary.merge(summary, on=key, how="left", validate="many_to_one")
+    joined[spec["presence_column"]] = joined[key].isin(summary[key])
+    counts = [out for out, (_, how) in spec["aggregations"].items() if how in COUNT_LIKE]
+    joined[counts] = joined[counts].fillna(0)
+    return joined
+
+
+def build_primary_table(
+    main_rows: pd.DataFrame, plan: dict[str, Any], *summaries: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The main source typed, its target encoded, joined with each related summary, with lineage.
+
+    ``source_row`` is the row's position in the main source, so any later finding can be
+    traced back to it; one primary row per raw row, always.
+    """
+    main = plan["main_source"]
+    if main_rows.empty:
+        raise DataError(f"Catalog entry 'raw_{main}' has no rows: check the file it points at.")
+    frame = normalise_column_names(main_rows)
+    target = plan["target"]
+    _require_columns(frame, [target["column"]], f"raw_{main}")
+    typed = parse_columns(frame, plan["column_types"], f"raw_{main}")
+    primary = encode_target(typed, target)
+    primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))
+    for spec, summary in zip(plan["related_sources"].values(), summaries, strict=True):
+        primary = join_summary(primary, summary, spec)
+    primary = add_ratios(primary, plan["ratios"])
+    if len(primary) != len(main_rows):  # a join must never add or lose rows
+        raise DataError(f"A join changed the row count ({len(main_rows)} -> {len(primary)}).")
+    unknown_labels = int(primary[target["column"]].isna().sum())
+    record = {
+        "metrics": {
+            f"rows_raw_{main}": len(main_rows),
+            "rows_primary": len(primary),
+            "rows_without_known_target": unknown_labels,
+        }
+    }
     return primary, record

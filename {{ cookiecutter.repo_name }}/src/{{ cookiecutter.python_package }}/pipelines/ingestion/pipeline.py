@@ -1,24 +1,45 @@
-"""Wiring of the ingestion pipeline."""
+"""Wiring of the ingestion pipeline: one node per related source, then the primary table."""
+
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_primary_table, summarise_bureau_records
+from ...project_config import Sources, configured_sources
+from .nodes import build_primary_table, check_ingestion_config, summarise_related_source
 
 
-def create_pipeline(**kwargs: object) -> Pipeline:
-    """Summarise bureau records per applicant, then join them onto the typed applications."""
+def summarise_node(source: str) -> Node:
+    """The node that summarises related source ``source`` per key."""
+    func = update_wrapper(partial(summarise_related_source, source=source), summarise_related_source)
+    return Node(
+        func=func,
+        inputs=[f"raw_{source}", "ingestion_plan"],
+        outputs=[f"{source}_summary", f"{source}_ingestion_record"],
+        name=f"summarise_{source}",
+    )
+
+
+def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipeline:
+    """Summarise each related source per key, then build the typed primary table."""
+    sources = sources or configured_sources()
     return Pipeline(
         [
+            # Depends on parameters only: every node that reads data runs after it.
             Node(
-                func=summarise_bureau_records,
-                inputs=["raw_bureau_records", "params:ingestion"],
-                outputs=["bureau_summary", "bureau_ingestion_record"],
-                name="summarise_bureau_records",
+                func=check_ingestion_config,
+                inputs="params:ingestion",
+                outputs="ingestion_plan",
+                name="check_ingestion_config",
             ),
+            *(summarise_node(source) for source in sources.related),
             Node(
                 func=build_primary_table,
-                inputs=["raw_applications", "bureau_summary", "params:ingestion"],
-                outputs=["primary_applications", "applications_ingestion_record"],
+                inputs=[
+                    f"raw_{sources.main}",
+                    "ingestion_plan",
+                    *(f"{source}_summary" for source in sources.related),
+                ],
+                outputs=["primary_table", f"{sources.main}_ingestion_record"],
                 name="build_primary_table",
             ),
         ],

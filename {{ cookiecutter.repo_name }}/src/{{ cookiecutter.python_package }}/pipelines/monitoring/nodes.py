@@ -166,7 +166,7 @@ def assess_batch(
 
     model = load_model(str(first["model_uri"]))
     reference_scores = predict_positive(model, reference, training)
-    batch_scores = batch_predictions["default_probability"].to_numpy(dtype=float)
+    batch_scores = batch_predictions["probability"].to_numpy(dtype=float)
     prediction_psi = psi_numeric(reference_scores, batch_scores, int(plan.get("psi_bins", 10)))
     prediction = {
         "psi": prediction_psi,
@@ -343,7 +343,7 @@ def monitoring_metrics(assessment: dict[str, Any]) -> dict[str, float]:
     metrics: dict[str, float] = {
         "rows": assessment["rows_batch"],
         "prediction_psi": assessment["prediction"]["psi"],
-        "mean_default_probability": assessment["prediction"]["batch_mean"],
+        "mean_probability": assessment["prediction"]["batch_mean"],
         "features_drifted": sum(r["verdict"] == "fail" for r in assessment["features"]),
     }
     for row in assessment["features"]:

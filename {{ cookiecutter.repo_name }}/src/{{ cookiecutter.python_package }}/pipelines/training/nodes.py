@@ -16,13 +16,14 @@ from ...modelling import (
     feature_columns,
     model_inputs,
     score,
+    sensitive_columns,
     target_values,
     thread_limit,
 )
 
 logger = logging.getLogger(__name__)
 
-_INPUT = "validated_applications"
+_INPUT = "validated_table"
 
 
 def build_candidate_model(params: dict[str, Any]) -> Any:
@@ -38,6 +39,12 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
             f"training.split.test_size in {TRAINING_PARAMETERS} is {split['test_size']!r}; "
             "give a fraction between 0 and 1."
         )
+    threshold = params.get("decision_threshold")
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or not 0 < threshold < 1:
+        raise ConfigError(
+            f"training.decision_threshold in {TRAINING_PARAMETERS} is {threshold!r}; give a "
+            "probability strictly between 0 and 1 (e.g. 0.5)."
+        )
     estimator = build_estimator(
         params["candidate"], "training.candidate", TRAINING_PARAMETERS, split["seed"]
     )
@@ -45,7 +52,7 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
 
 
 def split_data(
-    validated_applications: pd.DataFrame, params: dict[str, Any]
+    validated_table: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Stratified, seeded split into a training set and a held-out set (all columns kept).
 
@@ -55,25 +62,26 @@ def split_data(
     from sklearn.model_selection import train_test_split  # noqa: PLC0415
 
     numeric, categorical = feature_columns(params)
-    id_columns = [params["id_column"], *(["source_row"] * ("source_row" in validated_applications))]
-    check_columns(validated_applications, numeric + categorical, "training.features", _INPUT)
-    check_columns(validated_applications, id_columns[:1], "training.id_column", _INPUT)
-    y = target_values(validated_applications, params["target"], _INPUT)
+    # The row's id, and its position in the main source (the id itself when id_column is null).
+    id_columns = list(dict.fromkeys([params.get("id_column") or "source_row", "source_row"]))
+    check_columns(validated_table, numeric + categorical, "training.features", _INPUT)
+    check_columns(validated_table, id_columns[:1], "training.id_column", _INPUT)
+    y = target_values(validated_table, params["target"], _INPUT)
     split = params["split"]
     if split.get("stratify", True) and np.bincount(y).min() < 2:
         raise DataError(f"Dataset '{_INPUT}' has fewer than 2 rows of one class: cannot stratify.")
     training_set, held_out_set = train_test_split(
-        validated_applications,
+        validated_table,
         test_size=split["test_size"],
         random_state=split["seed"],
         stratify=y if split.get("stratify", True) else None,
     )
     unused = [
         c
-        for c in validated_applications.columns
+        for c in validated_table.columns
         if c not in {*numeric, *categorical, params["target"], *id_columns}
         and c not in (params["features"].get("drop") or [])
-        and c not in (params.get("sensitive_features") or [])
+        and c not in sensitive_columns(params)
     ]
     if unused:
         logger.warning(
@@ -83,7 +91,7 @@ def split_data(
         )
     logger.info(
         "Split %d rows: %d training, %d held out (seed %s).",
-        len(validated_applications),
+        len(validated_table),
         len(training_set),
         len(held_out_set),
         split["seed"],
@@ -185,7 +193,7 @@ def prepare_model_for_mlflow(
 ) -> dict[str, Any]:
     """The model with a few input rows, from which MLflow records its signature and example.
 
-    The example rows are stored with the model and are real applicants' features: keep
+    The example rows are stored with the model and are real people's features: keep
     ``input_example_rows`` small (at least 1).
     """
     numeric, categorical = feature_columns(params)

@@ -24,7 +24,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=split_data,
-                inputs=["validated_applications", "params:training"],
+                inputs=["validated_table", "params:training"],
                 outputs=["training_set", "held_out_set", "held_out_ids"],
                 name="split_data",
             ),

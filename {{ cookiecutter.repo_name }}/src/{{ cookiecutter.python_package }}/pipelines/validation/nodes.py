@@ -17,7 +17,8 @@ from ...errors import ConfigError, DataError
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ..ingestion.nodes import normalise_column_names
 from .report import render_html, summary_text
-from .suites import PARAMETERS_FILE, check_suite_config, run_suite
+from ...project_config import sources_of
+from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def check_validation_config(params: dict[str, Any], ingestion: dict[str, Any]) -
         "on_fail": params.get("on_fail", "stop"),
         "max_quarantined_share": float(share),
         "report_folder": params.get("report_folder", "data/08_reporting/validation"),
-        "datasets": check_suite_config(params.get("datasets"), ingestion),
+        "datasets": check_suite_config(params.get("suites"), ingestion),
+        "main_dataset": f"raw_{sources_of(ingestion).main}",
     }
 
 
@@ -54,7 +56,7 @@ def prepare_frame(data: pd.DataFrame, dataset: str, config: dict[str, Any]) -> p
         raise DataError(
             f"Catalog entry '{dataset}' has no column(s) {missing}; it has "
             f"{[c for c in frame.columns if c != row_key]}. Fix the data, or the column names in "
-            "conf/base/parameters_ingestion.yml and conf/base/parameters_validation.yml."
+            "conf/base/parameters_ingestion.yml and conf/base/parameters_validation_suites.yml."
         )
     return frame
 
@@ -74,47 +76,32 @@ def validate_dataset(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> 
     return result
 
 
-def validate_raw_applications(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
-    """Suite of ``raw_applications`` (the text as read): result and HTML report."""
-    result = validate_dataset(data, plan, "raw_applications")
-    return result, render_html(result)
-
-
-def validate_raw_bureau_records(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
-    """Suite of ``raw_bureau_records``: result and HTML report."""
-    result = validate_dataset(data, plan, "raw_bureau_records")
-    return result, render_html(result)
-
-
-def validate_primary_applications(data: pd.DataFrame, plan: dict[str, Any]) -> tuple[dict, str]:
-    """Suite of ``primary_applications``: result and HTML report."""
-    result = validate_dataset(data, plan, "primary_applications")
+def validate_with_report(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> tuple[dict, str]:
+    """Suite of ``dataset``: its result and its HTML report."""
+    result = validate_dataset(data, plan, dataset)
     return result, render_html(result)
 
 
 def quarantine_rows(
-    primary: pd.DataFrame,
-    raw_applications_result: dict[str, Any],
-    raw_bureau_records_result: dict[str, Any],
-    primary_applications_result: dict[str, Any],
-    plan: dict[str, Any],
+    primary: pd.DataFrame, plan: dict[str, Any], *results: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any]]:
     """Split primary rows into passed and quarantined (with reasons); compute the verdict.
 
     A row is quarantined when it breaks a ``row`` expectation of any suite: the suite's
-    ``row_key`` links its rows to primary rows (``source_row`` for the raw applications,
-    ``applicant_id`` for bureau records). Nothing is dropped: rows_in = passed + quarantined.
+    ``row_key`` links its rows to primary rows (``source_row`` for the main source and the
+    primary table, the join key for a related source). Nothing is dropped:
+    rows_in = passed + quarantined.
     """
-    results = (raw_applications_result, raw_bureau_records_result, primary_applications_result)
     reasons: list[list[str]] = [[] for _ in range(len(primary))]
     metrics: dict[str, float] = {}
     by_reason: dict[str, int] = {}
     table_failures = []
     raw_rows = {r["dataset"]: r["rows"] for r in results}
-    if raw_rows.get("raw_applications", len(primary)) != len(primary):
+    main = plan["main_dataset"]
+    if raw_rows.get(main, len(primary)) != len(primary):
         raise DataError(
-            f"primary_applications has {len(primary)} rows but raw_applications has "
-            f"{raw_rows['raw_applications']}: ingestion must keep one row per raw row."
+            f"{PRIMARY_TABLE} has {len(primary)} rows but {main} has {raw_rows[main]}: "
+            "ingestion must keep one row per raw row."
         )
     for result in results:
         dataset = result["dataset"]

@@ -1,57 +1,50 @@
-"""Wiring of the validation pipeline."""
+"""Wiring of the validation pipeline: one suite node per configured dataset, then the gate."""
+
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
+from ...project_config import Sources, configured_sources
 from .nodes import (
     check_validation_config,
     enforce_validation_gate,
     quarantine_rows,
-    validate_primary_applications,
-    validate_raw_applications,
-    validate_raw_bureau_records,
+    validate_with_report,
 )
+from .suites import PRIMARY_TABLE
 
 
-def create_pipeline(**kwargs: object) -> Pipeline:
+def validation_node(dataset: str) -> Node:
+    """The node that runs ``dataset``'s suite and writes its result and report."""
+    func = update_wrapper(partial(validate_with_report, dataset=dataset), validate_with_report)
+    return Node(
+        func=func,
+        inputs=[dataset, "validation_plan"],
+        outputs=[f"{dataset}_validation", f"{dataset}_validation_report"],
+        name=f"validate_{dataset}",
+    )
+
+
+def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipeline:
     """Check the suites (before any data is read), run them, quarantine, then gate the run."""
+    sources = sources or configured_sources()
+    datasets = [*(f"raw_{source}" for source in sources.all), PRIMARY_TABLE]
     return Pipeline(
         [
-            # Depends on parameters only and sorts first: a bad config stops the run early.
+            # Depends on parameters only: every node that reads data runs after it.
             Node(
                 func=check_validation_config,
                 inputs=["params:validation", "params:ingestion"],
                 outputs="validation_plan",
                 name="check_validation_config",
             ),
-            Node(
-                func=validate_raw_applications,
-                inputs=["raw_applications", "validation_plan"],
-                outputs=["raw_applications_validation", "raw_applications_validation_report"],
-                name="validate_raw_applications",
-            ),
-            Node(
-                func=validate_raw_bureau_records,
-                inputs=["raw_bureau_records", "validation_plan"],
-                outputs=["raw_bureau_records_validation", "raw_bureau_records_validation_report"],
-                name="validate_raw_bureau_records",
-            ),
-            Node(
-                func=validate_primary_applications,
-                inputs=["primary_applications", "validation_plan"],
-                outputs=[
-                    "primary_applications_validation",
-                    "primary_applications_validation_report",
-                ],
-                name="validate_primary_applications",
-            ),
+            *(validation_node(dataset) for dataset in datasets),
             Node(
                 func=quarantine_rows,
                 inputs=[
-                    "primary_applications",
-                    "raw_applications_validation",
-                    "raw_bureau_records_validation",
-                    "primary_applications_validation",
+                    PRIMARY_TABLE,
                     "validation_plan",
+                    *(f"{dataset}_validation" for dataset in datasets),
                 ],
                 outputs=[
                     "validation_passed_rows",
@@ -70,7 +63,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "validation_summary",
                     "validation_plan",
                 ],
-                outputs="validated_applications",
+                outputs="validated_table",
                 name="enforce_validation_gate",
             ),
         ],

@@ -16,6 +16,7 @@ import pandas as pd
 from ...errors import ConfigError, DataError
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
+SUITES_FILE = "conf/base/parameters_validation_suites.yml"
 SEVERITIES = ("row", "table")
 ENTRY_KEYS = {"type", "kwargs", "severity", "id", "description"}
 # MLflow metric names allow letters, digits, _ - . / and spaces: ids become metric names.
@@ -26,37 +27,55 @@ RESULT_FORMAT = "COMPLETE"
 
 
 def _where(dataset: str, index: int | None = None, kind: Any = None) -> str:
-    where = f"{PARAMETERS_FILE}: validation.datasets.{dataset}"
+    where = f"{SUITES_FILE}: validation_suites.{dataset}"
     if index is None:
         return where
     return f"{where}.expectations[{index}]" + (f" ({kind})" if kind else "")
 
 
-def known_columns(dataset: str, config: dict[str, Any], ingestion: dict[str, Any]) -> list[str]:
-    """The columns a dataset is expected to have, known before reading it.
+PRIMARY_TABLE = "primary_table"
+ROW_POSITION = "source_row"
+SUITE_KEYS = {"expectations", "columns"}
 
-    ``raw_applications``: the raw columns of ``ingestion.column_types`` (+ the row position that
-    validation adds). ``primary_applications``: what ingestion builds from its parameters
-    (``source_row``, the typed columns, the bureau summary, ``has_bureau_records``, the ratios).
-    Any dataset may add names with ``columns:`` in parameters_validation.yml (the only source
-    for datasets ingestion does not describe, such as ``raw_bureau_records``).
+
+def suite_roles(ingestion: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every dataset that needs a suite, with the columns known before reading it and its row key.
+
+    ``raw_<main source>``: the typed columns of ``ingestion.column_types``, keyed by
+    ``source_row`` (the row position, added before validation). ``raw_<related source>``: its
+    key and aggregated columns, keyed by the key. ``primary_table``: what ingestion builds.
     """
-    column_types = list(ingestion.get("column_types", {}))
-    derived: list[str] = []
-    if dataset == "raw_applications":
-        derived = column_types
-    elif dataset == "primary_applications":
-        derived = [
-            "source_row",
-            *column_types,
-            *ingestion.get("bureau_summary", {}),
-            "has_bureau_records",
-            *ingestion.get("ratios", {}),
-        ]
-    declared = list(config.get("columns") or [])
-    if config.get("add_row_position") and config.get("row_key"):
-        declared.append(config["row_key"])
-    return list(dict.fromkeys([*derived, *declared]))
+    from ...project_config import sources_of  # noqa: PLC0415
+
+    sources = sources_of(ingestion)
+    column_types = list(ingestion.get("column_types") or {})
+    target = (ingestion.get("target") or {}).get("column")
+    main_columns = list(dict.fromkeys([*column_types, *([target] if target else [])]))
+    roles = {
+        f"raw_{sources.main}": {
+            "columns": [ROW_POSITION, *main_columns],
+            "row_key": ROW_POSITION,
+            "add_row_position": True,
+        }
+    }
+    primary = [ROW_POSITION, *main_columns]
+    for source in sources.related:
+        spec = ingestion["related_sources"][source] or {}
+        aggregations = spec.get("aggregations") or {}
+        key = spec.get("key")
+        roles[f"raw_{source}"] = {
+            "columns": list(dict.fromkeys([key, *(c for c, _ in aggregations.values())])),
+            "row_key": key,
+            "add_row_position": False,
+        }
+        primary += [*aggregations, spec.get("presence_column") or f"has_{source}"]
+    primary += list(ingestion.get("ratios") or {})
+    roles[PRIMARY_TABLE] = {
+        "columns": list(dict.fromkeys(primary)),
+        "row_key": ROW_POSITION,
+        "add_row_position": False,
+    }
+    return roles
 
 
 def _named_columns(kwargs: dict[str, Any]) -> list[str]:
@@ -118,25 +137,42 @@ def _check_entry(dataset: str, index: int, entry: Any, columns: list[str]) -> di
 
 
 def check_suite_config(
-    datasets: dict[str, Any], ingestion: dict[str, Any]
+    suites: dict[str, Any], ingestion: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Check every declared suite without reading data; return them with defaults filled in.
 
-    Refused, with the file, the dataset and the entry named: a missing ``type`` or
-    ``severity``, a column the dataset does not have, an id used twice, a type GX does not
-    know, kwargs GX rejects, and a ``row`` severity on an expectation that does not name rows.
+    Refused, with the file, the dataset and the entry named: a source without a suite, a suite
+    for a dataset that is not a source, a missing ``type`` or ``severity``, a column the dataset
+    does not have, an id used twice, a type GX does not know, kwargs GX rejects, and a ``row``
+    severity on an expectation that does not name rows.
     """
-    if not isinstance(datasets, dict) or not datasets:
+    if not isinstance(suites, dict) or not suites:
+        raise ConfigError(f"{SUITES_FILE}: validation_suites must map dataset names to suites.")
+    roles = suite_roles(ingestion)
+    missing = [name for name in roles if name not in suites]
+    if missing:
         raise ConfigError(
-            f"{PARAMETERS_FILE}: validation.datasets must map dataset names to suites."
+            f"{SUITES_FILE}: validation_suites has no suite for {missing} (every source of "
+            f"parameters_ingestion.yml and {PRIMARY_TABLE} needs one; at least "
+            "expect_table_row_count_to_be_between)."
+        )
+    extra = [name for name in suites if name not in roles]
+    if extra:
+        raise ConfigError(
+            f"{SUITES_FILE}: validation_suites.{extra[0]} is not a dataset to validate; the "
+            f"datasets are {list(roles)} (raw_<source> for each source of "
+            "parameters_ingestion.yml)."
         )
     checked = {}
     ephemeral_context()  # building a suite needs an active context
-    for dataset, declared in datasets.items():
-        config = declared or {}
-        columns = known_columns(dataset, config, ingestion)
-        if not columns:
-            raise ConfigError(f"{_where(dataset)}: list the dataset's columns under 'columns:'.")
+    for dataset, role in roles.items():
+        config = suites[dataset] or {}
+        if not isinstance(config, dict) or set(config) - SUITE_KEYS:
+            raise ConfigError(
+                f"{_where(dataset)}: a suite holds {sorted(SUITE_KEYS)}; got "
+                f"{sorted(config) if isinstance(config, dict) else config!r}."
+            )
+        columns = list(dict.fromkeys([*role["columns"], *(config.get("columns") or [])]))
         entries = config.get("expectations")
         if not isinstance(entries, list) or not entries:
             raise ConfigError(f"{_where(dataset)}.expectations: list at least one expectation.")
@@ -148,19 +184,8 @@ def check_suite_config(
                     f"{_where(dataset, index, checked_entries[index]['type'])}: id "
                     f"{entry_id!r} is used twice; give one entry its own 'id'."
                 )
-        row_key = config.get("row_key")
-        if any(e["severity"] == "row" for e in checked_entries) and row_key not in columns:
-            raise ConfigError(
-                f"{_where(dataset)}.row_key: {row_key!r} must name a column of "
-                f"{dataset} ({columns}) that links its rows to primary_applications."
-            )
-        checked[dataset] = {
-            "row_key": row_key,
-            "add_row_position": bool(config.get("add_row_position", False)),
-            "columns": columns,
-            "expectations": checked_entries,
-        }
-        build_suite(dataset, checked[dataset]["expectations"])  # refuses what GX would drop
+        checked[dataset] = {**role, "columns": columns, "expectations": checked_entries}
+        build_suite(dataset, checked_entries)  # refuses what GX would drop
     return checked
 
 
