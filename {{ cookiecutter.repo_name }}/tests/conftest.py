@@ -31,3 +31,40 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
+
+
+# --- the configured data ---------------------------------------------------------------------
+
+SAMPLE_MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
+
+
+def load_config(root: Path, key: str) -> dict:
+    """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro reads it."""
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+
+    loader = OmegaConfigLoader(
+        conf_source=str(root / "conf"), base_env="base", default_run_env="local"
+    )
+    return loader[key]
+
+
+def sample_is_configured(root: Path = PROJECT_ROOT) -> bool:
+    """Whether the configured main source is the bundled sample (its manifest says what it holds).
+
+    Tests of the sample's planted facts run only then; every other test reads the configuration.
+    """
+    import json  # noqa: PLC0415
+
+    if not SAMPLE_MANIFEST.is_file():
+        return False
+    main = load_config(root, "parameters")["ingestion"]["main_source"]
+    entry = load_config(root, "catalog").get(f"raw_{main}") or {}
+    files = json.loads(SAMPLE_MANIFEST.read_text()).get("files", {}).values()
+    return Path(str(entry.get("filepath", ""))).name in set(files)
+
+
+requires_sample = pytest.mark.skipif(
+    not sample_is_configured(),
+    reason="checks facts planted in the bundled sample data (data/01_raw/manifest.json), which "
+    "is not the configured data",
+)

@@ -1,4 +1,4 @@
-"""End-to-end: the default pipeline runs on the bundled data and records one MLflow run."""
+"""End-to-end: the default pipeline runs on the configured data and records one MLflow run."""
 
 from pathlib import Path
 
@@ -6,14 +6,16 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from .conftest import load_config
+
 pytestmark = pytest.mark.slow
 
 
 def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     import mlflow  # noqa: PLC0415
 
-    if not (project_copy / "data" / "01_raw" / "applications.csv").exists():
-        pytest.fail("No raw data: put your data in data/01_raw (see conf/base/catalog.yml).")
+    parameters = load_config(project_copy, "parameters")
+    main = parameters["ingestion"]["main_source"]
     metadata = bootstrap_project(project_copy)
     with KedroSession.create(project_path=project_copy) as session:
         session.run()
@@ -25,9 +27,9 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     assert run.info.status == "FINISHED"
     assert (
         run.data.metrics["ingestion.rows_primary"]
-        == run.data.metrics["ingestion.rows_raw_applications"]
+        == run.data.metrics[f"ingestion.rows_raw_{main}"]
     )
-    assert (project_copy / "data" / "03_primary" / "primary_applications.parquet").is_file()
+    assert (project_copy / "data" / "03_primary" / "primary_table.parquet").is_file()
 
     metrics = run.data.metrics
     assert metrics["validation.rows_in"] == metrics["ingestion.rows_primary"]
@@ -35,14 +37,15 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
         metrics["validation.rows_passed"] + metrics["validation.rows_quarantined"]
     )
     assert run.data.tags["gate.validation"] in {"pass", "warn"}
-    assert (project_copy / "data" / "03_primary" / "validated_applications.parquet").is_file()
+    assert (project_copy / "data" / "03_primary" / "validated_table.parquet").is_file()
     assert (project_copy / "data" / "08_reporting" / "validation" / "summary.json").is_file()
     assert run.data.tags["gate.benchmark"] in {"pass", "warn", "fail"}
     assert {"test.roc_auc", "test.log_loss", "benchmark.candidate.roc_auc_mean"} <= set(metrics)
     assert run.data.tags["training.model_uri"].startswith("models:/")
     assert (project_copy / "data" / "08_reporting" / "benchmark" / "leaderboard.csv").is_file()
     assert run.data.tags["gate.fairness"] in {"pass", "warn", "fail"}
-    assert "fairness.foreign_worker.demographic_parity_ratio" in metrics
+    for attribute in parameters["dataset"]["sensitive_attributes"]:
+        assert any(m.startswith(f"fairness.{attribute}.") for m in metrics), attribute
     assert run.data.tags["promotion.status"] in {"promoted", "held_back"}
     assert (project_copy / "data" / "08_reporting" / "model_card.md").is_file()
     assert (project_copy / "data" / "08_reporting" / "fairness" / "fairness_report.json").is_file()

@@ -7,10 +7,13 @@ own validation suite with nothing quarantined. pandas is imported only when the 
 so that ``kedro --help`` stays fast.
 """
 
+import codecs
 import csv
 import math
 import re
+import shutil
 import subprocess
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,7 @@ ROW_COLUMN = "source_row"  # added by ingestion: the row's position in the main 
 # Whole values that mean "missing": strong ones wherever they appear, weak ones only in an
 # otherwise numeric column or in two columns or more.
 STRONG_MARKERS = {"?", "??", "n/a", "#n/a", "null", "nan", "<na>"}
-WEAK_MARKERS = {"na", "-", "--", "none", "nil", ".", "missing"}
+WEAK_MARKERS = {"na", "n.a.", "n.a", "-", "--", "none", "nil", ".", "missing"}
 
 INTEGER = re.compile(r"^[-+]?\d+$")
 NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
@@ -48,8 +51,10 @@ RAW_REGEX = {
     "date": r"^\s*" + ISO_DATE.pattern[1:-1] + r"\s*$",
 }
 MAX_CATEGORIES = 50
+MAX_MALFORMED_SHARE = 0.02
 MAX_ROWS = 10_000_000
 NUMERIC_KINDS = ("integer", "number", "boolean")
+_WHAT = {"integer": "a whole number", "number": "a number", "date": "an ISO date"}
 
 DATASET_TYPES = {
     ".csv": "pandas.CSVDataset",
@@ -66,7 +71,7 @@ TEXT_TYPES = ("pandas.CSVDataset", "pandas.ExcelDataset")  # read with dtype str
 
 
 def normalise(name: object) -> str:
-    """Lower snake_case, as ingestion names columns (``Loan Amount`` -> ``loan_amount``)."""
+    """Lower snake_case, as ingestion names columns (``Hours per Week`` -> ``hours_per_week``)."""
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
 
@@ -83,10 +88,11 @@ class Column:
     values: list[str]  # the distinct stripped values when few (<= MAX_CATEGORIES), else []
     raw_values: list[Any]  # the distinct values as the catalog entry reads them, when few
     read_as_text: bool
-    padded: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    spread: tuple[float, float] | None = None  # 1st and 99th percentiles of a numeric column
     row_number: bool = False
+    malformed: list[str] = field(default_factory=list)  # values that break its type
 
     @property
     def present(self) -> int:
@@ -127,7 +133,8 @@ class Draft:
     files: dict[str, str]
     dataset: dict[str, Any]
     rate: float
-    target_missing: int
+    quarantined: int  # rows of this file the drafted suites quarantine
+    reasons: list[str]
     notes: list[str]
     review: list[str]
 
@@ -136,16 +143,18 @@ class Draft:
 
 
 def _encoding(path: Path) -> str:
-    head = path.read_bytes()
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    for encoding in ("utf-8", "utf-8-sig"):
+    """utf-8 (utf-8-sig with a byte-order mark) if the whole file decodes so, else latin-1."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        first = handle.read(3)
+        handle.seek(0)
         try:
-            head.decode(encoding)
-            return encoding
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    return "latin-1"
+            return "latin-1"
+    return "utf-8-sig" if first == codecs.BOM_UTF8 else "utf-8"
 
 
 def _delimiter(path: Path, encoding: str) -> str:
@@ -153,13 +162,13 @@ def _delimiter(path: Path, encoding: str) -> str:
         sample = handle.read(65536)
     if "\n" in sample.rstrip("\n"):
         sample = sample[: sample.rstrip("\n").rfind("\n")]  # whole lines only
-    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    fallback = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        return default
+        return fallback
     header = sample.splitlines()[0] if sample else ""
-    return sep if sep in header else default
+    return sep if sep in header else fallback
 
 
 def _read_text(path: Path, dataset_type: str, **load_args: Any) -> "pd.DataFrame":
@@ -204,27 +213,35 @@ def _read(path: Path) -> Source:
     return Source(path, dataset_type, load_args, frame.set_axis(_names(headers), axis=1), headers)
 
 
+def _padded(path: Path, load_args: dict[str, Any], frame: "pd.DataFrame") -> list[str]:
+    """The columns with values padded with spaces (leading ones seen in a second reading)."""
+    exact = frame
+    if load_args.get("skipinitialspace"):
+        try:  # the values exactly as in the file
+            args = {**load_args, "skipinitialspace": False}
+            exact = _read_text(path, "pandas.CSVDataset", **args).set_axis(frame.columns, axis=1)
+        except ValueError:  # a quote after a space splits fields otherwise: trailing spaces only
+            exact = frame
+        if exact.shape != frame.shape:
+            exact = frame
+    return [c for c in frame.columns if (exact[c] != exact[c].str.strip()).any()]
+
+
 def _read_as_text(path: Path, dataset_type: str) -> Source:
     load_args: dict[str, Any] = {}
     if dataset_type == "pandas.CSVDataset":
         encoding = _encoding(path)
-        load_args = {"sep": _delimiter(path, encoding), "encoding": encoding}
-    exact = _read_text(path, dataset_type, **load_args)  # values exactly as in the file
-    if dataset_type == "pandas.CSVDataset":
-        load_args["skipinitialspace"] = True
+        sep = _delimiter(path, encoding)
+        load_args = {"sep": sep, "encoding": encoding, "skipinitialspace": True}
     frame = _read_text(path, dataset_type, **load_args)
-    headers = [str(c) for c in exact.columns]
-    names = _names(headers)
-    exact.columns = frame.columns = names
-    padded = [c for c in names if (exact[c] != exact[c].str.strip()).any()]
+    headers = [str(c).strip() for c in frame.columns]
+    frame.columns = _names(headers)
+    padded = _padded(path, load_args, frame)
     markers = _missing_markers(frame.apply(lambda s: s.str.strip()))
-    tokens = set(markers)
-    spellings = {
-        value
-        for column in frame
-        for value in frame[column].unique()
-        if value.strip() == "" or value.strip() in tokens
-    }
+    spellings: set[str] = set()  # every spelling as read (" ?", "? "), blanks included
+    for column in frame:
+        values = frame[column].drop_duplicates()
+        spellings.update(values[values.str.strip().isin(["", *markers])])
     na_values = ["", *sorted(spellings - {""})]
     load_args = {"na_values": na_values, **load_args}
     frame = frame.mask(frame.isin(na_values))  # what read_csv does with na_values
@@ -251,15 +268,35 @@ def _names(headers: list[str]) -> list[str]:
     return names
 
 
+def _distinct(values: "pd.Series") -> tuple["pd.Series", Any]:
+    """The distinct values (a Series, 0..n-1) and the number of rows of each (an array)."""
+    import pandas as pd  # noqa: PLC0415
+
+    counts = values.value_counts()
+    return pd.Series(counts.index.astype(str)), counts.to_numpy()
+
+
+def _fits(values: "pd.Series", pattern: re.Pattern[str]) -> Any:
+    """Which ``values`` match ``pattern`` as a whole (a boolean array; vectorised)."""
+    return values.str.fullmatch(pattern.pattern).to_numpy(dtype=bool, na_value=False)
+
+
+def _lowered(values: "pd.Series", words: set[str]) -> Any:
+    """Which ``values`` are one of ``words``, whatever their case (a boolean array)."""
+    return values.str.lower().isin(words).to_numpy(dtype=bool)
+
+
 def _missing_markers(stripped: "pd.DataFrame") -> dict[str, list[str]]:
     """Marker -> columns, for whole values such as ``?`` or ``N/A`` that mean missing."""
     found: dict[str, list[str]] = {}
     weak: dict[str, list[str]] = {}
     for column in stripped:
-        values = [v for v in stripped[column].unique() if v]
-        tokens = [v for v in values if v.lower() in STRONG_MARKERS | WEAK_MARKERS]
-        others = [v for v in values if v not in tokens]
-        numeric = bool(others) and all(NUMBER.match(v) for v in others)
+        values, weights = _distinct(stripped[column])
+        token = _lowered(values, STRONG_MARKERS | WEAK_MARKERS)
+        tokens = list(values[token])
+        other = ~token & (values != "").to_numpy(dtype=bool)
+        numbers = weights[other & _fits(values, NUMBER)].sum()
+        numeric = numbers > 0 and numbers >= (1 - MAX_MALFORMED_SHARE) * weights[other].sum()
         for token in tokens:
             strong = numeric or token.lower() in STRONG_MARKERS
             (found if strong else weak).setdefault(token, []).append(column)
@@ -272,24 +309,31 @@ def _missing_markers(stripped: "pd.DataFrame") -> dict[str, list[str]]:
 # Inference ------------------------------------------------------------------------------------
 
 
-def _kind(values: list[str], present: int, distinct: int) -> str:
+def _kind(values: "pd.Series", weights: Any) -> tuple[str, list[str]]:
+    """The column's type from its distinct values (and their rows), and the values that break it.
+
+    A column whose values are numbers but for a few (at most MAX_MALFORMED_SHARE of its rows,
+    e.g. ``forty`` among whole numbers) is numeric: its suite quarantines those rows.
+    """
     import pandas as pd  # noqa: PLC0415
 
-    tests = (
-        ("integer", INTEGER.match),
-        ("number", NUMBER.match),
-        ("boolean", lambda v: v.lower() in BOOLEAN),
-    )
-    for kind, test in tests:
-        if values and all(test(v) for v in values):
-            return kind
-    if values and all(ISO_DATE.match(v) for v in values):
-        parsed = pd.to_datetime(pd.Series(values), errors="coerce", format="ISO8601")
+    if values.empty:
+        return "string", []
+    integer, number = _fits(values, INTEGER), _fits(values, NUMBER)
+    exact = {"integer": integer, "number": number, "boolean": _lowered(values, BOOLEAN)}
+    kind = next((kind for kind, fits in exact.items() if fits.all()), None)
+    if kind:
+        return kind, []
+    if _fits(values, ISO_DATE).all():
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
         if parsed.notna().all():
-            return "date"
-    if distinct <= MAX_CATEGORIES and distinct < 0.5 * present:
-        return "category"
-    return "string"
+            return "date", []
+    for kind, fits in (("integer", integer), ("number", number)):
+        if fits.any() and weights[~fits].sum() <= MAX_MALFORMED_SHARE * weights.sum():
+            return kind, list(values[~fits])
+    if len(values) <= MAX_CATEGORIES and len(values) < 0.5 * weights.sum():
+        return "category", []
+    return "string", []
 
 
 def _python(value: Any) -> Any:
@@ -302,34 +346,39 @@ def _describe(name: str, header: str, raw: "pd.Series", read_as_text: bool) -> C
 
     present = raw.dropna()
     text = present.astype(str).str.strip()
-    distinct_values = text.unique()
+    distinct, weights = _distinct(text)
+    distinct_values = list(distinct) if len(distinct) <= MAX_CATEGORIES else []
+    kind, malformed = _kind(distinct, weights)
     column = Column(
         name=name,
         header=header,
-        kind=_kind(list(distinct_values), len(text), len(distinct_values)),
+        kind=kind,
         rows=len(raw),
         missing=len(raw) - len(present),
-        distinct=len(distinct_values),
-        values=sorted(distinct_values) if len(distinct_values) <= MAX_CATEGORIES else [],
+        distinct=len(distinct),
+        values=sorted(distinct_values),
         raw_values=[],
         read_as_text=read_as_text,
+        malformed=malformed,
     )
     if column.distinct <= MAX_CATEGORIES:
         column.raw_values = sorted((_python(v) for v in present.unique()), key=str)
     if column.kind in ("integer", "number"):
-        numbers = pd.to_numeric(text)
+        numbers = pd.to_numeric(text, errors="coerce").dropna()
         low, high = _python(numbers.min()), _python(numbers.max())
         if column.kind == "integer":
             column.minimum, column.maximum = int(low), int(high)
             first = int(numbers.iloc[0]) if len(numbers) else -1
             column.row_number = (
                 column.missing == 0
+                and not malformed
                 and first in (0, 1)
                 and column.rows > 1
                 and bool((numbers.diff().iloc[1:] == 1).all())
             )
         else:
             column.minimum, column.maximum = float(low), float(high)
+        column.spread = (float(numbers.quantile(0.01)), float(numbers.quantile(0.99)))
     return column
 
 
@@ -349,6 +398,22 @@ def _nice_bins(low: float, high: float) -> list[int | float]:
     edges = [round(start + i * step, decimals) for i in range(count)]
     if step >= 1 and all(float(e).is_integer() for e in edges):
         return [int(e) for e in edges]
+    return edges
+
+
+def _bins(column: Column) -> list[int | float]:
+    """Round bands of a numeric column's bulk (1st-99th percentile), widened to its extremes.
+
+    An outlier (an age of 999) gets a band of its own rather than stretching every band.
+    """
+    assert column.minimum is not None and column.maximum is not None and column.spread
+    edges = _nice_bins(*column.spread)
+    step = edges[1] - edges[0]
+    kind = int if all(isinstance(e, int) for e in edges) else float
+    if edges[0] > column.minimum:
+        edges.insert(0, kind(math.floor(column.minimum / step) * step))
+    if edges[-1] <= column.maximum:
+        edges.append(kind((math.floor(column.maximum / step) + 1) * step))
     return edges
 
 
@@ -377,15 +442,17 @@ def _dump(value: Any, indent: int = 0, flow: bool | None = None) -> str:
 
 def _line(key: str, value: Any, comment: str = "", indent: int = 0) -> str:
     """``key: value`` on one line (a list in flow style), with an optional comment after it."""
-    text = _dump({key: value}, indent, flow=None).rstrip("\n")
+    nested = isinstance(value, list | dict)  # a list of scalars: flow style, on one line
+    text = _dump({key: value}, indent, flow=None if nested else False).rstrip("\n")
     if "\n" in text:  # too long for one line: keep the block form, comment above it
         return (f"{' ' * indent}# {comment}\n" if comment else "") + text + "\n"
     return f"{text}  # {comment}\n" if comment else text + "\n"
 
 
 def _comment(text: str, indent: int = 0) -> str:
-    pad = " " * indent
-    return "".join(f"{pad}# {line}\n" if line else "\n" for line in text.split("\n"))
+    """``text`` as comment lines that fit in 100 columns."""
+    lines = textwrap.wrap(" ".join(text.split()), width=100 - indent - 2)
+    return "".join(f"{' ' * indent}# {line}\n" for line in lines)
 
 
 def _check(name: str, text: str, data: dict[str, Any]) -> str:
@@ -479,7 +546,7 @@ def _dataset_file(dataset: dict[str, Any]) -> str:
     text += _line("drop", features["drop"], "never model inputs", 4)
     text += _comment(
         "Attributes the model must not use; the fairness review measures the model across them.\n"
-        "name -> {column (default: the name), bins (numbers -> bands [b0, b1), ...)}",
+        "name -> {column (if omitted: the name), bins (numbers -> bands [b0, b1), ...)}",
         2,
     )
     if dataset["sensitive_attributes"]:
@@ -577,12 +644,11 @@ def _suites(draft: "Draft", id_column: str | None, rate: float) -> dict[str, Any
                 )
             )
         if c.read_as_text and c.kind in RAW_REGEX:
-            what = {"integer": "a whole number", "number": "a number", "date": "an ISO date"}
             raw.append(
                 _expect(
                     "expect_column_values_to_match_regex",
                     "row",
-                    f"{c.name} is {what[c.kind]}",
+                    f"{c.name} is {_WHAT[c.kind]}",
                     column=c.name,
                     regex=RAW_REGEX[c.kind],
                 )
@@ -754,6 +820,28 @@ def _check_id(column: Column, stripped: "pd.Series") -> None:
         )
 
 
+def _quarantined(
+    frame: "pd.DataFrame",
+    columns: dict[str, Column],
+    stripped: dict[str, "pd.Series"],
+    target: str,
+    unlabelled: int,
+) -> dict[str, Any]:
+    """How many rows of the file the drafted suites quarantine, and why."""
+    rows: set[Any] = set(frame.index[frame[target].isna()])
+    reasons = []
+    if rows or unlabelled:
+        reasons.append(f"{len(rows) + unlabelled:,} row(s) have no known target {target}")
+    for c in columns.values():
+        if c.malformed:
+            values = stripped[c.name]
+            bad = values.index[values.isin(c.malformed)]
+            rows.update(bad)
+            examples = ", ".join(repr(v) for v in c.malformed[:5])
+            reasons.append(f"{len(bad):,} row(s) where {c.name} is not {_WHAT[c.kind]}: {examples}")
+    return {"quarantined": len(rows) + unlabelled, "reasons": reasons}
+
+
 def _sensitive(
     given: tuple[str, ...] | list[str], columns: dict[str, Column], taken: tuple[str | None, ...]
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -767,7 +855,7 @@ def _sensitive(
         c = columns[name]
         attributes[name] = {}
         if c.kind in ("integer", "number") and c.minimum is not None and c.maximum is not None:
-            attributes[name] = {"bins": _nice_bins(c.minimum, c.maximum)}
+            attributes[name] = {"bins": _bins(c)}
         elif c.kind not in ("category", "boolean"):
             review.append(
                 f"sensitive attribute {name} has {c.distinct:,} distinct values: give it bins "
@@ -837,11 +925,11 @@ def draft(
     stripped = {name: data.frame[name].dropna().astype(str).str.strip() for name in columns}
     target = _column("--target", target, columns)
     tcol = columns[target]
-    if tcol.kind not in NUMERIC_KINDS:
-        tcol.kind = "category"
+    if tcol.kind not in NUMERIC_KINDS or tcol.malformed:
+        tcol.kind, tcol.malformed = "category", []
     value, negative, spellings = _positive(tcol, positive, stripped[target])
     tcol.raw_values = sorted((_python(v) for v in data.frame[target].dropna().unique()), key=str)
-    known = stripped[target].map(tcol.parse)
+    known = stripped[target].map({v: tcol.parse(v) for v in stripped[target].unique()})
     labelled = known if negative is None else known[known.isin([value, negative])]
     rate = float((labelled == value).mean())
 
@@ -851,6 +939,7 @@ def draft(
             raise click.ClickException("--id and --target name the same column.")
         _check_id(columns[id_column], stripped[id_column])
         columns[id_column].kind = "string"  # an identifier is a label, not a quantity
+        columns[id_column].malformed = []
     attributes, review = _sensitive(sensitive, columns, (target, id_column))
     numeric, categorical, drop, more = _features(columns, {target, id_column, *attributes})
     review += more
@@ -881,7 +970,7 @@ def draft(
         files={},
         dataset=dataset,
         rate=rate,
-        target_missing=tcol.missing + int(len(known) - len(labelled)),
+        **_quarantined(data.frame, columns, stripped, target, len(known) - len(labelled)),
         notes=notes,
         review=review,
     )
@@ -930,6 +1019,16 @@ def _commit(root: Path, paths: list[str]) -> None:
     _git_ok(root, *identity, "commit", "--no-verify", "-q", "-m", COMMIT_MESSAGE, "--", *paths)
 
 
+def _unless_ignored(root: Path, data_file: Path | None) -> list[str]:
+    """A pathspec that keeps ``data_file`` out of a commit, unless .gitignore already does."""
+    if data_file is None or not data_file.resolve().is_relative_to(root.resolve()):
+        return []
+    relative = data_file.resolve().relative_to(root.resolve()).as_posix()
+    if _git(root, "check-ignore", "-q", "--", relative).returncode == 0:
+        return []
+    return [f":(exclude){relative}"]
+
+
 def keep_in_git(root: Path, files: list[Path], data_file: Path | None = None) -> str:
     """Commit ``files`` (the versions about to be replaced) when git does not hold them yet.
 
@@ -939,11 +1038,12 @@ def keep_in_git(root: Path, files: list[Path], data_file: Path | None = None) ->
     inside = _git(root, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         _git_ok(root, "init", "-q")
-        excluded: list[str] = []
-        if data_file is not None and data_file.resolve().is_relative_to(root.resolve()):
-            excluded = [f":(exclude){data_file.resolve().relative_to(root.resolve()).as_posix()}"]
-        _git_ok(root, "add", "-A", "--", ".", *excluded)
-        _commit(root, [])
+        try:
+            _git_ok(root, "add", "-A", "--", ".", *_unless_ignored(root, data_file))
+            _commit(root, [])
+        except click.ClickException:
+            shutil.rmtree(root / ".git")  # no half-made repository left behind
+            raise
         sha = _git_ok(root, "rev-parse", "--short", "HEAD")
         return f"git init; the project as it was is commit {sha}"
     paths = [str(f.relative_to(root)) for f in files]
@@ -971,7 +1071,9 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
     lines.append(f"  {len(data.frame):,} rows, {len(columns)} columns")
     renamed = [(c.header, c.name) for c in columns.values() if c.header != c.name]
     if renamed:
-        lines.append("Renamed headers: " + ", ".join(f"{h!r} -> {n}" for h, n in renamed))
+        lines.append(
+            "Renamed headers (lower snake_case): " + ", ".join(f"{h!r} -> {n}" for h, n in renamed)
+        )
     if data.padded:
         how = (
             "skipinitialspace: true in load_args drops leading spaces; ingestion strips text "
@@ -995,11 +1097,14 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
         f"{target['negative']!r} (0){' = every other value' if target['negative'] is None else ''}"
         f"; positive rate {result.rate:.1%}"
     )
-    if result.target_missing:
+    if result.quarantined:
+        share = result.quarantined / len(data.frame)
         lines.append(
-            f"  {result.target_missing:,} row(s) have no known target: validation quarantines "
-            "them (the gate fails above parameters_validation.yml max_quarantined_share)."
+            f"This file breaks the drafted suites in {result.quarantined:,} row(s) ({share:.1%}): "
+            "validation quarantines them (the gate fails above max_quarantined_share in "
+            "parameters_validation.yml, 5% as shipped)."
         )
+        lines += [f"  {reason}" for reason in result.reasons]
     lines.append(
         f"Id: {dataset['id_column']}"
         if dataset["id_column"]
@@ -1008,7 +1113,10 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
     attributes = dataset["sensitive_attributes"]
     lines.append(
         "Sensitive attributes: "
-        + (", ".join(f"{n} {s or '(its values)'}" for n, s in attributes.items()) or "none")
+        + (
+            ", ".join(f"{n} (bins {s['bins']})" if s else n for n, s in attributes.items())
+            or "none"
+        )
     )
     features = dataset["features"]
     for kind in ("numeric", "categorical"):
@@ -1029,6 +1137,11 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
         "school)? The fairness review measures proxies; decide what to keep.",
         *result.review,
     ]
+    if result.quarantined:
+        review.append(
+            f"the {result.quarantined:,} row(s) this file breaks the suites in: fix them in the "
+            "file, or let validation quarantine them."
+        )
     if not attributes:
         review.append("no --sensitive attribute: the fairness review has nothing to measure.")
     root = root.resolve()
@@ -1051,11 +1164,16 @@ def _project_root() -> Path:
 
 @click.command(name="draft-config")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--target", required=True, help="The column to predict.")
-@click.option("--positive", required=True, help="The target value that is the positive class.")
-@click.option("--id", "id_column", default=None, help="A unique column that identifies a row.")
+@click.option("--target", required=True, metavar="COLUMN", help="The column to predict.")
 @click.option(
-    "--sensitive", multiple=True, help="An attribute the fairness review measures (repeatable)."
+    "--positive", required=True, metavar="VALUE", help="The target value of the positive class."
+)
+@click.option("--id", "id_column", metavar="COLUMN", help="A unique column naming each row.")
+@click.option(
+    "--sensitive",
+    multiple=True,
+    metavar="COLUMN",
+    help="An attribute the fairness review measures (once per attribute).",
 )
 @click.option("--force", is_flag=True, help="Replace the files (their versions kept in git).")
 def draft_config(

@@ -12,8 +12,8 @@ from {{ cookiecutter.python_package }}.pipelines.fairness_review import create_p
 
 TRAINING = {
     "target": "defaulted",
-    "features": {"numeric": ["income", "age"], "categorical": ["region", "sex", "foreign"]},
-    "sensitive_features": ["sex", "age", "foreign"],
+    "features": {"numeric": ["income"], "categorical": ["region"]},
+    "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 120]}, "foreign": {}},
     "use_sensitive_features": False,
     "decision_threshold": 0.5,
 }
@@ -34,6 +34,12 @@ PARAMS = {
         "sensitive_feature": "foreign",
     },
     "on_fail": "flag",
+    "target": {
+        "column": "defaulted",
+        "positive": 1,
+        "positive_means": "is flagged for review",
+        "favourable": False,
+    },
 }
 
 

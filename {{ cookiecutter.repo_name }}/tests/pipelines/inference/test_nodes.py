@@ -8,6 +8,9 @@ from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.inference import create_pipeline, nodes
+from {{ cookiecutter.python_package }}.pipelines.ingestion import create_pipeline as ingestion_pipeline
+from {{ cookiecutter.python_package }}.pipelines.validation import create_pipeline as validation_pipeline
+from {{ cookiecutter.python_package }}.project_config import configured_sources
 
 TRAINING = {
     "target": "defaulted",
@@ -68,8 +71,8 @@ def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     predictions, record = nodes.score_batch(frame, info, training, SETTINGS)
     assert len(predictions) == len(frame)
     assert list(predictions["applicant_id"]) == list(frame["applicant_id"])
-    assert predictions["default_probability"].between(0, 1).all()
-    assert set(predictions["predicted_default"]) <= {0, 1}
+    assert predictions["probability"].between(0, 1).all()
+    assert set(predictions["prediction"]) <= {0, 1}
     assert (predictions["model_source"] == info["model_source"]).all()
     assert (predictions["model_run_id"] == "run1").all()
     assert predictions["scored_at"].str.match(r"\d{4}-\d{2}-\d{2}T").all()
@@ -128,6 +131,18 @@ def test_no_model_at_all_is_a_clear_error(tracking):
 
 
 def test_pipeline_wiring():
-    pipeline = create_pipeline()
-    assert {"scoring_applications", "scoring_bureau_records"} <= pipeline.inputs()
+    sources = configured_sources()
+    pipeline = create_pipeline(sources)
+    assert {f"scoring_{source}" for source in sources.all} <= pipeline.inputs()
     assert {"batch_predictions", "scoring_quarantined_rows"} <= pipeline.all_outputs()
+
+
+def test_the_batch_goes_through_the_ingestion_and_validation_nodes_themselves():
+    """Scoring reuses the training data's pipelines under a namespace: same functions, same
+    order, so parsing and suites cannot drift apart."""
+    sources = configured_sources()
+    intake = ingestion_pipeline(sources) + validation_pipeline(sources)
+    scoring = [n for n in create_pipeline(sources).nodes if n.namespace == "scoring"]
+    assert [n.name for n in scoring] == [f"scoring.{n.name}" for n in intake.nodes]
+    for reused, original in zip(scoring, intake.nodes, strict=True):
+        assert getattr(reused.func, "func", reused.func) is getattr(original.func, "func", original.func)

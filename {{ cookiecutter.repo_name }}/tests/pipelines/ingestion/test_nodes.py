@@ -1,4 +1,4 @@
-"""Unit tests of the ingestion nodes on small hand-made frames."""
+"""Unit tests of the ingestion nodes on small hand-made frames (not the sample's columns)."""
 
 import pandas as pd
 import pytest
@@ -7,81 +7,135 @@ from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.ingestion import nodes
 
 PARAMS = {
-    "id_column": "applicant_id",
+    "main_source": "members",
+    "id_column": "member_id",
+    "target": {"column": "renewed", "positive": "yes", "negative": "no"},
     "column_types": {
-        "applicant_id": "string",
+        "member_id": "string",
         "age": "integer",
-        "loan_amount": "number",
-        "annual_income": "number",
+        "spend": "number",
+        "income": "number",
+        "renewed": "category",
     },
-    "bureau_summary": {
-        "n_bureau_accounts": ["record_id", "count"],
-        "total_balance": ["balance", "sum"],
+    "related_sources": {
+        "visits": {
+            "key": "member_id",
+            "aggregations": {"n_visits": ["visit_id", "count"], "total_minutes": ["minutes", "sum"]},
+        }
     },
-    "ratios": {"loan_to_income": ["loan_amount", "annual_income"]},
+    "ratios": {"spend_to_income": ["spend", "income"]},
 }
 
 
 @pytest.fixture
-def applications() -> pd.DataFrame:
+def plan() -> dict:
+    return nodes.check_ingestion_config(PARAMS)
+
+
+@pytest.fixture
+def members() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "Applicant ID": ["A1", "A2", "A2", "A3"],
+            "Member ID": ["M1", "M2", "M2", "M3"],
             "Age": ["30", "41.5", "-3", "52"],
-            "Loan Amount": ["1000", "12,5OO.00", "300", "200"],
-            "Annual Income": ["50000", "0", None, "40000"],
+            "Spend": ["1000", "12,5OO.00", " 300", "200"],
+            "Income": ["50000", "0", None, "40000"],
+            "Renewed": ["yes", " no", "maybe", "YES"],
         },
         dtype="str",
     )
 
 
 @pytest.fixture
-def bureau() -> pd.DataFrame:
+def visits() -> pd.DataFrame:
     return pd.DataFrame(
-        {"record_id": [1, 2, 3], "applicant_id": ["A1", "A1", "A2"], "balance": [10.0, 5.0, 7.0]}
+        {"visit_id": [1, 2, 3], "member_id": ["M1", "M1", "M2"], "minutes": [10.0, 5.0, 7.0]}
     )
 
 
 def test_column_names_are_normalised() -> None:
-    frame = pd.DataFrame(columns=[" Loan Amount ", "applicant-ID"])
-    assert list(nodes.normalise_column_names(frame).columns) == ["loan_amount", "applicant_id"]
+    frame = pd.DataFrame(columns=[" Hours per week ", "Capital-Gain"])
+    assert list(nodes.normalise_column_names(frame).columns) == ["hours_per_week", "capital_gain"]
 
 
-def test_bureau_records_are_summarised_per_applicant(bureau: pd.DataFrame) -> None:
-    summary, record = nodes.summarise_bureau_records(bureau, PARAMS)
-    assert summary.set_index("applicant_id").to_dict("index") == {
-        "A1": {"n_bureau_accounts": 2, "total_balance": 15.0},
-        "A2": {"n_bureau_accounts": 1, "total_balance": 7.0},
+def test_related_rows_are_summarised_per_key(plan: dict, visits: pd.DataFrame) -> None:
+    summary, record = nodes.summarise_related_source(visits, plan, "visits")
+    assert summary.set_index("member_id").to_dict("index") == {
+        "M1": {"n_visits": 2, "total_minutes": 15.0},
+        "M2": {"n_visits": 1, "total_minutes": 7.0},
     }
-    assert record["metrics"] == {"rows_raw_bureau_records": 3, "applicants_with_bureau_records": 2}
+    assert record["metrics"] == {"rows_raw_visits": 3, "keys_with_visits": 2}
 
 
 def test_primary_table_keeps_every_row_types_values_and_traces_them(
-    applications: pd.DataFrame, bureau: pd.DataFrame
+    plan: dict, members: pd.DataFrame, visits: pd.DataFrame
 ) -> None:
-    summary, _ = nodes.summarise_bureau_records(bureau, PARAMS)
-    primary, record = nodes.build_primary_table(applications, summary, PARAMS)
+    summary, _ = nodes.summarise_related_source(visits, plan, "visits")
+    primary, record = nodes.build_primary_table(members, plan, summary)
 
-    assert len(primary) == len(applications) == record["metrics"]["rows_primary"]
+    assert len(primary) == len(members) == record["metrics"]["rows_primary"]
     assert primary["source_row"].tolist() == [0, 1, 2, 3]
     # malformed and fractional values become missing (validation reports them from the raw text)
-    assert primary["loan_amount"].isna().tolist() == [False, True, False, False]
+    assert primary["spend"].isna().tolist() == [False, True, False, False]
     assert primary["age"].isna().tolist() == [False, True, False, False]
-    # applicants without bureau records get zero counts, not missing ones
-    assert primary.loc[3, "n_bureau_accounts"] == 0
-    assert not primary.loc[3, "has_bureau_records"]
+    # keys without related rows get zero counts, not missing ones, and a presence flag
+    assert primary.loc[3, "n_visits"] == 0
+    assert primary["has_visits"].tolist() == [True, True, True, False]
     # a zero income gives a missing ratio, never an infinite one
-    assert primary["loan_to_income"].isna().tolist() == [False, True, True, False]
+    assert primary["spend_to_income"].isna().tolist() == [False, True, True, False]
+    # the target is 0/1; a label that is neither positive nor negative is missing
+    assert primary["renewed"].tolist()[:2] == [1, 0]
+    assert primary["renewed"].isna().tolist() == [False, False, True, False]
+    assert record["metrics"]["rows_without_known_target"] == 1
 
 
-def test_missing_column_is_named(applications: pd.DataFrame, bureau: pd.DataFrame) -> None:
-    summary, _ = nodes.summarise_bureau_records(bureau, PARAMS)
-    with pytest.raises(DataError, match=r"raw_applications.*'age'"):
-        nodes.build_primary_table(applications.drop(columns=["Age"]), summary, PARAMS)
+def test_one_table_without_an_id_uses_the_row_position() -> None:
+    params = {
+        "main_source": "survey",
+        "id_column": None,
+        "target": {"column": "label", "positive": True},
+        "column_types": {"x": "number", "label": "boolean"},
+        "related_sources": {},
+        "ratios": {},
+    }
+    raw = pd.DataFrame({"x": ["1", "2", "3"], "label": ["True", "false", "TRUE"]}, dtype="str")
+    primary, _ = nodes.build_primary_table(raw, nodes.check_ingestion_config(params))
+    assert primary["source_row"].tolist() == [0, 1, 2]
+    assert primary["label"].tolist() == [1, 0, 1]
 
 
-def test_unknown_column_type_is_refused(applications: pd.DataFrame, bureau: pd.DataFrame) -> None:
-    summary, _ = nodes.summarise_bureau_records(bureau, PARAMS)
-    params = {**PARAMS, "column_types": {**PARAMS["column_types"], "age": "integre"}}
-    with pytest.raises(ConfigError, match="integre"):
-        nodes.build_primary_table(applications, summary, params)
+def test_without_negative_every_other_label_is_negative() -> None:
+    frame = pd.DataFrame({"y": [">50K", "<=50K", ">50K.", None]}, dtype="str")
+    encoded = nodes.encode_target(frame, {"column": "y", "positive": [">50K", ">50K."]})
+    assert encoded["y"].tolist()[:3] == [1, 0, 1]
+    assert encoded["y"].isna().tolist() == [False, False, False, True]
+
+
+def test_a_positive_value_the_target_never_takes_is_named() -> None:
+    frame = pd.DataFrame({"y": ["a", "b"]}, dtype="str")
+    with pytest.raises(ConfigError, match=r"dataset.target.positive .* never takes"):
+        nodes.encode_target(frame, {"column": "y", "positive": "c"})
+
+
+def test_missing_column_is_named(plan: dict, members: pd.DataFrame, visits: pd.DataFrame) -> None:
+    summary, _ = nodes.summarise_related_source(visits, plan, "visits")
+    with pytest.raises(DataError, match=r"raw_members.*'age'"):
+        nodes.build_primary_table(members.drop(columns=["Age"]), plan, summary)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"column_types": {**PARAMS["column_types"], "age": "integre"}}, "integre"),
+        ({"related_sources": {"visits": {"key": "member_id", "aggregations": {}}}}, "is empty"),
+        (
+            {"related_sources": {"visits": {"key": "visitor", "aggregations": {"n": ["v", "count"]}}}},
+            r"key .* is 'visitor', which is not a column of the main source",
+        ),
+        ({"main_source": None}, "ingestion.main_source"),
+        ({"target": {"column": "renewed"}}, "dataset.target.positive"),
+    ],
+)
+def test_bad_configuration_is_refused(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        nodes.check_ingestion_config({**PARAMS, **change})

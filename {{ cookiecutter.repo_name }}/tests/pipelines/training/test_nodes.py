@@ -9,15 +9,15 @@ from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.training import create_pipeline, nodes
 
 PARAMS = {
-    "target": "defaulted",
-    "id_column": "applicant_id",
+    "target": "renewed",
+    "id_column": "member_id",
     "split": {"test_size": 0.25, "seed": 3, "stratify": True},
     "features": {
-        "numeric": ["age", "income", "late_payments"],
-        "categorical": ["sex", "region_code", "housing"],
+        "numeric": ["income", "late_payments"],
+        "categorical": ["region_code", "housing"],
         "drop": ["source_row"],
     },
-    "sensitive_features": ["sex", "age"],
+    "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 80]}},
     "use_sensitive_features": False,
     "candidate": {
         "class": "sklearn.ensemble.HistGradientBoostingClassifier",
@@ -31,7 +31,7 @@ PARAMS = {
 
 
 @pytest.fixture
-def applications() -> pd.DataFrame:
+def members() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = 400
     late = rng.poisson(1.0, n)
@@ -41,14 +41,14 @@ def applications() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "source_row": np.arange(n),
-            "applicant_id": [f"A{i:04d}" for i in range(n)],
+            "member_id": [f"A{i:04d}" for i in range(n)],
             "age": pd.array(rng.integers(18, 80, n), dtype="Int64"),
             "sex": rng.choice(["F", "M"], n),
             "region_code": rng.choice(["R1", "R2", "R3"], n),
             "housing": rng.choice(["own", "rent"], n),
             "income": income,
             "late_payments": pd.array(late, dtype="Int64"),
-            "defaulted": pd.array((risk > np.quantile(risk, 0.7)).astype(int), dtype="Int64"),
+            "renewed": pd.array((risk > np.quantile(risk, 0.7)).astype(int), dtype="Int64"),
         }
     )
 
@@ -86,43 +86,59 @@ def test_random_state_comes_from_the_seed() -> None:
 
 
 def test_split_is_stratified_reproducible_and_keeps_every_column(
-    applications: pd.DataFrame,
+    members: pd.DataFrame,
 ) -> None:
-    training_set, held_out, ids = nodes.split_data(applications, PARAMS)
-    again = nodes.split_data(applications, PARAMS)
+    training_set, held_out, ids = nodes.split_data(members, PARAMS)
+    again = nodes.split_data(members, PARAMS)
     assert len(held_out) == 100 and len(training_set) == 300
-    assert list(held_out.columns) == list(applications.columns)
-    assert held_out["applicant_id"].tolist() == again[1]["applicant_id"].tolist()
-    assert ids["applicant_id"].tolist() == held_out["applicant_id"].tolist()
-    assert list(ids.columns) == ["applicant_id", "source_row"]
-    assert not set(ids["applicant_id"]) & set(training_set["applicant_id"])
-    assert held_out["defaulted"].mean() == pytest.approx(applications["defaulted"].mean(), 0.05)
+    assert list(held_out.columns) == list(members.columns)
+    assert held_out["member_id"].tolist() == again[1]["member_id"].tolist()
+    assert ids["member_id"].tolist() == held_out["member_id"].tolist()
+    assert list(ids.columns) == ["member_id", "source_row"]
+    assert not set(ids["member_id"]) & set(training_set["member_id"])
+    assert held_out["renewed"].mean() == pytest.approx(members["renewed"].mean(), 0.05)
 
 
-def test_sensitive_attributes_are_not_inputs_unless_asked(applications: pd.DataFrame) -> None:
-    training_set, _, _ = nodes.split_data(applications, PARAMS)
+def test_sensitive_attributes_are_not_inputs_unless_asked(members: pd.DataFrame) -> None:
+    training_set, _, _ = nodes.split_data(members, PARAMS)
     model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
     assert set(model.feature_names_in_) == {"income", "late_payments", "region_code", "housing"}
-    params = {**PARAMS, "use_sensitive_features": True}
+    features = {**PARAMS["features"], "numeric": [*PARAMS["features"]["numeric"], "age"]}
+    with pytest.raises(ConfigError, match=r"sensitive attribute\(s\) \['age'\] as model inputs"):
+        nodes.build_candidate_model({**PARAMS, "features": features})
+    params = {**PARAMS, "features": features, "use_sensitive_features": True}
     model = nodes.train_model(training_set, nodes.build_candidate_model(params), params)
-    assert {"sex", "age"} <= set(model.feature_names_in_)
+    assert "age" in set(model.feature_names_in_)
 
 
-def test_missing_feature_column_is_named(applications: pd.DataFrame) -> None:
+@pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, None])
+def test_decision_threshold_outside_zero_one_is_refused(threshold: object) -> None:
+    with pytest.raises(ConfigError, match=r"training.decision_threshold .* strictly between 0 and 1"):
+        nodes.build_candidate_model({**PARAMS, "decision_threshold": threshold})
+
+
+def test_split_without_an_id_column_keeps_the_row_position(members: pd.DataFrame) -> None:
+    params = {**PARAMS, "id_column": None}
+    _, held_out, held_out_ids = nodes.split_data(members.drop(columns="member_id"), params)
+    assert list(held_out_ids.columns) == ["source_row"]
+    assert held_out_ids["source_row"].tolist() == held_out["source_row"].tolist()
+
+
+def test_missing_feature_column_is_named(members: pd.DataFrame) -> None:
     with pytest.raises(DataError, match=r"'income'.*training\.features"):
-        nodes.split_data(applications.drop(columns="income"), PARAMS)
+        nodes.split_data(members.drop(columns="income"), PARAMS)
 
 
-def test_missing_target_is_refused(applications: pd.DataFrame) -> None:
-    applications.loc[3, "defaulted"] = pd.NA
+def test_missing_target_is_refused(members: pd.DataFrame) -> None:
+    members.loc[3, "renewed"] = pd.NA
     with pytest.raises(DataError, match="without a target"):
-        nodes.split_data(applications, PARAMS)
+        nodes.split_data(members, PARAMS)
 
 
 def test_model_is_evaluated_on_held_out_rows_and_predicts_raw_rows(
-    applications: pd.DataFrame,
+    members: pd.DataFrame,
 ) -> None:
-    training_set, held_out, _ = nodes.split_data(applications, PARAMS)
+    training_set, held_out, _ = nodes.split_data(members, PARAMS)
     model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
     test, train = nodes.evaluate_model(model, training_set, held_out, PARAMS)
     assert set(PARAMS["metrics"]) <= set(test["metrics"])

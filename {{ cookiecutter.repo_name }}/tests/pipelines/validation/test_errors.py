@@ -5,20 +5,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 pytestmark = pytest.mark.slow
 
-PARAMETERS = Path("conf/base/parameters_validation.yml")
-APPLICATIONS = Path("data/01_raw/applications.csv")
+from ...conftest import load_config
+
+SUITES = Path("conf/base/parameters_validation_suites.yml")
+
+
+def main_source_file(project: Path) -> Path | None:
+    """The configured main source's file, if it is a local CSV file that exists."""
+    main = load_config(project, "parameters")["ingestion"]["main_source"]
+    entry = load_config(project, "catalog")[f"raw_{main}"]
+    path = project / str(entry.get("filepath", ""))
+    return path if entry["type"].endswith("CSVDataset") and path.is_file() else None
 
 
 @pytest.fixture
 def project(project_copy: Path) -> Path:
-    if not (project_copy / APPLICATIONS).is_file():
-        pytest.skip("No sample data in data/01_raw (rendered without it).")
     return project_copy
+
+
+@pytest.fixture
+def main_csv(project: Path) -> Path:
+    path = main_source_file(project)
+    if path is None:
+        pytest.skip("These cases edit the main source's file: it is not a local CSV file here.")
+    return path
 
 
 def kedro_run(project: Path) -> subprocess.CompletedProcess:
@@ -44,48 +60,56 @@ def assert_stopped_clearly(done: subprocess.CompletedProcess, *expected: str) ->
     return output
 
 
-def edit_suite(project: Path, dataset: str, index: int, **changes: object) -> None:
-    path = project / PARAMETERS
+def first_column_entry(project: Path) -> tuple[int, dict]:
+    """The first primary_table expectation that names a column: its index and the entry."""
+    suites = yaml.safe_load((project / SUITES).read_text())["validation_suites"]
+    entries = suites["primary_table"]["expectations"]
+    return next((i, e) for i, e in enumerate(entries) if "column" in (e.get("kwargs") or {}))
+
+
+def edit_suite(project: Path, index: int, **changes: object) -> None:
+    path = project / SUITES
     config = yaml.safe_load(path.read_text())
-    config["validation"]["datasets"][dataset]["expectations"][index].update(changes)
+    config["validation_suites"]["primary_table"]["expectations"][index].update(changes)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def test_missing_required_column_is_named(project: Path) -> None:
-    lines = (project / APPLICATIONS).read_text().splitlines()
-    without_age = [",".join(v for i, v in enumerate(line.split(",")) if i != 2) for line in lines]
-    (project / APPLICATIONS).write_text("\n".join(without_age) + "\n")
-    assert_stopped_clearly(kedro_run(project), "raw_applications", "['age']")
+def test_missing_required_column_is_named(project: Path, main_csv: Path) -> None:
+    parameters = load_config(project, "parameters")["ingestion"]
+    raw = pd.read_csv(main_csv, dtype=str, keep_default_na=False)
+    typed = [c for c in parameters["column_types"] if c != parameters["target"]["column"]]
+    dropped = next(c for c in raw.columns if c.strip().lower().replace(" ", "_") == typed[0])
+    raw.drop(columns=[dropped]).to_csv(main_csv, index=False)
+    main = parameters["main_source"]
+    assert_stopped_clearly(kedro_run(project), f"raw_{main}", f"['{typed[0]}']")
 
 
-def test_empty_file_stops_clearly(project: Path) -> None:
-    (project / APPLICATIONS).write_bytes(b"")
-    assert_stopped_clearly(kedro_run(project), "raw_applications")
+def test_empty_file_stops_clearly(project: Path, main_csv: Path) -> None:
+    main_csv.write_bytes(b"")
+    main = load_config(project, "parameters")["ingestion"]["main_source"]
+    assert_stopped_clearly(kedro_run(project), f"raw_{main}")
 
 
-def test_garbage_bytes_stop_clearly(project: Path) -> None:
-    (project / APPLICATIONS).write_bytes(bytes(range(256)) * 64)
-    assert_stopped_clearly(kedro_run(project), "raw_applications")
+def test_garbage_bytes_stop_clearly(project: Path, main_csv: Path) -> None:
+    main_csv.write_bytes(bytes(range(256)) * 64)
+    main = load_config(project, "parameters")["ingestion"]["main_source"]
+    assert_stopped_clearly(kedro_run(project), f"raw_{main}")
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        (
-            {"type": "expect_column_values_to_be_betwen"},
-            "did you mean expect_column_values_to_be_between",
-        ),
-        ({"kwargs": {"column": "agee", "min_value": 18}}, "['agee'] are not columns"),
-    ],
-)
-def test_bad_config_is_refused_before_data_is_read(
-    project: Path, changes: dict, expected: str
-) -> None:
-    edit_suite(project, "primary_applications", 6, **changes)
+@pytest.mark.parametrize("problem", ["misspelt type", "unknown column"])
+def test_bad_config_is_refused_before_data_is_read(project: Path, problem: str) -> None:
+    index, entry = first_column_entry(project)
+    if problem == "misspelt type":
+        changes, expected = {"type": entry["type"][:-1]}, "did you mean " + entry["type"]
+    else:
+        column = entry["kwargs"]["column"]
+        kwargs = {**entry["kwargs"], "column": column + "_x"}
+        changes, expected = {"kwargs": kwargs}, f"['{column}_x'] are not columns"
+    edit_suite(project, index, **changes)
     output = assert_stopped_clearly(
         kedro_run(project),
-        "conf/base/parameters_validation.yml",
-        "validation.datasets.primary_applications.expectations[6]",
+        "conf/base/parameters_validation_suites.yml",
+        f"validation_suites.primary_table.expectations[{index}]",
         expected,
     )
     assert "Loading data from raw_" not in output

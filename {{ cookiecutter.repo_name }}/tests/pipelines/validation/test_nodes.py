@@ -8,26 +8,29 @@ from kedro.framework.startup import bootstrap_project
 
 from {{ cookiecutter.python_package }}.errors import ConfigError, DataError, GateFailed
 from {{ cookiecutter.python_package }}.pipelines.validation import nodes
+from {{ cookiecutter.python_package }}.project_config import sources_of
 
 from .conftest import PROJECT_ROOT
 
 INGESTION = {
-    "id_column": "applicant_id",
-    "column_types": {"applicant_id": "string", "age": "integer", "loan_amount": "number"},
-    "bureau_summary": {"n_bureau_accounts": ["record_id", "count"]},
+    "main_source": "members",
+    "id_column": "member_id",
+    "target": {"column": "renewed", "positive": 1},
+    "column_types": {"member_id": "string", "age": "integer", "spend": "number"},
+    "related_sources": {
+        "visits": {"key": "member_id", "aggregations": {"n_visits": ["visit_id", "count"]}}
+    },
     "ratios": {},
 }
 VALIDATION = {
     "on_fail": "stop",
     "max_quarantined_share": 0.5,
-    "datasets": {
-        "raw_applications": {
-            "row_key": "source_row",
-            "add_row_position": True,
+    "suites": {
+        "raw_members": {
             "expectations": [
                 {
                     "type": "expect_column_values_to_match_regex",
-                    "kwargs": {"column": "loan_amount", "regex": r"^\d+(?:\.\d+)?$"},
+                    "kwargs": {"column": "spend", "regex": r"^\d+(?:\.\d+)?$"},
                     "severity": "row",
                 },
                 {
@@ -37,8 +40,17 @@ VALIDATION = {
                 },
             ],
         },
-        "primary_applications": {
-            "row_key": "source_row",
+        "raw_visits": {
+            "expectations": [
+                {
+                    "type": "expect_table_row_count_to_be_between",
+                    "kwargs": {"min_value": 1},
+                    "severity": "table",
+                    "description": "enough visits",
+                },
+            ],
+        },
+        "primary_table": {
             "expectations": [
                 {
                     "type": "expect_column_values_to_be_between",
@@ -48,7 +60,7 @@ VALIDATION = {
                 },
                 {
                     "type": "expect_column_values_to_be_unique",
-                    "kwargs": {"column": "applicant_id"},
+                    "kwargs": {"column": "member_id"},
                     "severity": "row",
                 },
             ],
@@ -57,27 +69,29 @@ VALIDATION = {
 }
 RAW = pd.DataFrame(
     {
-        "Applicant ID": ["A1", "A2", "A2", "A3", "A4"],
+        "Member ID": ["A1", "A2", "A2", "A3", "A4"],
         "Age": ["30", "41", "-3", "52", "60"],
-        "Loan Amount": ["1000", "12,5OO.00", "300", "200", "100.5"],
+        "Spend": ["1000", "12,5OO.00", "300", "200", "100.5"],
+        "Renewed": ["1", "0", "0", "1", "0"],
     },
     dtype="str",
 )
 PRIMARY = pd.DataFrame(
     {
         "source_row": [0, 1, 2, 3, 4],
-        "applicant_id": ["A1", "A2", "A2", "A3", "A4"],
+        "member_id": ["A1", "A2", "A2", "A3", "A4"],
         "age": pd.array([30, 41, -3, 52, 60], dtype="Int64"),
-        "loan_amount": [1000.0, None, 300.0, 200.0, 100.5],
-        "n_bureau_accounts": [1, 0, 0, 2, 1],
-        "has_bureau_records": [True, False, False, True, True],
+        "spend": [1000.0, None, 300.0, 200.0, 100.5],
+        "renewed": pd.array([1, 0, 0, 1, 0], dtype="Int64"),
+        "n_visits": [1, 0, 0, 2, 1],
+        "has_visits": [True, False, False, True, True],
     }
 )
 
 
 def with_entry(dataset: str, index: int, **changes: object) -> dict:
     params = copy.deepcopy(VALIDATION)
-    entry = params["datasets"][dataset]["expectations"][index]
+    entry = params["suites"][dataset]["expectations"][index]
     for key, value in changes.items():
         if value is None:
             entry.pop(key, None)
@@ -92,12 +106,15 @@ def plan() -> dict:
 
 
 def test_config_is_checked_and_ids_default_to_type_and_column(plan: dict) -> None:
-    entries = plan["datasets"]["primary_applications"]["expectations"]
+    entries = plan["datasets"]["primary_table"]["expectations"]
     assert [e["id"] for e in entries] == [
         "expect_column_values_to_be_between.age",
-        "expect_column_values_to_be_unique.applicant_id",
+        "expect_column_values_to_be_unique.member_id",
     ]
-    assert "source_row" in plan["datasets"]["raw_applications"]["columns"]
+    assert "source_row" in plan["datasets"]["raw_members"]["columns"]
+    assert plan["datasets"]["raw_members"]["row_key"] == "source_row"
+    assert plan["datasets"]["raw_visits"]["row_key"] == "member_id"
+    assert {"n_visits", "has_visits"} <= set(plan["datasets"]["primary_table"]["columns"])
 
 
 @pytest.mark.parametrize(
@@ -113,7 +130,7 @@ def test_config_is_checked_and_ids_default_to_type_and_column(plan: dict) -> Non
         ({"severity": "rows"}, r"'severity' is 'rows'"),
         (
             {"kwargs": {"column": "agee", "min_value": 18}},
-            r"column\(s\) \['agee'\] are not columns of primary_applications",
+            r"column\(s\) \['agee'\] are not columns of primary_table",
         ),
         ({"kwargs": {"column": "age", "min_valu": 18}}, r"GX refuses its kwargs.*min_valu"),
         ({"mostly": 0.9}, r"unknown key\(s\) \['mostly'\]"),
@@ -121,22 +138,22 @@ def test_config_is_checked_and_ids_default_to_type_and_column(plan: dict) -> Non
     ],
 )
 def test_bad_entries_are_refused_naming_file_dataset_and_entry(changes: dict, message: str) -> None:
-    params = with_entry("primary_applications", 0, **changes)
+    params = with_entry("primary_table", 0, **changes)
     with pytest.raises(ConfigError, match=message) as refused:
         nodes.check_validation_config(params, INGESTION)
-    assert "conf/base/parameters_validation.yml" in str(refused.value)
-    assert "validation.datasets.primary_applications" in str(refused.value)
+    assert "conf/base/parameters_validation_suites.yml" in str(refused.value)
+    assert "validation_suites.primary_table" in str(refused.value)
 
 
 def test_row_severity_needs_an_expectation_that_names_rows() -> None:
-    params = with_entry("raw_applications", 1, severity="row")
+    params = with_entry("raw_members", 1, severity="row")
     with pytest.raises(ConfigError, match=r"severity 'row' needs an expectation on column values"):
         nodes.check_validation_config(params, INGESTION)
 
 
 def test_an_id_used_twice_is_refused() -> None:
     params = copy.deepcopy(VALIDATION)
-    entries = params["datasets"]["primary_applications"]["expectations"]
+    entries = params["suites"]["primary_table"]["expectations"]
     entries.append(copy.deepcopy(entries[0]))
     with pytest.raises(ConfigError, match=r"expectations\[2\].*used twice"):
         nodes.check_validation_config(params, INGESTION)
@@ -147,7 +164,14 @@ def test_an_id_used_twice_is_refused() -> None:
     [
         ({"on_fail": "halt"}, r"validation.on_fail .* 'halt'"),
         ({"max_quarantined_share": 5}, r"max_quarantined_share .* 5"),
-        ({"datasets": {"raw_bureau_records": {"expectations": []}}}, r"list the dataset's columns"),
+        (
+            {"suites": {k: v for k, v in VALIDATION["suites"].items() if k != "raw_visits"}},
+            r"validation_suites has no suite for \['raw_visits'\]",
+        ),
+        (
+            {"suites": {**VALIDATION["suites"], "raw_others": {"expectations": []}}},
+            r"validation_suites.raw_others is not a dataset to validate",
+        ),
     ],
 )
 def test_bad_gate_settings_are_refused(changes: dict, message: str) -> None:
@@ -156,7 +180,7 @@ def test_bad_gate_settings_are_refused(changes: dict, message: str) -> None:
 
 
 def test_raw_rows_are_named_by_their_position(plan: dict) -> None:
-    result, html = nodes.validate_raw_applications(RAW, plan)
+    result, html = nodes.validate_with_report(RAW, plan, "raw_members")
     regex = result["expectations"][0]
     assert not regex["success"]
     assert regex["unexpected_rows"] == [1]
@@ -164,50 +188,50 @@ def test_raw_rows_are_named_by_their_position(plan: dict) -> None:
 
 
 def test_missing_column_and_empty_table_are_data_errors(plan: dict) -> None:
-    with pytest.raises(DataError, match=r"'raw_applications' has no column\(s\) \['age'\]"):
-        nodes.validate_raw_applications(RAW.drop(columns=["Age"]), plan)
-    with pytest.raises(DataError, match="'raw_applications' has no rows"):
-        nodes.validate_raw_applications(RAW.iloc[:0], plan)
+    with pytest.raises(DataError, match=r"'raw_members' has no column\(s\) \['age'\]"):
+        nodes.validate_with_report(RAW.drop(columns=["Age"]), plan, "raw_members")
+    with pytest.raises(DataError, match="'raw_members' has no rows"):
+        nodes.validate_with_report(RAW.iloc[:0], plan, "raw_members")
 
 
 def test_rows_are_quarantined_with_reasons_and_counted(plan: dict) -> None:
-    raw, _ = nodes.validate_raw_applications(RAW, plan)
-    primary, _ = nodes.validate_primary_applications(PRIMARY, plan)
-    bureau = {"dataset": "raw_bureau_records", "rows": 3, "row_key": None, "expectations": []}
+    raw, _ = nodes.validate_with_report(RAW, plan, "raw_members")
+    primary, _ = nodes.validate_with_report(PRIMARY, plan, "primary_table")
+    visits = {"dataset": "raw_visits", "rows": 3, "row_key": None, "expectations": []}
     passed, quarantined, summary, record = nodes.quarantine_rows(
-        PRIMARY, raw, bureau, primary, plan
+        PRIMARY, plan, raw, visits, primary
     )
 
     reasons = dict(zip(quarantined["source_row"], quarantined["quarantine_reasons"], strict=True))
     assert reasons == {
-        1: "raw_applications.expect_column_values_to_match_regex.loan_amount; "
-        "primary_applications.expect_column_values_to_be_unique.applicant_id",
-        2: "primary_applications.expect_column_values_to_be_between.age; "
-        "primary_applications.expect_column_values_to_be_unique.applicant_id",
+        1: "raw_members.expect_column_values_to_match_regex.spend; "
+        "primary_table.expect_column_values_to_be_unique.member_id",
+        2: "primary_table.expect_column_values_to_be_between.age; "
+        "primary_table.expect_column_values_to_be_unique.member_id",
     }
     assert passed["source_row"].tolist() == [0, 3, 4]
     assert list(passed.columns) == list(PRIMARY.columns)
     metrics = record["metrics"]
     assert metrics["rows_in"] == metrics["rows_passed"] + metrics["rows_quarantined"] == 5
     assert (
-        metrics["primary_applications.expect_column_values_to_be_unique.applicant_id.unexpected"]
+        metrics["primary_table.expect_column_values_to_be_unique.member_id.unexpected"]
         == 2
     )
     assert record["tags"] == {"gate.validation": "warn"}  # 40% quarantined, 50% allowed
     assert (
         summary["quarantined_by_reason"][
-            "primary_applications.expect_column_values_to_be_between.age"
+            "primary_table.expect_column_values_to_be_between.age"
         ]
         == 1
     )
 
 
 def test_too_many_quarantined_rows_or_a_table_failure_fail_the_gate(plan: dict) -> None:
-    raw, _ = nodes.validate_raw_applications(RAW, plan)
-    primary, _ = nodes.validate_primary_applications(PRIMARY, plan)
-    bureau = {"dataset": "raw_bureau_records", "rows": 3, "row_key": None, "expectations": []}
+    raw, _ = nodes.validate_with_report(RAW, plan, "raw_members")
+    primary, _ = nodes.validate_with_report(PRIMARY, plan, "primary_table")
+    visits = {"dataset": "raw_visits", "rows": 3, "row_key": None, "expectations": []}
     strict = {**plan, "max_quarantined_share": 0.1}
-    passed, _, summary, record = nodes.quarantine_rows(PRIMARY, raw, bureau, primary, strict)
+    passed, _, summary, record = nodes.quarantine_rows(PRIMARY, strict, raw, visits, primary)
     assert record["tags"] == {"gate.validation": "fail"}
     with pytest.raises(GateFailed, match=r"40.00% of rows quarantined.*data/08_reporting"):
         nodes.enforce_validation_gate(passed, record, summary, strict)
@@ -215,7 +239,7 @@ def test_too_many_quarantined_rows_or_a_table_failure_fail_the_gate(plan: dict) 
     assert len(flagged) == 3
 
     failed_table = {
-        **bureau,
+        **visits,
         "expectations": [
             {
                 "id": "expect_table_row_count_to_be_between",
@@ -231,11 +255,11 @@ def test_too_many_quarantined_rows_or_a_table_failure_fail_the_gate(plan: dict) 
     clean = PRIMARY.drop(index=[1, 2])
     nothing = {**raw, "rows": 3, "expectations": []}
     _, _, summary, record = nodes.quarantine_rows(
-        clean, nothing, failed_table, {**primary, "expectations": []}, plan
+        clean, plan, nothing, failed_table, {**primary, "expectations": []}
     )
     assert record["tags"] == {"gate.validation": "fail"}
     assert summary["gate_reasons"] == [
-        "raw_bureau_records.expect_table_row_count_to_be_between (enough records)"
+        "raw_visits.expect_table_row_count_to_be_between (enough records)"
     ]
 
 
@@ -243,10 +267,10 @@ def test_nothing_quarantined_passes(plan: dict) -> None:
     empty = {"rows": 5, "row_key": "source_row", "expectations": []}
     _, quarantined, _, record = nodes.quarantine_rows(
         PRIMARY,
-        {**empty, "dataset": "raw_applications"},
-        {**empty, "dataset": "raw_bureau_records"},
-        {**empty, "dataset": "primary_applications"},
         plan,
+        {**empty, "dataset": "raw_members"},
+        {**empty, "dataset": "raw_visits"},
+        {**empty, "dataset": "primary_table"},
     )
     assert quarantined.empty
     assert "quarantine_reasons" in quarantined.columns
@@ -255,20 +279,23 @@ def test_nothing_quarantined_passes(plan: dict) -> None:
 
 def test_shipped_config_is_valid(parameters: dict) -> None:
     plan = nodes.check_validation_config(parameters["validation"], parameters["ingestion"])
-    assert set(plan["datasets"]) == {
-        "raw_applications",
-        "raw_bureau_records",
-        "primary_applications",
-    }
-    assert plan["on_fail"] == "stop"
+    sources = sources_of(parameters["ingestion"])
+    assert set(plan["datasets"]) == {*(f"raw_{s}" for s in sources.all), "primary_table"}
+    assert plan["on_fail"] in ("stop", "flag")
 
 
-@pytest.mark.parametrize("pipeline", ["__default__", "validation"])
-def test_config_is_checked_before_any_raw_data_is_read(pipeline: str) -> None:
+@pytest.mark.parametrize("pipeline", ["__default__", "validation", "inference"])
+def test_config_is_checked_before_any_data_is_read(pipeline: str) -> None:
+    """Every node that takes parameters only (the config checks) runs before any node that
+    reads a raw dataset (SequentialRunner runs them in this order)."""
     bootstrap_project(PROJECT_ROOT)
     from {{ cookiecutter.python_package }}.pipeline_registry import register_pipelines  # noqa: PLC0415
 
-    run_order = register_pipelines()[pipeline].nodes  # the order SequentialRunner runs them
-    order = [node.name for node in run_order]
-    readers = [n.name for n in run_order if any(i.startswith("raw_") for i in n.inputs)]
-    assert all(order.index("check_validation_config") < order.index(r) for r in readers)
+    run_order = register_pipelines()[pipeline].nodes
+    free = register_pipelines()[pipeline].inputs()
+    checks = [i for i, n in enumerate(run_order) if all(x.startswith("params:") for x in n.inputs)]
+    readers = [
+        i for i, n in enumerate(run_order) if any(x in free and not x.startswith("params:") for x in n.inputs)
+    ]
+    assert checks and readers
+    assert max(checks) < min(readers), [run_order[i].name for i in readers if i < max(checks)]

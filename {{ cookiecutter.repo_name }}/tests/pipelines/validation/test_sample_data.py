@@ -5,22 +5,23 @@ import json
 import pandas as pd
 import pytest
 
+from ...conftest import requires_sample
 from .conftest import PROJECT_ROOT, load_raw, run_validation
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, requires_sample]
 
 MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
-# Which expectations catch each kind of planted dirt (ids from conf/base/parameters_validation.yml).
+# Which expectations catch each kind of planted dirt (ids from conf/base/parameters_validation_suites.yml).
 REASONS_BY_KIND = {
     "missing_value": {"raw_applications.expect_column_values_to_not_be_null.annual_income"},
     "malformed_number": {"raw_applications.expect_column_values_to_match_regex.loan_amount"},
-    "impossible_age": {"primary_applications.expect_column_values_to_be_between.age"},
+    "impossible_age": {"primary_table.expect_column_values_to_be_between.age"},
     "duplicated_applicant_id": {
-        "primary_applications.expect_column_values_to_be_unique.applicant_id"
+        "primary_table.expect_column_values_to_be_unique.applicant_id"
     },
     "unknown_category": {
-        "primary_applications.expect_column_values_to_be_in_set.housing",
-        "primary_applications.expect_column_values_to_be_in_set.purpose",
+        "primary_table.expect_column_values_to_be_in_set.housing",
+        "primary_table.expect_column_values_to_be_in_set.purpose",
     },
 }
 
@@ -56,8 +57,6 @@ def assert_rows_accounted(outputs: dict) -> None:
 
 @pytest.fixture(scope="module")
 def outputs(parameters: dict) -> dict:
-    if not MANIFEST.is_file():
-        pytest.skip("No sample data in data/01_raw (rendered without it).")
     with pytest.MonkeyPatch.context() as monkeypatch:
         raw = load_raw(PROJECT_ROOT, monkeypatch)
     return run_validation(raw, parameters)
