@@ -39,7 +39,7 @@ def test_run_records_code_environment_parameters_and_dataset_inputs(default_proj
     for name, context in [
         ("raw_applications", "raw"),
         ("raw_bureau_records", "raw"),
-        ("primary_applications", "primary"),
+        ("primary_table", "primary"),
     ]:
         tags_of = {t.key: t.value for t in inputs[name].tags}
         assert tags_of["mlflow.data.context"] == context

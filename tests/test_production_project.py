@@ -50,7 +50,7 @@ print(json.dumps({
     "columns": list(frame.columns),
     "sources": sorted(set(frame["model_source"])),
     "uris": sorted(set(frame["model_uri"])),
-    "in_range": bool(frame["default_probability"].between(0, 1).all()),
+    "in_range": bool(frame["probability"].between(0, 1).all()),
 }))
 """
 
@@ -158,7 +158,7 @@ with urllib.request.urlopen(request, timeout=120) as response:
 print(json.dumps({{
     "rows": len(inputs),
     "shape": list(served.shape),
-    "max_difference": float(np.abs(served[:, 1] - scored["default_probability"].to_numpy()).max()),
+    "max_difference": float(np.abs(served[:, 1] - scored["probability"].to_numpy()).max()),
     "uri": scored["model_uri"].iloc[0],
 }}))
 """

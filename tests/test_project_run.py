@@ -73,6 +73,6 @@ def test_run_timings_are_recorded_per_node_and_dataset(default_project) -> None:
     assert timings["nodes"]["build_primary_table"]["compute_s"] > 0
     assert timings["nodes"]["build_primary_table"]["load_s"] > 0  # raw_applications and bureau summary
     assert timings["datasets"]["raw_applications"]["load_s"] > 0
-    assert timings["datasets"]["primary_applications"]["save_s"] > 0
+    assert timings["datasets"]["primary_table"]["save_s"] > 0
     compute = sum(node.get("compute_s", 0) for node in timings["nodes"].values())
     assert compute < timings["pipeline_wall_s"]

@@ -13,15 +13,15 @@ import pytest
 pytestmark = pytest.mark.slow
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
-# Which expectations catch each kind of planted dirt (ids from conf/base/parameters_validation.yml).
+# Which expectations catch each kind of planted dirt (ids from conf/base/parameters_validation_suites.yml).
 REASONS_BY_KIND = {
     "missing_value": {"raw_applications.expect_column_values_to_not_be_null.annual_income"},
     "malformed_number": {"raw_applications.expect_column_values_to_match_regex.loan_amount"},
-    "impossible_age": {"primary_applications.expect_column_values_to_be_between.age"},
-    "duplicated_applicant_id": {"primary_applications.expect_column_values_to_be_unique.applicant_id"},
+    "impossible_age": {"primary_table.expect_column_values_to_be_between.age"},
+    "duplicated_applicant_id": {"primary_table.expect_column_values_to_be_unique.applicant_id"},
     "unknown_category": {
-        "primary_applications.expect_column_values_to_be_in_set.housing",
-        "primary_applications.expect_column_values_to_be_in_set.purpose",
+        "primary_table.expect_column_values_to_be_in_set.housing",
+        "primary_table.expect_column_values_to_be_in_set.purpose",
     },
 }
 
@@ -35,8 +35,8 @@ def generator():
 
 def assert_exact_quarantine(project: Path, manifest: dict) -> None:
     """Every planted dirty row quarantined for its kind, no clean row, every row accounted for."""
-    primary = pd.read_parquet(project / "data/03_primary/primary_applications.parquet")
-    passed = pd.read_parquet(project / "data/03_primary/validated_applications.parquet")
+    primary = pd.read_parquet(project / "data/03_primary/primary_table.parquet")
+    passed = pd.read_parquet(project / "data/03_primary/validated_table.parquet")
     quarantined = pd.read_parquet(project / "data/03_primary/quarantined_rows.parquet")
     assert len(primary) == manifest["rows"] == len(passed) + len(quarantined)
     assert sorted([*passed["source_row"], *quarantined["source_row"]]) == list(range(len(primary)))
@@ -62,11 +62,11 @@ def test_default_run_records_validation(default_project) -> None:
     assert metrics["validation.rows_in"] == manifest["rows"]
     assert metrics["validation.rows_quarantined"] == dirty
     assert metrics["validation.rows_passed"] == manifest["rows"] - dirty
-    unique = "validation.primary_applications.expect_column_values_to_be_unique.applicant_id.unexpected"
+    unique = "validation.primary_table.expect_column_values_to_be_unique.applicant_id.unexpected"
     assert metrics[unique] == manifest["dirty_rows"]["duplicated_applicant_id"]["count"]
     assert tags["gate.validation"] == "warn"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "validation")}
-    for dataset in ("raw_applications", "raw_bureau_records", "primary_applications"):
+    for dataset in ("raw_applications", "raw_bureau_records", "primary_table"):
         assert {f"validation/{dataset}.json", f"validation/{dataset}.html"} <= artifacts
     assert "validation/summary.json" in artifacts
     assert "Validation: WARN" in default_project.run_output

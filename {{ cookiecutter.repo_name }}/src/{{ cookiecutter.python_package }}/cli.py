@@ -3,6 +3,7 @@
 
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from .draft_config import draft_config
 from .errors import ProjectError
 
 # Metrics that measure the machine, not the model: not compared by `kedro reproduce`.
@@ -33,6 +35,40 @@ def _unreachable_tracking_server(error: BaseException) -> str | None:
     return None
 
 
+def _yaml_error(error: BaseException) -> str | None:
+    """``<file>, line L, column C: <problem>`` for a YAML syntax error in ``conf/``."""
+    import yaml  # noqa: PLC0415
+
+    found = [e for e in _chain(error) if isinstance(e, yaml.YAMLError)]
+    if not found:
+        return None
+    text = " ".join(str(e) for e in found)
+    path = re.search(r"file (\S+?),? unable to read", text)
+    marked = next((e for e in found if getattr(e, "problem_mark", None) is not None), None)
+    where = path.group(1) if path else "a file in conf/"
+    if path and Path(where).is_relative_to(Path.cwd()):
+        where = str(Path(where).relative_to(Path.cwd()))
+    if marked is None:
+        return f"{where}: {found[-1]}"
+    mark = marked.problem_mark
+    return f"{where}, line {mark.line + 1}, column {mark.column + 1}: {marked.problem}"
+
+
+def _unknown_pipeline(error: BaseException) -> str | None:
+    """What to say if ``error`` comes from a pipeline name that no pipeline module has."""
+    import importlib.util  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    from . import pipelines  # noqa: PLC0415
+
+    found = re.search(r"importing the '([\w.]+\.pipelines\.(\w+))' module", str(error))
+    if found is None or importlib.util.find_spec(found.group(1)) is not None:
+        return None
+    folders = sorted(m.name for m in pkgutil.iter_modules(pipelines.__path__) if m.ispkg)
+    registered = ", ".join(["__default__", *folders])
+    return f"no pipeline is named {found.group(2)!r}; registered: {registered}"
+
+
 def _project_error(error: BaseException) -> ProjectError | None:
     """The ProjectError behind ``error``, also when a library wrapped it (e.g. a resolver)."""
     return next((e for e in _chain(error) if isinstance(e, ProjectError)), None)
@@ -45,6 +81,14 @@ def _run_with_clear_errors(**kwargs: Any) -> Any:
         known = _project_error(error)
         if known is not None:
             click.secho(f"\nRun stopped: {known}", fg="red", err=True)
+            sys.exit(1)
+        syntax = _yaml_error(error)
+        if syntax is not None:
+            click.secho(f"\nRun stopped: YAML syntax error in {syntax}", fg="red", err=True)
+            sys.exit(1)
+        unknown = _unknown_pipeline(error)
+        if unknown is not None:
+            click.secho(f"\nRun stopped: {unknown} (kedro run --pipelines).", fg="red", err=True)
             sys.exit(1)
         uri = _unreachable_tracking_server(error)
         if uri is None:
@@ -72,6 +116,7 @@ cli.add_command(
         short_help=kedro_run.short_help,
     )
 )
+cli.add_command(draft_config)
 
 
 @cli.command()

@@ -133,7 +133,7 @@ def test_no_model_at_all_is_a_clear_error(tracking):
 def test_pipeline_wiring():
     sources = configured_sources()
     pipeline = create_pipeline(sources)
-    assert {f"scoring_{source}" for source in sources.all} <= pipeline.inputs()
+    assert {f"scoring_raw_{source}" for source in sources.all} <= pipeline.inputs()
     assert {"batch_predictions", "scoring_quarantined_rows"} <= pipeline.all_outputs()
 
 

@@ -16,11 +16,11 @@ NAMESPACE = "scoring"
 
 
 def batch_intake(sources: Sources) -> Pipeline:
-    """Ingestion and validation of a batch: reads ``scoring_<source>``, writes ``scoring_batch``."""
+    """Ingestion and validation of a batch: reads ``scoring_raw_<source>``, writes ``scoring_batch``."""
     return Pipeline(
         ingestion_pipeline(sources) + validation_pipeline(sources),
         namespace=NAMESPACE,
-        inputs={f"raw_{source}": f"scoring_{source}" for source in sources.all},
+        inputs={f"raw_{source}": f"scoring_raw_{source}" for source in sources.all},
         outputs={
             "validated_table": "scoring_batch",
             "quarantined_rows": "scoring_quarantined_rows",

@@ -14,7 +14,7 @@ def summarise_node(source: str) -> Node:
     return Node(
         func=func,
         inputs=[f"raw_{source}", "ingestion_plan"],
-        outputs=[f"{source}_summary", f"{source}_ingestion_record"],
+        outputs=[f"{source}_by_key", f"{source}_ingestion_record"],
         name=f"summarise_{source}",
     )
 
@@ -37,7 +37,7 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
                 inputs=[
                     f"raw_{sources.main}",
                     "ingestion_plan",
-                    *(f"{source}_summary" for source in sources.related),
+                    *(f"{source}_by_key" for source in sources.related),
                 ],
                 outputs=["primary_table", f"{sources.main}_ingestion_record"],
                 name="build_primary_table",
