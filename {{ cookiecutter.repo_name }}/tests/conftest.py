@@ -39,7 +39,7 @@ SAMPLE_MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
 
 
 def load_config(root: Path, key: str) -> dict:
-    """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro reads it."""
+    """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro has it."""
     from kedro.config import OmegaConfigLoader  # noqa: PLC0415
 
     loader = OmegaConfigLoader(

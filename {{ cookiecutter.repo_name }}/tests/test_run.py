@@ -26,8 +26,7 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     run = runs[0]
     assert run.info.status == "FINISHED"
     assert (
-        run.data.metrics["ingestion.rows_primary"]
-        == run.data.metrics[f"ingestion.rows_raw_{main}"]
+        run.data.metrics["ingestion.rows_primary"] == run.data.metrics[f"ingestion.rows_raw_{main}"]
     )
     assert (project_copy / "data" / "03_primary" / "primary_table.parquet").is_file()
 

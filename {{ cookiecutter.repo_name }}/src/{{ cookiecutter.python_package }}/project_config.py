@@ -45,9 +45,7 @@ def conf_source() -> Path:
 def _parameters(conf: str, env: str | None) -> dict[str, Any]:
     from kedro.config import OmegaConfigLoader  # noqa: PLC0415
 
-    loader = OmegaConfigLoader(
-        conf_source=conf, base_env="base", default_run_env="local", env=env
-    )
+    loader = OmegaConfigLoader(conf_source=conf, base_env="base", default_run_env="local", env=env)
     return loader["parameters"]
 
 

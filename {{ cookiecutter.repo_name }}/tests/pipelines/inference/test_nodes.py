@@ -145,4 +145,6 @@ def test_the_batch_goes_through_the_ingestion_and_validation_nodes_themselves():
     scoring = [n for n in create_pipeline(sources).nodes if n.namespace == "scoring"]
     assert [n.name for n in scoring] == [f"scoring.{n.name}" for n in intake.nodes]
     for reused, original in zip(scoring, intake.nodes, strict=True):
-        assert getattr(reused.func, "func", reused.func) is getattr(original.func, "func", original.func)
+        assert getattr(reused.func, "func", reused.func) is getattr(
+            original.func, "func", original.func
+        )

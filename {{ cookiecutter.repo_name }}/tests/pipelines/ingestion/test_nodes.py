@@ -20,7 +20,10 @@ PARAMS = {
     "related_sources": {
         "visits": {
             "key": "member_id",
-            "aggregations": {"n_visits": ["visit_id", "count"], "total_minutes": ["minutes", "sum"]},
+            "aggregations": {
+                "n_visits": ["visit_id", "count"],
+                "total_minutes": ["minutes", "sum"],
+            },
         }
     },
     "ratios": {"spend_to_income": ["spend", "income"]},
@@ -129,7 +132,11 @@ def test_missing_column_is_named(plan: dict, members: pd.DataFrame, visits: pd.D
         ({"column_types": {**PARAMS["column_types"], "age": "integre"}}, "integre"),
         ({"related_sources": {"visits": {"key": "member_id", "aggregations": {}}}}, "is empty"),
         (
-            {"related_sources": {"visits": {"key": "visitor", "aggregations": {"n": ["v", "count"]}}}},
+            {
+                "related_sources": {
+                    "visits": {"key": "visitor", "aggregations": {"n": ["v", "count"]}}
+                }
+            },
             r"key .* is 'visitor', which is not a column of the main source",
         ),
         ({"main_source": None}, "ingestion.main_source"),

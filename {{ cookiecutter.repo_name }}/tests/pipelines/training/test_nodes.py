@@ -113,7 +113,9 @@ def test_sensitive_attributes_are_not_inputs_unless_asked(members: pd.DataFrame)
 
 @pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, None])
 def test_decision_threshold_outside_zero_one_is_refused(threshold: object) -> None:
-    with pytest.raises(ConfigError, match=r"training.decision_threshold .* strictly between 0 and 1"):
+    with pytest.raises(
+        ConfigError, match=r"training.decision_threshold .* strictly between 0 and 1"
+    ):
         nodes.build_candidate_model({**PARAMS, "decision_threshold": threshold})
 
 

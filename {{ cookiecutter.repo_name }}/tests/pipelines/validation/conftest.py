@@ -67,7 +67,10 @@ def run_validation(raw: dict[str, pd.DataFrame], parameters: dict[str, Any]) -> 
     catalog = DataCatalog(
         datasets={
             **{name: MemoryDataset(data) for name, data in raw.items()},
-            **{f"params:{key}": MemoryDataset(parameters[key]) for key in ("ingestion", "validation")},
+            **{
+                f"params:{key}": MemoryDataset(parameters[key])
+                for key in ("ingestion", "validation")
+            },
             **{name: KeptDataset() for name in kept},
         }
     )

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-pytestmark = pytest.mark.slow
-
 from ...conftest import load_config
+
+pytestmark = pytest.mark.slow
 
 SUITES = Path("conf/base/parameters_validation_suites.yml")
 

@@ -213,15 +213,10 @@ def test_rows_are_quarantined_with_reasons_and_counted(plan: dict) -> None:
     assert list(passed.columns) == list(PRIMARY.columns)
     metrics = record["metrics"]
     assert metrics["rows_in"] == metrics["rows_passed"] + metrics["rows_quarantined"] == 5
-    assert (
-        metrics["primary_table.expect_column_values_to_be_unique.member_id.unexpected"]
-        == 2
-    )
+    assert metrics["primary_table.expect_column_values_to_be_unique.member_id.unexpected"] == 2
     assert record["tags"] == {"gate.validation": "warn"}  # 40% quarantined, 50% allowed
     assert (
-        summary["quarantined_by_reason"][
-            "primary_table.expect_column_values_to_be_between.age"
-        ]
+        summary["quarantined_by_reason"]["primary_table.expect_column_values_to_be_between.age"]
         == 1
     )
 
@@ -295,7 +290,9 @@ def test_config_is_checked_before_any_data_is_read(pipeline: str) -> None:
     free = register_pipelines()[pipeline].inputs()
     checks = [i for i, n in enumerate(run_order) if all(x.startswith("params:") for x in n.inputs)]
     readers = [
-        i for i, n in enumerate(run_order) if any(x in free and not x.startswith("params:") for x in n.inputs)
+        i
+        for i, n in enumerate(run_order)
+        if any(x in free and not x.startswith("params:") for x in n.inputs)
     ]
     assert checks and readers
     assert max(checks) < min(readers), [run_order[i].name for i in readers if i < max(checks)]

@@ -11,14 +11,12 @@ from .conftest import PROJECT_ROOT, load_raw, run_validation
 pytestmark = [pytest.mark.slow, requires_sample]
 
 MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
-# Which expectations catch each kind of planted dirt (ids from conf/base/parameters_validation_suites.yml).
+# Which expectations catch each kind of planted dirt (see parameters_validation_suites.yml).
 REASONS_BY_KIND = {
     "missing_value": {"raw_applications.expect_column_values_to_not_be_null.annual_income"},
     "malformed_number": {"raw_applications.expect_column_values_to_match_regex.loan_amount"},
     "impossible_age": {"primary_table.expect_column_values_to_be_between.age"},
-    "duplicated_applicant_id": {
-        "primary_table.expect_column_values_to_be_unique.applicant_id"
-    },
+    "duplicated_applicant_id": {"primary_table.expect_column_values_to_be_unique.applicant_id"},
     "unknown_category": {
         "primary_table.expect_column_values_to_be_in_set.housing",
         "primary_table.expect_column_values_to_be_in_set.purpose",

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError
-from ...wording import outcome_words
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ...modelling import check_columns, feature_columns, model_inputs, target_values
+from ...wording import outcome_words
 from . import disparity, proxies
 
 logger = logging.getLogger(__name__)

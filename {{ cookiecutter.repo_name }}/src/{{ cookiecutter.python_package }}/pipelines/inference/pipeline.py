@@ -16,7 +16,7 @@ NAMESPACE = "scoring"
 
 
 def batch_intake(sources: Sources) -> Pipeline:
-    """Ingestion and validation of a batch: reads ``scoring_raw_<source>``, writes ``scoring_batch``."""
+    """Ingestion and validation of a batch: ``scoring_raw_<source>`` in, ``scoring_batch`` out."""
     return Pipeline(
         ingestion_pipeline(sources) + validation_pipeline(sources),
         namespace=NAMESPACE,
@@ -26,7 +26,10 @@ def batch_intake(sources: Sources) -> Pipeline:
             "quarantined_rows": "scoring_quarantined_rows",
             "validation_record": "scoring_validation_record",
         },
-        parameters={"params:ingestion": "params:ingestion", "params:validation": "params:validation"},
+        parameters={
+            "params:ingestion": "params:ingestion",
+            "params:validation": "params:validation",
+        },
     )
 
 

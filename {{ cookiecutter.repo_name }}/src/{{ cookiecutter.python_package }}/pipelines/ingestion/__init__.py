@@ -1,4 +1,4 @@
-"""Ingestion: the configured sources (a main table and related tables) -> one typed primary table."""
+"""Ingestion: the configured sources (a main table, related tables) -> one typed primary table."""
 
 from .pipeline import create_pipeline
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError, DataError
+from ...project_config import sources_of
 
 PARAMETERS_FILE = "conf/base/parameters_ingestion.yml"
 DATASET_FILE = "conf/base/parameters_dataset.yml"
@@ -71,8 +72,7 @@ def check_related_source(name: str, spec: Any) -> dict[str, Any]:
     unknown = set(spec) - {"key", "aggregations", "presence_column"}
     if unknown:
         raise ConfigError(
-            f"{where} has unknown key(s) {sorted(unknown)}; use key, aggregations, "
-            "presence_column."
+            f"{where} has unknown key(s) {sorted(unknown)}; use key, aggregations, presence_column."
         )
     aggregations = spec.get("aggregations")
     if not isinstance(aggregations, dict) or not aggregations:
@@ -95,8 +95,6 @@ def check_related_source(name: str, spec: Any) -> dict[str, Any]:
 
 def check_ingestion_config(params: dict[str, Any]) -> dict[str, Any]:
     """Refuse a bad ingestion configuration before any data is read; return the checked plan."""
-    from ...project_config import sources_of  # noqa: PLC0415
-
     sources = sources_of(params)
     column_types = params.get("column_types") or {}
     unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
@@ -147,7 +145,9 @@ def summarise_related_source(
     spec = plan["related_sources"][source]
     records = normalise_column_names(rows)
     key, aggregations = spec["key"], spec["aggregations"]
-    _require_columns(records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}")
+    _require_columns(
+        records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}"
+    )
     summary = (
         records.groupby(key, sort=True)
         .agg(**{output: (column, how) for output, (column, how) in aggregations.items()})
@@ -220,7 +220,9 @@ def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFram
     return frame.assign(**new)
 
 
-def join_summary(primary: pd.DataFrame, summary: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def join_summary(
+    primary: pd.DataFrame, summary: pd.DataFrame, spec: dict[str, Any]
+) -> pd.DataFrame:
     """Left-join one related source's summary by its key; keys without rows get 0 counts."""
     key = spec["key"]
     if key not in primary.columns:

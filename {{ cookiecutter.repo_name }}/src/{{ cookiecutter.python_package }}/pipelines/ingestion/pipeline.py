@@ -10,7 +10,9 @@ from .nodes import build_primary_table, check_ingestion_config, summarise_relate
 
 def summarise_node(source: str) -> Node:
     """The node that summarises related source ``source`` per key."""
-    func = update_wrapper(partial(summarise_related_source, source=source), summarise_related_source)
+    func = update_wrapper(
+        partial(summarise_related_source, source=source), summarise_related_source
+    )
     return Node(
         func=func,
         inputs=[f"raw_{source}", "ingestion_plan"],

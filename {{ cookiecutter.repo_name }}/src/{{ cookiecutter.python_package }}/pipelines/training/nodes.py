@@ -40,7 +40,11 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
             "give a fraction between 0 and 1."
         )
     threshold = params.get("decision_threshold")
-    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or not 0 < threshold < 1:
+    if (
+        not isinstance(threshold, int | float)
+        or isinstance(threshold, bool)
+        or not 0 < threshold < 1
+    ):
         raise ConfigError(
             f"training.decision_threshold in {TRAINING_PARAMETERS} is {threshold!r}; give a "
             "probability strictly between 0 and 1 (e.g. 0.5)."

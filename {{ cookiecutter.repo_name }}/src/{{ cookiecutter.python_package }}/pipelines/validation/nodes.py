@@ -15,9 +15,9 @@ import pandas as pd
 
 from ...errors import ConfigError, DataError
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
+from ...project_config import sources_of
 from ..ingestion.nodes import normalise_column_names
 from .report import render_html, summary_text
-from ...project_config import sources_of
 from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,9 @@ def validate_dataset(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> 
     return result
 
 
-def validate_with_report(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> tuple[dict, str]:
+def validate_with_report(
+    data: pd.DataFrame, plan: dict[str, Any], dataset: str
+) -> tuple[dict, str]:
     """Suite of ``dataset``: its result and its HTML report."""
     result = validate_dataset(data, plan, dataset)
     return result, render_html(result)

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ...errors import ConfigError, DataError
+from ...project_config import sources_of
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
 SUITES_FILE = "conf/base/parameters_validation_suites.yml"
@@ -45,8 +46,6 @@ def suite_roles(ingestion: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ``source_row`` (the row position, added before validation). ``raw_<related source>``: its
     key and aggregated columns, keyed by the key. ``primary_table``: what ingestion builds.
     """
-    from ...project_config import sources_of  # noqa: PLC0415
-
     sources = sources_of(ingestion)
     column_types = list(ingestion.get("column_types") or {})
     target = (ingestion.get("target") or {}).get("column")
@@ -186,7 +185,30 @@ def check_suite_config(
                 )
         checked[dataset] = {**role, "columns": columns, "expectations": checked_entries}
         build_suite(dataset, checked_entries)  # refuses what GX would drop
+    check_positive_label(
+        checked[f"raw_{sources_of(ingestion).main}"], ingestion.get("target") or {}
+    )
     return checked
+
+
+def check_positive_label(main_suite: dict[str, Any], target: dict[str, Any]) -> None:
+    """Refuse a positive value that the main source's suite says its target never holds."""
+    column = target.get("column")
+    allowed = [
+        e["kwargs"].get("value_set")
+        for e in main_suite["expectations"]
+        if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"].get("column") == column
+    ]
+    positives = target.get("positive")
+    positives = positives if isinstance(positives, list) else [positives]
+    for value_set in allowed:
+        known = {str(v).strip().lower() for v in value_set or []}
+        if not any(str(p).strip().lower() in known for p in positives):
+            raise ConfigError(
+                f"dataset.target.positive in conf/base/parameters_dataset.yml is "
+                f"{target.get('positive')!r}, but the suite of the main source ({SUITES_FILE}) "
+                f"allows {column!r} only the values {list(value_set or [])}; give one of them."
+            )
 
 
 def ephemeral_context() -> Any:
