@@ -66,25 +66,31 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], entry: str) -> Non
 
 def check_related_source(name: str, spec: Any) -> dict[str, Any]:
     """A related source's ``key``, ``aggregations`` and ``presence_column``, checked."""
-    where = f"ingestion.related_sources.{name} in {PARAMETERS_FILE}"
+
+    def where(key: str) -> str:
+        return f"ingestion.related_sources.{name}{key} in {PARAMETERS_FILE}"
+
     if not isinstance(spec, dict) or not isinstance(spec.get("key"), str):
-        raise ConfigError(f"{where} needs 'key': the column that joins it to the main source.")
+        raise ConfigError(
+            f"{where('.key')} is missing: the column that joins it to the main source."
+        )
     unknown = set(spec) - {"key", "aggregations", "presence_column"}
     if unknown:
         raise ConfigError(
-            f"{where} has unknown key(s) {sorted(unknown)}; use key, aggregations, presence_column."
+            f"{where('')} has unknown key(s) {sorted(unknown)}; use key, aggregations, "
+            "presence_column."
         )
     aggregations = spec.get("aggregations")
     if not isinstance(aggregations, dict) or not aggregations:
         raise ConfigError(
-            f"{where}.aggregations is empty; give output column -> [source column, "
+            f"{where('.aggregations')} is empty; give output column -> [source column, "
             f"aggregation], e.g. n_rows: [{spec['key']}, count]."
         )
     for output, how in aggregations.items():
         if not (isinstance(how, list | tuple) and len(how) == 2 and how[1] in AGGREGATIONS):
             raise ConfigError(
-                f"{where}.aggregations.{output} is {how!r}; give [source column, aggregation] "
-                f"with an aggregation among {list(AGGREGATIONS)}."
+                f"{where(f'.aggregations.{output}')} is {how!r}; give [source column, "
+                f"aggregation] with an aggregation among {list(AGGREGATIONS)}."
             )
     return {
         "key": spec["key"],
