@@ -164,13 +164,8 @@ def summarise_related_source(
 
 
 def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
-    """Parse each configured column into its type; columns not configured are kept as text."""
-    unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
-    if unknown:
-        raise ConfigError(
-            f"ingestion.column_types in {PARAMETERS_FILE} has unknown types {unknown}; "
-            f"use one of {sorted(PARSERS)}."
-        )
+    """Parse each configured column into its type (checked by ``check_ingestion_config``);
+    columns not configured are kept as text."""
     _require_columns(frame, list(column_types), entry)
     return frame.assign(
         **{
@@ -227,14 +222,14 @@ def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFram
 
 
 def join_summary(
-    primary: pd.DataFrame, summary: pd.DataFrame, spec: dict[str, Any]
+    primary: pd.DataFrame, summary: pd.DataFrame, source: str, spec: dict[str, Any]
 ) -> pd.DataFrame:
     """Left-join one related source's summary by its key; keys without rows get 0 counts."""
     key = spec["key"]
     if key not in primary.columns:
         raise DataError(
-            f"The main source has no column {key!r}, the key of a related source "
-            f"(ingestion.related_sources.<source>.key in {PARAMETERS_FILE})."
+            f"The main source has no column {key!r}, the key of related source '{source}' "
+            f"(ingestion.related_sources.{source}.key in {PARAMETERS_FILE})."
         )
     summary = summary.astype({key: primary[key].dtype}) if key in summary else summary
     joined = primary.merge(summary, on=key, how="left", validate="many_to_one")
@@ -261,8 +256,8 @@ def build_primary_table(
     typed = parse_columns(frame, plan["column_types"], f"raw_{main}")
     primary = encode_target(typed, target)
     primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))
-    for spec, summary in zip(plan["related_sources"].values(), summaries, strict=True):
-        primary = join_summary(primary, summary, spec)
+    for (source, spec), summary in zip(plan["related_sources"].items(), summaries, strict=True):
+        primary = join_summary(primary, summary, source, spec)
     primary = add_ratios(primary, plan["ratios"])
     if len(primary) != len(main_rows):  # a join must never add or lose rows
         raise DataError(f"A join changed the row count ({len(main_rows)} -> {len(primary)}).")
