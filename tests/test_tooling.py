@@ -23,7 +23,16 @@ from project import TEMPLATE_DIR, render, run, uv
 from test_render import OPTION_COMBINATIONS
 
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{ cookiecutter.repo_name }}"
-PLAYBOOK = ["index", "roles", "process", "quality", "ethics", "model-management", "production"]
+PLAYBOOK = [
+    "index",
+    "roles",
+    "process",
+    "quality",
+    "ethics",
+    "model-management",
+    "production",
+    "your-own-data",
+]
 ISSUE_FORMS = ["data-quality-incident", "model-change-request", "ethics-concern"]
 FORM_ELEMENTS = {"markdown", "input", "textarea", "dropdown", "checkboxes"}
 # Console scripts the pre-commit hooks run with `uv run --no-sync`, and the package providing each.
