@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from project import TEMPLATE_DIR, install, kedro, render
 
 BUILD = TEMPLATE_DIR / "build" / "demo"
+GATES = ("gate.validation", "gate.benchmark", "gate.fairness")
 HEADLINE_METRICS = (
     "ingestion.rows_raw_applications",
     "validation.rows_passed",
@@ -54,14 +55,26 @@ def print_summary(project: Path) -> int:
     client = mlflow.MlflowClient(tracking_uri=uri)
     package = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["kedro"]["package_name"]
     experiment = client.get_experiment_by_name(package)
-    run = client.search_runs(
+    # The latest complete run of the default pipeline: FINISHED, with every gate recorded.
+    finished = client.search_runs(
         [experiment.experiment_id],
-        filter_string="tags.mlflow.runName = '__default__'",
+        filter_string="attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"],
-    )[0]
+    )
+    complete = [
+        r
+        for r in finished
+        if r.data.tags.get("kedro.pipeline", r.data.tags.get("mlflow.runName")) == "__default__"
+        and all(gate in r.data.tags for gate in GATES)
+    ]
+    if not complete:
+        print(f"No FINISHED __default__ run with its gates in {uri}.", file=sys.stderr)
+        return 1
+    run = complete[0]
     print("\n=== Summary ===")
     print(f"project:     {project}")
-    print(f"MLflow run:  {run.info.run_id} ({run.info.status}), experiment {experiment.name!r}")
+    print(f"MLflow run:  {run.info.run_name!r} {run.info.run_id} ({run.info.status})")
+    print(f"experiment:  {experiment.name!r}")
     print(f"store:       {uri}")
     tags, metrics = run.data.tags, run.data.metrics
     for key in sorted(k for k in tags if k.startswith(("gate.", "promotion."))):

@@ -87,6 +87,7 @@ def sampled_schema_dataset(data: pd.DataFrame, source: str, name: str, digest: s
     need every row; the digest and the row count still cover the whole table.
     """
     import functools  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
 
     from mlflow.data.dataset_source_registry import resolve_dataset_source  # noqa: PLC0415
     from mlflow.data.pandas_dataset import PandasDataset  # noqa: PLC0415
@@ -95,11 +96,18 @@ def sampled_schema_dataset(data: pd.DataFrame, source: str, name: str, digest: s
     class SampledSchemaPandasDataset(PandasDataset):
         @functools.cached_property
         def schema(self) -> Any:
-            try:
-                return _infer_schema(self._df.head(SCHEMA_SAMPLE_ROWS))
-            except Exception:  # as MLflow does: no schema rather than no record
-                return None
+            # MLflow's hint about integer columns is advice for model signatures (serving
+            # rejects a missing value in an int column); a dataset input's schema only records.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer")
+                try:
+                    return _infer_schema(self._df.head(SCHEMA_SAMPLE_ROWS))
+                except Exception:  # as MLflow does: no schema rather than no record
+                    return None
 
-    return SampledSchemaPandasDataset(
-        df=data, source=resolve_dataset_source(source), name=name, digest=digest
-    )
+    # MLflow registers its local-file source twice (for the "" and "file" schemes), so every
+    # local path "can be interpreted in multiple ways" by identical classes: nothing to choose.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"The specified dataset source can be interp")
+        resolved = resolve_dataset_source(source)
+    return SampledSchemaPandasDataset(df=data, source=resolved, name=name, digest=digest)

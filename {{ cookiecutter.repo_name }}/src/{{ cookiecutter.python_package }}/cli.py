@@ -149,7 +149,7 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
     from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
     from kedro.runner import SequentialRunner  # noqa: PLC0415
 
-    from . import audit  # noqa: PLC0415
+    from . import audit, run_status  # noqa: PLC0415
     from .hooks import ProjectHooks  # noqa: PLC0415
     from .tracking import project_root  # noqa: PLC0415
 
@@ -160,6 +160,15 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
             past = mlflow.get_run(run_id)
         except mlflow.exceptions.MlflowException as error:
             raise ProjectError(f"run {run_id} not found in {mlflow.get_tracking_uri()}") from error
+        if not run_status.is_complete(past):
+            latest = run_status.latest_complete_run(mlflow.MlflowClient(), past.info.experiment_id)
+            missing = [gate for gate in run_status.GATES if gate not in past.data.tags]
+            raise ProjectError(
+                f"run {run_id} is {past.info.status}"
+                + (f" without {', '.join(missing)}" if missing else "")
+                + ": only a FINISHED run with its gates can be reproduced"
+                + (f" (the latest one is {latest.info.run_id})." if latest else ".")
+            )
         for dataset_input in past.inputs.dataset_inputs:
             name = dataset_input.dataset.name
             tags = {t.key: t.value for t in dataset_input.tags}
@@ -189,7 +198,10 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
         session.run(runner=SequentialRunner())
     hooks = next(h for h in settings.HOOKS if isinstance(h, ProjectHooks))
     mlflow.MlflowClient().set_tag(hooks.run_id, "reproduction_of", run_id)
-    return past.data.metrics, mlflow.get_run(hooks.run_id).data.metrics
+    reproduced = mlflow.get_run(hooks.run_id)
+    if reproduced.info.status != "FINISHED":
+        raise ProjectError(f"the reproduction run {hooks.run_id} is {reproduced.info.status}.")
+    return past.data.metrics, reproduced.data.metrics
 
 
 def _print_comparison(original: dict[str, float], new: dict[str, float], tolerance: float) -> int:

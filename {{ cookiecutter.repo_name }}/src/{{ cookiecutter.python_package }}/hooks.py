@@ -3,6 +3,8 @@
 kedro-mlflow's hooks run before these, so its MLflow run is already active here. The audit trail
 adds what kedro-mlflow does not log: the git commit, the environment, the template answers, all
 resolved parameters, and every raw and primary dataset as an MLflow dataset input with a digest.
+The run is named ``<pipeline> · <env> · <commit>``, ends KILLED when interrupted (run_status.py)
+and gets a Markdown description of its gates and metrics when it ends.
 """
 
 import logging
@@ -15,9 +17,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
-from . import audit
+from . import audit, console, run_status
 from .errors import DataError
-from .tracking import project_root
+from .tracking import describe_run, project_root, run_name
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,16 @@ class ProjectHooks:
         self.loading: str | None = None  # the catalog entry being read, to name it on failure
         self.logged_inputs: set[str] = set()
         self.audit_seconds = 0.0
+        self.run_name = ""
+        self.guard = run_status.InterruptGuard()
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self) -> None:
+        """Give the loggers MLflow and kedro-mlflow took over on import back to conf/logging.yml.
+
+        First of all plugins' hooks: kedro-mlflow's speaks, and may create the local store.
+        """
+        console.hand_back_library_loggers()
 
     @hook_impl
     def before_pipeline_run(
@@ -80,17 +92,33 @@ class ProjectHooks:
                 f"(conf/base/catalog.yml) at your data:\n{lines}"
             )
         if run:
+            self.guard.start(run.info.run_id)
             start = time.perf_counter()
             root = project_root()
             lock_text, lock_name = audit.environment_lock(root)
+            git = audit.git_tags(root)
+            pipelines = run_params.get("pipeline_names") or [
+                run_params.get("pipeline_name") or "__default__"
+            ]
+            self.run_name = run_name(pipelines, run_params.get("env"), git)
             mlflow.set_tags(
                 {
-                    **audit.git_tags(root),
+                    **git,
                     **audit.environment_tags(lock_text),
                     **audit.template_tags(root),
+                    **run_status.process_tags(),
                     "kedro.env": run_params.get("env") or "local",
+                    "kedro.pipeline": "+".join(pipelines),
+                    "mlflow.runName": self.run_name,
                 }
             )
+            logger.info("MLflow run %r (%s) started", self.run_name, self.run_id)
+            try:  # a RUNNING run whose process died (kill -9, power loss): mark it KILLED
+                run_status.close_abandoned_runs(
+                    mlflow.MlflowClient(), run.info.experiment_id, run.info.run_id
+                )
+            except Exception as error:  # never stop this run over an older one
+                logger.warning("Could not check for abandoned MLflow runs: %s", error)
             mlflow.log_text(lock_text, f"environment/{lock_name}")
             parameters = catalog.load("parameters") if "parameters" in catalog else {}
             mlflow.log_text(yaml.safe_dump(parameters, sort_keys=True), "run/parameters.yml")
@@ -130,8 +158,13 @@ class ProjectHooks:
         self._log_input(dataset_name, data)
 
     @hook_impl
+    def after_node_run(self, node: Any) -> None:
+        self.guard.node_completed(node.name)
+
+    @hook_impl
     def on_pipeline_error(self, error: Exception, catalog: DataCatalog) -> None:
         """Name the catalog entry and file behind a dataset that could not be read."""
+        self.guard.stop()  # kedro-mlflow has ended the run FAILED
         if not isinstance(error, DatasetError) or self.loading is None:
             return
         name, self.loading = self.loading, None
@@ -148,16 +181,21 @@ class ProjectHooks:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Say where the run's record is (kedro-mlflow has ended the run by now)."""
+        """Describe the run in MLflow, say where its record is (kedro-mlflow has ended it)."""
+        self.guard.stop()
         if self.run_id is None:
             return
         import mlflow  # noqa: PLC0415
 
+        try:
+            describe_run(self.run_id, self.run_name)
+        except Exception as error:  # the run is recorded; only its description is missing
+            logger.warning("Could not write the MLflow run description: %s", error)
         run = mlflow.get_run(self.run_id)
         gates = {k: v for k, v in sorted(run.data.tags.items()) if k.startswith("gate.")}
         uri = mlflow.get_tracking_uri()
         summary = [
-            f"MLflow run {self.run_id} ({run.info.status}) in experiment "
+            f"MLflow run {self.run_name!r} {self.run_id} ({run.info.status}) in experiment "
             f"{mlflow.get_experiment(run.info.experiment_id).name!r}",
             f"  tracking store: {uri}",
             *(f"  {gate}: {verdict}" for gate, verdict in gates.items()),

@@ -2,6 +2,9 @@
 
 import os
 
+from omegaconf import OmegaConf
+
+from .console import filter_third_party_warnings
 from .hooks import ProjectHooks, RunTimingHooks
 from .tracking import resolve_artifact_location, resolve_required_env, resolve_tracking_uri
 
@@ -9,16 +12,23 @@ from .tracking import resolve_artifact_location, resolve_required_env, resolve_t
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
 HOOKS = (ProjectHooks(), RunTimingHooks())
 
+# Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
+# sqlite:/// path is resolved against the project root, not the working directory.
+CUSTOM_RESOLVERS = {
+    "tracking_uri": resolve_tracking_uri,
+    "artifact_location": resolve_artifact_location,
+    "required_env": resolve_required_env,
+}
+# Registered here with OmegaConf's current API; Kedro skips a resolver that is already
+# registered, so it does not register them again with the deprecated one.
+for _name, _resolver in CUSTOM_RESOLVERS.items():
+    OmegaConf.register_resolver(_name, _resolver, replace=True)
+filter_third_party_warnings()
+
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
-    # sqlite:/// path is resolved against the project root, not the working directory.
-    "custom_resolvers": {
-        "tracking_uri": resolve_tracking_uri,
-        "artifact_location": resolve_artifact_location,
-        "required_env": resolve_required_env,
-    },
+    "custom_resolvers": CUSTOM_RESOLVERS,
 }
 
 # An unreachable tracking server should end a run within a minute, not after MLflow's default

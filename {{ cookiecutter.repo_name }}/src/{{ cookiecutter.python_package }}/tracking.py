@@ -67,3 +67,111 @@ def resolve_required_env(name: str) -> str:
             f"Set the environment variable {name} (e.g. http://mlflow.internal:5000)."
         )
     return value
+
+
+# What a run is called and what its description says (the MLflow UI's run name and run page).
+HEADLINE_METRICS = ("test.roc_auc", "test.average_precision", "test.log_loss", "test.brier")
+GATE_REPORTS = {
+    "validation": "validation/summary.json",
+    "benchmark": "benchmark/comparison.json",
+    "fairness": "fairness/fairness_report.json",
+}
+
+
+def run_name(pipelines: list[str] | None, env: str | None, git: dict[str, str]) -> str:
+    """``<pipeline> · <env> · <short commit>``, e.g. ``__default__ · local · 1a2b3c4``."""
+    commit = git.get("mlflow.source.git.commit", "")
+    short = (
+        commit[:7] + ("-dirty" if git.get("git.dirty") == "true" else "") if commit else "no-git"
+    )
+    return f"{'+'.join(pipelines or ['__default__'])} · {env or 'local'} · {short}"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def gate_reasons(gate: str, report: dict | None) -> str:
+    """Why a gate gave its verdict, in a sentence, from its report (the run's artifact)."""
+    if not report:
+        return f"see {GATE_REPORTS.get(gate, 'the run artifacts')}"
+    reasons = list(report.get("gate_reasons") or report.get("reasons") or [])
+    if gate == "validation" and "rows_quarantined" in report:
+        share, limit = report.get("quarantined_share"), report.get("max_quarantined_share")
+        quarantined = (
+            f"{report['rows_quarantined']} of {report.get('rows_in', '?')} rows quarantined"
+        )
+        if share is not None and limit is not None:
+            quarantined += f" ({share:.1%}; at most {limit:.1%} allowed)"
+        reasons.append(quarantined)
+    if gate == "benchmark" and not reasons and report.get("improvement"):
+        gain = {
+            k: report["improvement"].get(k, float("nan")) for k in ("mean", "ci_low", "ci_high")
+        }
+        reasons.append(
+            f"{report.get('candidate', 'candidate')} beats {report.get('best_baseline', '?')} on "
+            f"{report.get('primary_metric', '?')} by {gain['mean']:+.3f} (95% CI "
+            f"{gain['ci_low']:.3f} to {gain['ci_high']:.3f}; at least "
+            f"{report.get('min_improvement', '?')} required)"
+        )
+    return "; ".join(_cell(r) for r in reasons) or "no reason recorded"
+
+
+def run_description(
+    name: str,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    reports: dict[str, dict | None],
+    artifacts: set[str],
+) -> str:
+    """The run's Markdown summary: gates and reasons, metrics, quarantine, model card, promotion."""
+    lines = [f"**{name}**", "", "| gate | verdict | why |", "|---|---|---|"]
+    order = [*GATE_REPORTS, *sorted(k.removeprefix("gate.") for k in tags if k.startswith("gate."))]
+    gates = [gate for gate in dict.fromkeys(order) if f"gate.{gate}" in tags]
+    for gate in gates:
+        why = gate_reasons(gate, reports.get(gate))
+        lines.append(f"| {gate} | **{tags[f'gate.{gate}']}** | {why} |")
+    if not gates:
+        lines.append("| (none) | | no gate ran in this run |")
+    headline = [f"`{k}` {metrics[k]:.4g}" for k in HEADLINE_METRICS if k in metrics]
+    lines += ["", f"- **Held-out metrics:** {' · '.join(headline) if headline else 'none logged'}"]
+    if "validation.rows_quarantined" in metrics:
+        lines.append(
+            f"- **Quarantined rows:** {metrics['validation.rows_quarantined']:.0f} of "
+            f"{metrics.get('validation.rows_in', float('nan')):.0f} "
+            "(reasons in `validation/summary.json`; "
+            "rows in `data/03_primary/quarantined_rows.parquet`)"
+        )
+    lines.append(
+        "- **Model card:** `model_card.md` in this run's artifacts "
+        "(and `data/08_reporting/model_card.md`)"
+        if "model_card.md" in artifacts
+        else "- **Model card:** not written in this run"
+    )
+    status = tags.get("promotion.status")
+    lines.append(
+        f"- **Promotion:** {status} ({_cell(tags.get('promotion.reason', ''))})"
+        if status
+        else "- **Promotion:** not decided in this run"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def describe_run(run_id: str, name: str) -> str:
+    """Write ``mlflow.note.content`` (the run page's description) from the run's own records."""
+    import mlflow  # noqa: PLC0415
+
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    top = {a.path for a in client.list_artifacts(run_id)}
+    reports: dict[str, dict | None] = {}
+    for gate, path in GATE_REPORTS.items():
+        reports[gate] = None
+        if f"gate.{gate}" in run.data.tags and path.split("/")[0] in top:
+            try:
+                reports[gate] = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{path}")
+            except Exception:  # a missing report leaves a pointer, not a failed run
+                reports[gate] = None
+    text = run_description(name, run.data.tags, run.data.metrics, reports, top)
+    client.set_tag(run_id, "mlflow.note.content", text)
+    return text

@@ -92,7 +92,8 @@ def tracking(tmp_path, monkeypatch):
 def _log_model(tracking) -> tuple[str, str]:
     frame = _frame()
     model = LogisticRegression().fit(frame[["income", "age"]], frame["defaulted"])
-    with tracking.start_run() as run:
+    with tracking.start_run() as run:  # a complete run: the fallback takes no other
+        tracking.set_tags({f"gate.{g}": "pass" for g in ("validation", "benchmark", "fairness")})
         info = tracking.sklearn.log_model(model, name="model")
     return run.info.run_id, info.model_uri
 

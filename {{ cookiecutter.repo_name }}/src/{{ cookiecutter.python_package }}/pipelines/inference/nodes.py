@@ -49,7 +49,14 @@ def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _latest_logged_model(experiment_name: str) -> Any:
+    """The latest model logged by a complete run: FINISHED, with every gate recorded.
+
+    A model logged by a run that was then interrupted (KILLED) or failed is skipped.
+    """
     import mlflow  # noqa: PLC0415
+    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+
+    from ...run_status import is_complete  # noqa: PLC0415
 
     experiment = mlflow.get_experiment_by_name(experiment_name)
     models = []
@@ -57,15 +64,23 @@ def _latest_logged_model(experiment_name: str) -> Any:
         models = mlflow.search_logged_models(
             experiment_ids=[experiment.experiment_id],
             order_by=[{"field_name": "creation_time", "ascending": False}],
-            max_results=1,
+            max_results=100,
             output_format="list",
         )
-    if not models:
-        raise DataError(
-            f"No model has been logged in MLflow experiment {experiment_name!r} "
-            f"(tracking store {mlflow.get_tracking_uri()}): run `kedro run` first."
-        )
-    return models[0]
+    client = mlflow.MlflowClient()
+    for model in models:
+        if not model.source_run_id:
+            continue
+        try:
+            if is_complete(client.get_run(model.source_run_id)):
+                return model
+        except MlflowException:  # its run was deleted
+            continue
+    raise DataError(
+        f"No model logged by a FINISHED run with its gates in MLflow experiment "
+        f"{experiment_name!r} (tracking store {mlflow.get_tracking_uri()}): run `kedro run` "
+        "first (interrupted or failed runs do not count)."
+    )
 
 
 def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:

@@ -217,11 +217,17 @@ def ephemeral_context() -> Any:
     from great_expectations.data_context.types.base import (  # noqa: PLC0415
         DataContextConfig,
         InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
     )
 
+    from ...console import show_progress_bars  # noqa: PLC0415
+
     defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    # "Calculating Metrics" bars only when conf/logging.yml has great_expectations at INFO.
+    bars = ProgressBarsConfig(globally=show_progress_bars("great_expectations"))
     return gx.get_context(
-        mode="ephemeral", project_config=DataContextConfig(store_backend_defaults=defaults)
+        mode="ephemeral",
+        project_config=DataContextConfig(store_backend_defaults=defaults, progress_bars=bars),
     )
 
 
