@@ -13,6 +13,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def _outputs(folder: str, names: list[str]) -> list[str]:
+    """Files a run wrote (Parquet outside data/01_raw, logs): not copied. Raw sources are."""
+    raw = "01_raw" in Path(folder).parts
+    return [n for n in names if n.endswith(".log") or (n.endswith(".parquet") and not raw)]
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's code, configuration and raw data in a temporary folder.
@@ -23,11 +29,7 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         source = PROJECT_ROOT / name
         copy = shutil.copytree if source.is_dir() else shutil.copy
         copy(source, tmp_path / name)
-    shutil.copytree(
-        PROJECT_ROOT / "data",
-        tmp_path / "data",
-        ignore=shutil.ignore_patterns("*.parquet", "*.log"),
-    )
+    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data", ignore=_outputs)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
