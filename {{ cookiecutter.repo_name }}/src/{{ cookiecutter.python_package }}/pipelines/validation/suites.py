@@ -15,6 +15,7 @@ import pandas as pd
 
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
+from ..ingestion.nodes import ROW_POSITION
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
 SUITES_FILE = "conf/base/parameters_validation_suites.yml"
@@ -35,7 +36,6 @@ def _where(dataset: str, index: int | None = None, kind: Any = None) -> str:
 
 
 PRIMARY_TABLE = "primary_table"
-ROW_POSITION = "source_row"
 SUITE_KEYS = {"expectations", "columns"}
 
 
