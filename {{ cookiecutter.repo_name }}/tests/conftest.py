@@ -42,7 +42,7 @@ SAMPLE_MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
 
 def load_config(root: Path, key: str) -> dict:
     """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro has it."""
-    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+    from kedro.config import OmegaConfigLoader
 
     loader = OmegaConfigLoader(
         conf_source=str(root / "conf"), base_env="base", default_run_env="local"
@@ -55,7 +55,7 @@ def sample_is_configured(root: Path = PROJECT_ROOT) -> bool:
 
     Tests of the sample's planted facts run only then; every other test reads the configuration.
     """
-    import json  # noqa: PLC0415
+    import json
 
     if not SAMPLE_MANIFEST.is_file():
         return False

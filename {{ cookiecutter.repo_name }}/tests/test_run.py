@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     parameters = load_config(project_copy, "parameters")
     main = parameters["ingestion"]["main_source"]

@@ -114,7 +114,7 @@ def test_only_finished_runs_with_every_gate_count() -> None:
 
 
 def test_library_loggers_follow_the_logging_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kedro.framework.project import LOGGING  # noqa: PLC0415
+    from kedro.framework.project import LOGGING
 
     console = module("console")
     monkeypatch.setattr(LOGGING, "data", {"loggers": {"mlflow": {"level": "ERROR"}}})
@@ -131,8 +131,8 @@ def test_library_loggers_follow_the_logging_configuration(monkeypatch: pytest.Mo
 
 
 def test_the_inference_fallback_takes_the_latest_complete_runs_model(tmp_path, monkeypatch) -> None:
-    import mlflow  # noqa: PLC0415
-    from sklearn.dummy import DummyClassifier  # noqa: PLC0415
+    import mlflow
+    from sklearn.dummy import DummyClassifier
 
     nodes = module("pipelines.inference.nodes")
     gates = dict.fromkeys(module("run_status").GATES, "pass")

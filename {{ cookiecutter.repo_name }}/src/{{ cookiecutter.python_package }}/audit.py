@@ -86,12 +86,12 @@ def sampled_schema_dataset(data: pd.DataFrame, source: str, name: str, digest: s
     million values): on a 1M-row table that was most of the run's overhead. Column types do not
     need every row; the digest and the row count still cover the whole table.
     """
-    import functools  # noqa: PLC0415
-    import warnings  # noqa: PLC0415
+    import functools
+    import warnings
 
-    from mlflow.data.dataset_source_registry import resolve_dataset_source  # noqa: PLC0415
-    from mlflow.data.pandas_dataset import PandasDataset  # noqa: PLC0415
-    from mlflow.types.utils import _infer_schema  # noqa: PLC0415
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.pandas_dataset import PandasDataset
+    from mlflow.types.utils import _infer_schema
 
     class SampledSchemaPandasDataset(PandasDataset):
         @functools.cached_property

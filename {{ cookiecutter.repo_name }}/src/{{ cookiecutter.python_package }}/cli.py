@@ -37,7 +37,7 @@ def _unreachable_tracking_server(error: BaseException) -> str | None:
 
 def _yaml_error(error: BaseException) -> str | None:
     """``<file>, line L, column C: <problem>`` for a YAML syntax error in ``conf/``."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
     found = [e for e in _chain(error) if isinstance(e, yaml.YAMLError)]
     if not found:
@@ -56,10 +56,10 @@ def _yaml_error(error: BaseException) -> str | None:
 
 def _unknown_pipeline(error: BaseException) -> str | None:
     """What to say if ``error`` comes from a pipeline name that no pipeline module has."""
-    import importlib.util  # noqa: PLC0415
-    import pkgutil  # noqa: PLC0415
+    import importlib.util
+    import pkgutil
 
-    from . import pipelines  # noqa: PLC0415
+    from . import pipelines
 
     found = re.search(r"importing the '([\w.]+\.pipelines\.(\w+))' module", str(error))
     if found is None or importlib.util.find_spec(found.group(1)) is not None:
@@ -142,16 +142,16 @@ def reproduce(run_id: str, env: str | None, tolerance: float) -> None:
 
 
 def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str, float]]:
-    import mlflow  # noqa: PLC0415
-    import yaml  # noqa: PLC0415
-    from kedro.framework.project import settings  # noqa: PLC0415
-    from kedro.framework.session import KedroSession  # noqa: PLC0415
-    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
-    from kedro.runner import SequentialRunner  # noqa: PLC0415
+    import mlflow
+    import yaml
+    from kedro.framework.project import settings
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro.runner import SequentialRunner
 
-    from . import audit, run_status  # noqa: PLC0415
-    from .hooks import ProjectHooks  # noqa: PLC0415
-    from .tracking import project_root  # noqa: PLC0415
+    from . import audit, run_status
+    from .hooks import ProjectHooks
+    from .tracking import project_root
 
     bootstrap_project(Path.cwd())
     with KedroSession.create(env=env) as session:

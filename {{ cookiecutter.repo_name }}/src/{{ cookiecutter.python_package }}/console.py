@@ -28,9 +28,9 @@ def hand_back_library_loggers() -> None:
     WARNING unless conf/logging.yml names them. MLflow's artifact download bars follow the
     ``mlflow`` logger, as Great Expectations' bars follow ``great_expectations``.
     """
-    import os  # noqa: PLC0415
+    import os
 
-    from kedro.framework.project import LOGGING  # noqa: PLC0415
+    from kedro.framework.project import LOGGING
 
     configured = (LOGGING.data or {}).get("loggers") or {}
     for name, config in configured.items():

@@ -22,7 +22,7 @@ class MlflowRunRecordDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
         self._last: dict[str, Any] | None = None
 
     def _save(self, data: dict[str, Any]) -> None:
-        import mlflow  # noqa: PLC0415  (heavy import, only when a record is saved)
+        import mlflow
 
         unknown = set(data) - {"metrics", "tags"}
         if unknown:

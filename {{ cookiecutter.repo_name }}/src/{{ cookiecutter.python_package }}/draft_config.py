@@ -172,7 +172,7 @@ def _delimiter(path: Path, encoding: str) -> str:
 
 
 def _read_text(path: Path, dataset_type: str, **load_args: Any) -> "pd.DataFrame":
-    import pandas as pd  # noqa: PLC0415  (imported on use: keeps `kedro --help` fast)
+    import pandas as pd
 
     args = {"dtype": str, "keep_default_na": False, **load_args}
     if dataset_type == "pandas.CSVDataset":
@@ -188,7 +188,7 @@ def _read_text(path: Path, dataset_type: str, **load_args: Any) -> "pd.DataFrame
 
 def _read(path: Path) -> Source:
     """Read ``path`` as its catalog entry will; find padded values and missing markers."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     dataset_type = DATASET_TYPES.get(path.suffix.lower())
     if dataset_type is None:
@@ -270,7 +270,7 @@ def _names(headers: list[str]) -> list[str]:
 
 def _distinct(values: "pd.Series") -> tuple["pd.Series", Any]:
     """The distinct values (a Series, 0..n-1) and the number of rows of each (an array)."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     counts = values.value_counts()
     return pd.Series(counts.index.astype(str)), counts.to_numpy()
@@ -315,7 +315,7 @@ def _kind(values: "pd.Series", weights: Any) -> tuple[str, list[str]]:
     A column whose values are numbers but for a few (at most MAX_MALFORMED_SHARE of its rows,
     e.g. ``forty`` among whole numbers) is numeric: its suite quarantines those rows.
     """
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     if values.empty:
         return "string", []
@@ -342,7 +342,7 @@ def _python(value: Any) -> Any:
 
 
 def _describe(name: str, header: str, raw: "pd.Series", read_as_text: bool) -> Column:
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
     present = raw.dropna()
     text = present.astype(str).str.strip()
@@ -1157,7 +1157,7 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
 
 
 def _project_root() -> Path:
-    from kedro.utils import find_kedro_project  # noqa: PLC0415
+    from kedro.utils import find_kedro_project
 
     return find_kedro_project(Path.cwd()) or Path.cwd()
 

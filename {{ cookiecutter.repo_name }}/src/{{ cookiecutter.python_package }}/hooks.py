@@ -77,7 +77,7 @@ class ProjectHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         """Refuse to start without input data; record code, environment and parameters."""
-        import mlflow  # noqa: PLC0415  (already loaded by kedro-mlflow)
+        import mlflow
 
         run = mlflow.active_run()
         self.run_id = run.info.run_id if run else None
@@ -126,8 +126,8 @@ class ProjectHooks:
 
     def _log_input(self, dataset_name: str, data: Any) -> None:
         """Log a raw or primary table as an MLflow dataset input, with digest and schema."""
-        import mlflow  # noqa: PLC0415
-        import pandas as pd  # noqa: PLC0415
+        import mlflow
+        import pandas as pd
 
         if self.run_id is None or self.catalog is None or dataset_name in self.logged_inputs:
             return
@@ -185,7 +185,7 @@ class ProjectHooks:
         self.guard.stop()
         if self.run_id is None:
             return
-        import mlflow  # noqa: PLC0415
+        import mlflow
 
         try:
             describe_run(self.run_id, self.run_name)
@@ -235,7 +235,7 @@ class RunTimingHooks:
 
     @hook_impl
     def before_pipeline_run(self) -> None:
-        import mlflow  # noqa: PLC0415
+        import mlflow
 
         run = mlflow.active_run()
         self.run_id = run.info.run_id if run else None
@@ -268,8 +268,8 @@ class RunTimingHooks:
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        import json  # noqa: PLC0415
-        import resource  # noqa: PLC0415
+        import json
+        import resource
 
         timings = {
             "pipeline_wall_s": time.perf_counter() - self.pipeline_start,
@@ -282,6 +282,6 @@ class RunTimingHooks:
         if report.parent.is_dir():
             report.write_text(text)
         if self.run_id is not None:
-            from mlflow import MlflowClient  # noqa: PLC0415
+            from mlflow import MlflowClient
 
             MlflowClient().log_text(self.run_id, text, "run/timings.json")

@@ -19,6 +19,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from .errors import ConfigError, DataError
+from .groups import attribute_columns
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def score(
     metrics: list[str], y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5
 ) -> dict[str, float]:
     """The named metrics of predicted probabilities of the positive class."""
-    import sklearn.metrics  # noqa: PLC0415
+    import sklearn.metrics
 
     decision = (probability >= threshold).astype(int)
     scores = {}
@@ -164,10 +165,7 @@ def build_estimator(
 
 def sensitive_columns(params: dict[str, Any]) -> list[str]:
     """The columns of the sensitive attributes (``training.sensitive_features``)."""
-    attributes = params.get("sensitive_features") or {}
-    if isinstance(attributes, dict):
-        return [(spec or {}).get("column", name) for name, spec in attributes.items()]
-    return list(attributes)
+    return attribute_columns(params.get("sensitive_features"))
 
 
 def feature_columns(params: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -248,6 +246,29 @@ def target_values(frame: pd.DataFrame, target: str, dataset: str) -> np.ndarray:
     return values.astype("int64").to_numpy()
 
 
+def predict_positive(
+    model: Any, frame: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
+) -> np.ndarray:
+    """Probability of the positive class (the target's 1) for every row of ``dataset``."""
+    check_columns(frame, numeric + categorical, "training.features", dataset)
+    return model.predict_proba(model_inputs(frame, numeric, categorical))[:, 1]
+
+
+def predicted_classes(
+    model: Any, frame: pd.DataFrame, plan: dict[str, Any], dataset: str
+) -> np.ndarray:
+    """1 where the positive-class probability reaches ``plan["decision_threshold"]``, else 0."""
+    probability = predict_positive(model, frame, plan["numeric"], plan["categorical"], dataset)
+    return (probability >= plan["decision_threshold"]).astype(np.int64)
+
+
+def load_logged_model(model_uri: str) -> Any:
+    """The scikit-learn model behind an MLflow model URI (``models:/...``, ``runs:/...``)."""
+    import mlflow
+
+    return mlflow.sklearn.load_model(model_uri)
+
+
 def build_preprocessor(
     numeric: list[str], categorical: list[str], numeric_imputation: str = "median"
 ) -> Any:
@@ -255,10 +276,10 @@ def build_preprocessor(
 
     Categories unseen in training are encoded as all zeros (``handle_unknown="ignore"``).
     """
-    from sklearn.compose import ColumnTransformer  # noqa: PLC0415
-    from sklearn.impute import SimpleImputer  # noqa: PLC0415
-    from sklearn.pipeline import Pipeline  # noqa: PLC0415
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     numbers = Pipeline(
         [
@@ -280,7 +301,7 @@ def build_preprocessor(
 
 def build_model(params: dict[str, Any], estimator: Any) -> Any:
     """The full model: the configured preprocessing followed by ``estimator``."""
-    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline
 
     numeric, categorical = feature_columns(params)
     imputation = (params.get("preprocessing") or {}).get("numeric_imputation", "median")
@@ -302,7 +323,7 @@ def thread_limit(max_threads: int | None) -> Iterator[None]:
     if not max_threads:
         yield
         return
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=int(max_threads)):
         yield
@@ -337,8 +358,8 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
         self.model_uri: str | None = None
 
     def _save(self, data: dict[str, Any]) -> None:
-        import mlflow  # noqa: PLC0415
-        from mlflow.models import infer_signature  # noqa: PLC0415
+        import mlflow
+        from mlflow.models import infer_signature
 
         model, example = data["model"], data["input_example"]
         if mlflow.active_run() is None:
@@ -368,7 +389,7 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
         logger.info("Model logged to MLflow as %s", info.model_uri)
 
     def _load(self) -> Any:
-        import mlflow  # noqa: PLC0415
+        import mlflow
 
         if self.model_uri is None:
             raise DatasetError(f"No model {self._name!r} has been logged in this session.")

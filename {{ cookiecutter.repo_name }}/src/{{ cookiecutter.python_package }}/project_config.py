@@ -31,19 +31,19 @@ class Sources:
 
 def conf_source() -> Path:
     """The project's ``conf`` folder: under the working directory, as ``kedro`` commands run."""
-    from kedro.framework.project import settings  # noqa: PLC0415
+    from kedro.framework.project import settings
 
     here = Path.cwd() / settings.CONF_SOURCE
     if here.is_dir():
         return here
-    from .tracking import project_root  # noqa: PLC0415
+    from .tracking import project_root
 
     return project_root() / settings.CONF_SOURCE
 
 
 @cache
 def _parameters(conf: str, env: str | None) -> dict[str, Any]:
-    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+    from kedro.config import OmegaConfigLoader
 
     loader = OmegaConfigLoader(conf_source=conf, base_env="base", default_run_env="local", env=env)
     return loader["parameters"]

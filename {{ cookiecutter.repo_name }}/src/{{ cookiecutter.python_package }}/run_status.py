@@ -164,7 +164,7 @@ class InterruptGuard:
 
     def _at_exit(self) -> None:
         """End the run KILLED (signal) or FAILED (anything else) if it is still active."""
-        import mlflow  # noqa: PLC0415  (loaded: a run was started)
+        import mlflow
 
         active = mlflow.active_run()
         if self.run_id is None or active is None or active.info.run_id != self.run_id:

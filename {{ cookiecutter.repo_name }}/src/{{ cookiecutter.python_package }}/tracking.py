@@ -44,14 +44,14 @@ def create_local_store(uri: str, experiment: str) -> None:
     if database.exists():
         return
     try:
-        import fcntl  # noqa: PLC0415  (POSIX only; elsewhere, no lock)
+        import fcntl
     except ImportError:
         fcntl = None
     database.parent.mkdir(parents=True, exist_ok=True)
     with open(database.with_name(database.name + ".lock"), "w") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
-        from mlflow import MlflowClient  # noqa: PLC0415
+        from mlflow import MlflowClient
 
         client = MlflowClient(tracking_uri=uri)
         if client.get_experiment_by_name(experiment) is None:
@@ -159,7 +159,7 @@ def run_description(
 
 def describe_run(run_id: str, name: str) -> str:
     """Write ``mlflow.note.content`` (the run page's description) from the run's own records."""
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     client = mlflow.MlflowClient()
     run = client.get_run(run_id)

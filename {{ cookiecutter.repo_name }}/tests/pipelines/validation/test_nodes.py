@@ -284,7 +284,7 @@ def test_config_is_checked_before_any_data_is_read(pipeline: str) -> None:
     """Every node that takes parameters only (the config checks) runs before any node that
     reads a raw dataset (SequentialRunner runs them in this order)."""
     bootstrap_project(PROJECT_ROOT)
-    from {{ cookiecutter.python_package }}.pipeline_registry import register_pipelines  # noqa: PLC0415
+    from {{ cookiecutter.python_package }}.pipeline_registry import register_pipelines
 
     run_order = register_pipelines()[pipeline].nodes
     free = register_pipelines()[pipeline].inputs()

@@ -90,7 +90,7 @@ def _sample(frame: pd.DataFrame, y: np.ndarray, max_rows: int, seed: int) -> pd.
     """At most ``max_rows`` rows, stratified by the target (benchmarking cost grows with rows)."""
     if len(frame) <= max_rows:
         return frame
-    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+    from sklearn.model_selection import train_test_split
 
     sample, _ = train_test_split(frame, train_size=max_rows, random_state=seed, stratify=y)
     logger.info("Benchmarking on a stratified sample of %d of %d rows.", max_rows, len(frame))
@@ -107,8 +107,8 @@ def cross_validate_models(
 
     One row per model and fold: the metrics, fit and predict seconds and the fold sizes.
     """
-    from sklearn.base import clone  # noqa: PLC0415
-    from sklearn.model_selection import RepeatedStratifiedKFold  # noqa: PLC0415
+    from sklearn.base import clone
+    from sklearn.model_selection import RepeatedStratifiedKFold
 
     target = training["target"]
     cv = params["cv"]
@@ -164,7 +164,7 @@ def corrected_t_test(
     variance is corrected for the overlap of training sets: ``var * (1/(k*r) + n_test/n_train)``
     with ``df = k*r - 1``. The p-value is one-sided (H1: the mean improvement is above zero).
     """
-    from scipy import stats  # noqa: PLC0415
+    from scipy import stats
 
     differences = np.asarray(differences, dtype="float64")
     n = len(differences)
@@ -358,7 +358,7 @@ def leaderboard_markdown(
 
 def plot_fold_scores(fold_scores: pd.DataFrame, params: dict[str, Any]) -> Any:
     """Per-fold scores of each model on the primary metric; grey lines join the same fold."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure
 
     primary = params["primary_metric"]
     paired = fold_scores.pivot_table(index=["repeat", "fold"], columns="model", values=primary)

@@ -57,4 +57,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
         ],
         tags=["benchmarking"],
+        namespace="benchmarking",
+        prefix_datasets_with_namespace=False,
     )

@@ -1,4 +1,4 @@
-"""Fairness review: metrics by group with intervals, a verdict, proxies, model card, promotion."""
+"""Fairness review: metrics by group with intervals, a verdict, proxies, mitigation."""
 
 from .pipeline import create_pipeline
 

@@ -1,28 +1,22 @@
-"""Wiring of the fairness review, the model card and the promotion decision."""
+"""Wiring of the fairness review: proxies, metrics by group, mitigation, report, gate."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .model_card import build_model_card
-from .nodes import (
-    assess_fairness,
-    check_fairness_config,
-    detect_proxies,
-    enforce_fairness_gate,
-    mitigate,
-    plot_fairness,
-    write_fairness_report,
-)
-from .promotion import promote_model
+from .assessment import assess_fairness, enforce_fairness_gate
+from .mitigation import mitigate
+from .plan import check_fairness_config
+from .proxies import detect_proxies
+from .report import plot_fairness, write_fairness_report
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Review the held-out predictions by group, gate, write the model card, then promote."""
+    """Review the held-out predictions by group, report, then gate."""
     return Pipeline(
         [
             # Depends on parameters only: a bad key stops the run before any data is read.
             Node(
                 func=check_fairness_config,
-                inputs=["params:fairness_review", "params:training", "params:ethics_checklist"],
+                inputs=["params:fairness_review", "params:training"],
                 outputs="fairness_plan",
                 name="check_fairness_config",
             ),
@@ -62,42 +56,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="fairness_verdict",
                 name="enforce_fairness_gate",
             ),
-            Node(
-                func=build_model_card,
-                inputs={
-                    "template": "model_card_template",
-                    "fairness_report": "fairness_report",
-                    "mitigation": "fairness_mitigation",
-                    "validation_summary": "validation_summary",
-                    "validation_record": "validation_record",
-                    "leaderboard": "leaderboard",
-                    "benchmark_comparison": "benchmark_comparison",
-                    "benchmark_record": "benchmark_record",
-                    "test_metrics_record": "test_metrics_record",
-                    "fairness_record": "fairness_record",
-                    "training_set": "training_set",
-                    "held_out_set": "held_out_set",
-                    "training": "params:training",
-                    "ethics_checklist": "params:ethics_checklist",
-                    "promotion": "params:promotion",
-                },
-                outputs="model_card",
-                name="build_model_card",
-            ),
-            # Last: after every gate (their verdicts) and after the model is logged.
-            Node(
-                func=promote_model,
-                inputs=[
-                    "model_card",
-                    "fairness_verdict",
-                    "benchmark_verdict",
-                    "validated_table",
-                    "mlflow_model",
-                    "params:promotion",
-                ],
-                outputs="promotion_record",
-                name="promote_model",
-            ),
         ],
         tags=["fairness_review"],
+        namespace="fairness_review",
+        prefix_datasets_with_namespace=False,
     )

@@ -1,15 +1,21 @@
 """Proxy detection: how strongly each model input is associated with each sensitive attribute.
 
-A model that never sees ``foreign_worker`` can still treat foreign workers differently through
+A model that never sees a sensitive attribute can still treat its groups differently through
 an input that stands in for it (a region, a postcode). Association is Cramér's V (bias-corrected,
 0 = none, 1 = one determines the other) on the contingency table of the two columns; numeric
 inputs are cut into quantile bins first, missing values are a category of their own.
 """
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ...groups import attribute_columns, sensitive_groups
+from ...modelling import check_columns
+
+logger = logging.getLogger(__name__)
 
 
 def as_categories(values: pd.Series, numeric: bool, n_bins: int) -> np.ndarray:
@@ -72,3 +78,42 @@ def associations(  # noqa: PLR0917
                 }
             )
     return sorted(rows, key=lambda row: -row["cramers_v"])
+
+
+def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    return frame if len(frame) <= max_rows else frame.sample(max_rows, random_state=seed)
+
+
+def detect_proxies(training_set: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
+    """Association of every model input with every sensitive attribute, on the training rows."""
+    check_columns(
+        training_set, attribute_columns(plan["features"]), "sensitive_features", "training_set"
+    )
+    settings = plan["proxies"]
+    frame = _sample(training_set, settings["max_rows"], plan["bootstrap"]["seed"])
+    groups = sensitive_groups(frame, plan["features"], [])
+    sensitive = {name: pd.factorize(values)[0] for name, values in groups.items()}
+    rows = associations(
+        frame.reset_index(drop=True),
+        plan["numeric"],
+        plan["categorical"],
+        sensitive,
+        settings["threshold"],
+        settings["numeric_bins"],
+    )
+    flagged = [row for row in rows if row["flag"]]
+    for row in flagged:
+        logger.warning(
+            "Model input %r is associated with sensitive attribute %r (Cramér's V %.2f): %s.",
+            row["input"],
+            row["sensitive"],
+            row["cramers_v"],
+            row["flag"],
+        )
+    return {
+        "measure": "Cramér's V (bias-corrected); numeric inputs in quantile bins",
+        "threshold": settings["threshold"],
+        "rows": len(frame),
+        "associations": rows,
+        "flagged": flagged,
+    }

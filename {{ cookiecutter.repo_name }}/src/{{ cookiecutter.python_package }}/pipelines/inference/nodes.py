@@ -16,7 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError, DataError
-from ...modelling import check_columns, feature_columns, model_inputs
+from ...modelling import (
+    feature_columns,
+    load_logged_model,
+    predict_positive,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +57,10 @@ def _latest_logged_model(experiment_name: str) -> Any:
 
     A model logged by a run that was then interrupted (KILLED) or failed is skipped.
     """
-    import mlflow  # noqa: PLC0415
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    import mlflow
+    from mlflow.exceptions import MlflowException
 
-    from ...run_status import is_complete  # noqa: PLC0415
+    from ...run_status import is_complete
 
     experiment = mlflow.get_experiment_by_name(experiment_name)
     models = []
@@ -85,8 +89,8 @@ def _latest_logged_model(experiment_name: str) -> Any:
 
 def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
     """Which model to score with: its URI, where it came from, its version and training run."""
-    import mlflow  # noqa: PLC0415
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415
+    import mlflow
+    from mlflow.exceptions import MlflowException
 
     config = settings["model"]
     source = config["source"]
@@ -148,20 +152,6 @@ def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_model(model_uri: str) -> Any:
-    """The scikit-learn model behind an MLflow model URI."""
-    import mlflow  # noqa: PLC0415
-
-    return mlflow.sklearn.load_model(model_uri)
-
-
-def predict_positive(model: Any, frame: pd.DataFrame, training: dict[str, Any]) -> np.ndarray:
-    """Probability of the positive class from the configured feature columns."""
-    numeric, categorical = feature_columns(training)
-    check_columns(frame, numeric + categorical, "training.features", "scoring batch")
-    return model.predict_proba(model_inputs(frame, numeric, categorical))[:, 1]
-
-
 def score_batch(
     batch: pd.DataFrame,
     model_info: dict[str, Any],
@@ -169,8 +159,12 @@ def score_batch(
     settings: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Predictions for the validated rows, each with the model's URI, version, run and time."""
-    model = load_model(model_info["model_uri"])
-    probability = predict_positive(model, batch, training) if len(batch) else np.array([])
+    model = load_logged_model(model_info["model_uri"])
+    probability = (
+        predict_positive(model, batch, *feature_columns(training), "scoring_batch")
+        if len(batch)
+        else np.array([])
+    )
     threshold = float(training["decision_threshold"])
     keep = [c for c in settings.get("keep_columns") or [] if c in batch.columns]
     predictions = batch[keep].reset_index(drop=True).copy()

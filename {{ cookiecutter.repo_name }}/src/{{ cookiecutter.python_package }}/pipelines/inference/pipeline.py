@@ -63,4 +63,6 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
             ),
         ],
         tags=["inference"],
+        namespace="inference",
+        prefix_datasets_with_namespace=False,
     )

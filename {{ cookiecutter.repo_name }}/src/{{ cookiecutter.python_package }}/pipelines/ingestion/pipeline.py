@@ -46,4 +46,6 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
             ),
         ],
         tags=["ingestion"],
+        namespace="ingestion",
+        prefix_datasets_with_namespace=False,
     )

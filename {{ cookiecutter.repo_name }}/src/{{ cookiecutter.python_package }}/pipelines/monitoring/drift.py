@@ -64,7 +64,7 @@ def psi_categorical(reference: pd.Series, current: pd.Series) -> float:
 
 def ks_test(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic and p-value (missing values left out)."""
-    from scipy.stats import ks_2samp  # noqa: PLC0415
+    from scipy.stats import ks_2samp
 
     reference = np.asarray(reference, dtype=float)
     current = np.asarray(current, dtype=float)
@@ -77,7 +77,7 @@ def ks_test(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
 
 def chi_squared_test(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
     """Chi-squared test that both samples share the category shares; statistic and p-value."""
-    from scipy.stats import chi2_contingency  # noqa: PLC0415
+    from scipy.stats import chi2_contingency
 
     ref_counts, cur_counts = category_counts(pd.Series(reference), pd.Series(current))
     table = np.vstack([ref_counts, cur_counts])

@@ -2,13 +2,10 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    assess_batch,
-    check_monitoring_config,
-    enforce_monitoring_gate,
-    publish_monitoring_run,
-    raise_alert,
-)
+from .alerts import raise_alert
+from .assessment import assess_batch, enforce_monitoring_gate
+from .plan import check_monitoring_config
+from .report import publish_monitoring_run
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
@@ -53,4 +50,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
         ],
         tags=["monitoring"],
+        namespace="monitoring",
+        prefix_datasets_with_namespace=False,
     )

@@ -37,7 +37,7 @@ class MonitoringRunDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
         self._last: dict[str, Any] | None = None
 
     def _experiment_id(self, client: Any) -> str:
-        import mlflow  # noqa: PLC0415
+        import mlflow
 
         experiment = client.get_experiment_by_name(self._experiment)
         if experiment is not None:
@@ -48,7 +48,7 @@ class MonitoringRunDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
         return client.create_experiment(self._experiment, artifact_location=location)
 
     def _save(self, data: dict[str, Any]) -> None:
-        import mlflow  # noqa: PLC0415
+        import mlflow
 
         client = mlflow.MlflowClient()
         experiment_id = self._experiment_id(client)

@@ -15,6 +15,7 @@ from ...modelling import (
     check_metrics,
     feature_columns,
     model_inputs,
+    predict_positive,
     score,
     sensitive_columns,
     target_values,
@@ -63,7 +64,7 @@ def split_data(
     The held-out ids are saved so benchmarking and the fairness review use exactly the rows
     the model never saw.
     """
-    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+    from sklearn.model_selection import train_test_split
 
     numeric, categorical = feature_columns(params)
     # The row's id, and its position in the main source (the id itself when id_column is null).
@@ -106,7 +107,7 @@ def split_data(
 
 def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[str, Any]) -> Any:
     """Fit the candidate model on the training set."""
-    from sklearn.base import clone  # noqa: PLC0415
+    from sklearn.base import clone
 
     numeric, categorical = feature_columns(params)
     X = model_inputs(training_set, numeric, categorical)
@@ -124,11 +125,6 @@ def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[s
     return model
 
 
-def _positive_probability(model: Any, frame: pd.DataFrame, params: dict[str, Any]) -> np.ndarray:
-    numeric, categorical = feature_columns(params)
-    return model.predict_proba(model_inputs(frame, numeric, categorical))[:, 1]
-
-
 def evaluate_model(
     trained_model: Any,
     training_set: pd.DataFrame,
@@ -142,7 +138,7 @@ def evaluate_model(
     records = []
     for frame, name in ((held_out_set, "held_out_set"), (training_set, "training_set")):
         y = target_values(frame, params["target"], name)
-        probability = _positive_probability(trained_model, frame, params)
+        probability = predict_positive(trained_model, frame, *feature_columns(params), name)
         metrics = score(params["metrics"], y, probability, params["decision_threshold"])
         metrics |= {"rows": len(frame), "positive_rate": float(y.mean())}
         records.append({"metrics": metrics})
@@ -155,16 +151,18 @@ def plot_model_performance(
     trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[Any, Any, Any, Any]:
     """ROC, precision-recall, confusion-matrix and calibration plots on the held-out set."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
-    from sklearn.calibration import CalibrationDisplay  # noqa: PLC0415
-    from sklearn.metrics import (  # noqa: PLC0415
+    from matplotlib.figure import Figure
+    from sklearn.calibration import CalibrationDisplay
+    from sklearn.metrics import (
         ConfusionMatrixDisplay,
         PrecisionRecallDisplay,
         RocCurveDisplay,
     )
 
     y = target_values(held_out_set, params["target"], "held_out_set")
-    probability = _positive_probability(trained_model, held_out_set, params)
+    probability = predict_positive(
+        trained_model, held_out_set, *feature_columns(params), "held_out_set"
+    )
     decision = (probability >= params["decision_threshold"]).astype(int)
     figures = []
     for title, draw in (

@@ -59,4 +59,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
         ],
         tags=["training"],
+        namespace="training",
+        prefix_datasets_with_namespace=False,
     )

@@ -68,4 +68,6 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
             ),
         ],
         tags=["validation"],
+        namespace="validation",
+        prefix_datasets_with_namespace=False,
     )

@@ -213,14 +213,14 @@ def check_positive_label(main_suite: dict[str, Any], target: dict[str, Any]) -> 
 
 def ephemeral_context() -> Any:
     """An in-memory GX context: nothing written to disk, no Data Docs site."""
-    import great_expectations as gx  # noqa: PLC0415  (seconds to import: only when validating)
-    from great_expectations.data_context.types.base import (  # noqa: PLC0415
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
 
-    from ...console import show_progress_bars  # noqa: PLC0415
+    from ...console import show_progress_bars
 
     defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
     # "Calculating Metrics" bars only when conf/logging.yml has great_expectations at INFO.
@@ -236,14 +236,14 @@ def build_suite(dataset: str, entries: list[dict[str, Any]]) -> Any:
 
     Needs an active GX context (``ephemeral_context()``).
     """
-    import great_expectations as gx  # noqa: PLC0415
-    from great_expectations.exceptions import ExpectationNotFoundError  # noqa: PLC0415
-    from great_expectations.expectations.expectation import (  # noqa: PLC0415
+    import great_expectations as gx
+    from great_expectations.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.expectation import (
         ColumnMapExpectation,
         ColumnPairMapExpectation,
         MulticolumnMapExpectation,
     )
-    from great_expectations.expectations.registry import (  # noqa: PLC0415
+    from great_expectations.expectations.registry import (
         get_expectation_impl,
         list_registered_expectation_implementations,
     )
@@ -291,7 +291,7 @@ def run_suite(frame: pd.DataFrame, dataset: str, config: dict[str, Any]) -> dict
 
     Each expectation's result names its failing rows by ``row_key`` (``unexpected_rows``).
     """
-    import great_expectations as gx  # noqa: PLC0415
+    import great_expectations as gx
 
     context = ephemeral_context()
     suite = build_suite(dataset, config["expectations"])

@@ -7,7 +7,6 @@ validation summary, the leaderboard, the held-out metrics, the fairness tables w
 intervals, the gate verdicts and the open ethics items.
 """
 
-import hashlib
 import re
 import string
 from datetime import UTC, datetime
@@ -15,13 +14,15 @@ from typing import Any
 
 import pandas as pd
 
+from ...audit import frame_digest
 from ...errors import ConfigError
-from .nodes import PARAMETERS, group_tables, mitigation_table, proxy_table
+from ...modelling import feature_columns
+from ...reporting import fmt, markdown_table
+from ..fairness_review.plan import PARAMETERS
+from ..fairness_review.report import group_tables, mitigation_table, proxy_table
 from .promotion import blocking_gates
 
 TEMPLATE = "conf/base/model_card.md"
-ETHICS = "conf/base/parameters_ethics.yml"
-STATUSES = ("open", "answered", "not_applicable")
 SECTIONS = (
     "Model details",
     "Intended use",
@@ -35,48 +36,17 @@ SECTIONS = (
 )
 
 
-def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
-    """The checklist items; each needs a question, an owner and a known status."""
-    items = (checklist or {}).get("items") or {}
-    if not items:
-        raise ConfigError(f"ethics_checklist.items in {ETHICS} is empty; list the questions.")
-    out = []
-    for key, item in items.items():
-        where = f"ethics_checklist.items.{key} in {ETHICS}"
-        missing = [k for k in ("question", "owner", "status") if not (item or {}).get(k)]
-        if missing:
-            raise ConfigError(f"{where} has no {', '.join(missing)}.")
-        if item["status"] not in STATUSES:
-            raise ConfigError(f"{where}: status {item['status']!r} is not one of {list(STATUSES)}.")
-        if item["status"] == "answered" and not str(item.get("answer") or "").strip():
-            raise ConfigError(f"{where} is 'answered' but has no answer.")
-        out.append({"id": key, **item})
-    return out
-
-
-def digest(frame: pd.DataFrame) -> str:
-    """A content digest of a table (values and column names, not the file's bytes)."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    return hashlib.sha256(hashed + "|".join(map(str, frame.columns)).encode()).hexdigest()[:16]
-
-
 def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and digits == 0):
-        return str(int(value))
-    return f"{float(value):.{digits}f}"
+    return fmt(value, digits)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+def _joined_table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(markdown_table(header, rows))
 
 
 def _run_context() -> dict[str, str]:
     """Run id, git commit and logged dataset digests of the active MLflow run, if any."""
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     run = mlflow.active_run()
     if run is None:
@@ -109,14 +79,12 @@ def build_model_card(
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
     training: dict[str, Any],
-    ethics_checklist: dict[str, Any],
-    promotion: dict[str, Any],
+    plan: dict[str, Any],
 ) -> str:
     """Fill the team's model card template with this run's figures."""
     context = _run_context()
-    items = check_ethics_checklist(ethics_checklist)
+    items = plan["ethics_items"]
     target = training["target"]
-    from ...modelling import feature_columns  # noqa: PLC0415
 
     numeric, categorical = feature_columns(training)
     tags = {
@@ -128,7 +96,7 @@ def build_model_card(
     test = test_metrics_record["metrics"]
     board_metrics = [c.removesuffix("_mean") for c in leaderboard.columns if c.endswith("_mean")]
     board_metrics = [m for m in board_metrics if not m.endswith("seconds")]
-    board = _table(
+    board = _joined_table(
         ["rank", "model", "role", *board_metrics],
         [
             [str(r["rank"]), f"`{r['model']}`", r["role"]]
@@ -140,11 +108,11 @@ def build_model_card(
         ],
     )
     improvement = benchmark_comparison["improvement"]
-    gates = list(promotion["required_gates"])
-    blocked = blocking_gates(tags, gates, bool(promotion.get("allow_warn", False)))
+    gates = plan["required_gates"]
+    blocked = blocking_gates(tags, gates, plan["allow_warn"])
     open_items = [i for i in items if i["status"] == "open"]
     fields = {
-        "model_name": promotion.get("registered_model_name") or "model",
+        "model_name": plan["registered_model_name"],
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run_id": context["run_id"],
         "git_commit": context["git_commit"],
@@ -157,13 +125,13 @@ def build_model_card(
         "positive_means": fairness_report["outcome"]["positive"],
         "negative_means": fairness_report["outcome"]["negative"],
         "positive_kind": fairness_report["outcome"]["positive_kind"],
-        "decision_threshold": str(training.get("decision_threshold", 0.5)),
+        "decision_threshold": str(training["decision_threshold"]),
         "numeric_features": ", ".join(f"`{c}`" for c in numeric),
         "categorical_features": ", ".join(f"`{c}`" for c in categorical),
         "sensitive_features": ", ".join(f"`{c}`" for c in fairness_report["sensitive_features"]),
         "intersections": ", ".join(f"`{c}`" for c in fairness_report["intersections"]) or "none",
-        "uses_sensitive_features": "yes" if training.get("use_sensitive_features") else "no",
-        "test_metrics": _table(
+        "uses_sensitive_features": "yes" if training["use_sensitive_features"] else "no",
+        "test_metrics": _joined_table(
             ["metric (held-out set)", "value"],
             [[k, _num(val)] for k, val in test.items() if k not in ("rows",)],
         ),
@@ -176,10 +144,10 @@ def build_model_card(
             f"`{benchmark_comparison['best_baseline']}`"
         ),
         "held_out_rows": _num(len(held_out_set), 0),
-        "held_out_digest": digest(held_out_set),
+        "held_out_digest": frame_digest(held_out_set),
         "held_out_positive_rate": _num(test.get("positive_rate")),
         "training_rows": _num(len(training_set), 0),
-        "training_digest": digest(training_set),
+        "training_digest": frame_digest(training_set),
         "training_positive_rate": _num(float(training_set[target].astype(float).mean())),
         "logged_inputs": context["inputs"] or "see the run's inputs in MLflow",
         "rows_in": _num(v.get("rows_in"), 0),
@@ -208,15 +176,15 @@ def build_model_card(
         )
         or "none",
         "mitigation": "\n".join(mitigation_table(mitigation)),
-        "gates": _table(
+        "gates": _joined_table(
             ["gate", "verdict"], [[f"`gate.{g}`", tags.get(f"gate.{g}", "missing")] for g in gates]
         ),
         "promotion": (
-            f"eligible: every gate passed; registered with alias `{promotion.get('alias')}`"
+            f"eligible: every gate passed; registered with alias `{plan['alias']}`"
             if not blocked
             else "kept back by " + ", ".join(f"`{b}`" for b in blocked)
         ),
-        "open_ethics_items": _table(
+        "open_ethics_items": _joined_table(
             ["item", "question", "owner"],
             [[i["id"], i["question"], i["owner"]] for i in open_items],
         )

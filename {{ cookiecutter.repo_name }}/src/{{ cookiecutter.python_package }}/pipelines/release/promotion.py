@@ -22,21 +22,18 @@ def blocking_gates(tags: dict[str, str], gates: list[str], allow_warn: bool) -> 
     return blocked
 
 
-def promote(run_id: str, params: dict[str, Any], model_name: str) -> dict[str, Any]:
+def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
     """Register the model logged by run ``run_id`` and set its alias, if the gates allow it.
 
     Returns the run record: tags ``promotion.status`` (promoted / held_back) and
     ``promotion.reason``, and the registered version as metric ``promotion.model_version``.
     """
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     client = mlflow.MlflowClient()
     run = client.get_run(run_id)
-    alias = params.get("alias", "candidate")
-    name = params.get("registered_model_name") or model_name
-    blocked = blocking_gates(
-        run.data.tags, list(params["required_gates"]), bool(params.get("allow_warn", False))
-    )
+    alias, name = plan["alias"], plan["registered_model_name"]
+    blocked = blocking_gates(run.data.tags, plan["required_gates"], plan["allow_warn"])
     models = mlflow.search_logged_models(
         experiment_ids=[run.info.experiment_id],
         filter_string=f"source_run_id = '{run_id}'",
@@ -61,7 +58,7 @@ def promote(run_id: str, params: dict[str, Any], model_name: str) -> dict[str, A
         },
     )
     client.set_registered_model_alias(name, alias, version.version)
-    reason = f"every gate passed ({', '.join(params['required_gates'])})"
+    reason = f"every gate passed ({', '.join(plan['required_gates'])})"
     logger.info(
         "Model registered as %s version %s with alias %r: %s.", name, version.version, alias, reason
     )
@@ -81,17 +78,17 @@ def promote_model(  # noqa: PLR0917  (this node's inputs: everything it must run
     benchmark_verdict: str,
     validated_table: Any,
     mlflow_model: Any,
-    params: dict[str, Any],
+    plan: dict[str, Any],
 ) -> dict[str, Any]:
     """Register the run's model with the alias when every gate passed; else say which did not.
 
     Runs last: its inputs are the model card and the outputs of every gate and of the step
     that logs the model, so all verdicts are on the run when it reads them.
     """
-    import mlflow  # noqa: PLC0415
+    import mlflow
 
     run = mlflow.active_run()
     if run is None:
         logger.info("No active MLflow run: nothing to promote.")
         return {"metrics": {}, "tags": {}}
-    return promote(run.info.run_id, params, __name__.split(".")[0])
+    return promote(run.info.run_id, plan)

@@ -1,0 +1,220 @@
+"""The fairness assessment: metrics by group with bootstrap intervals, judged against thresholds.
+
+Every figure is measured on the held-out rows (never seen in training), by group, with a
+bootstrap interval; groups too small to judge are reported as such and left out of the verdict.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...gates import enforce_gate, gate_tags, worst
+from ...groups import attribute_columns, metric_safe, sensitive_groups
+from ...modelling import check_columns, predicted_classes, target_values
+from . import disparity
+
+logger = logging.getLogger(__name__)
+
+
+def _judge(value: float, low: float, high: float, criterion: str, threshold: float) -> str:
+    """pass: the estimate meets the threshold; fail: it breaches it and so does the whole
+    interval; warn: it breaches it, but the interval reaches back over (too few rows to be sure)."""
+    if np.isnan(value):
+        return "pass"
+    minimum = criterion.endswith("_ratio")
+    breached = value < threshold if minimum else value > threshold
+    if not breached:
+        return "pass"
+    certain = high < threshold if minimum else low > threshold
+    return "fail" if certain or np.isnan(low) else "warn"
+
+
+def _review_feature(
+    name: str,
+    frame: Any,
+    *,
+    cells: np.ndarray,
+    replicates: np.ndarray | None,
+    plan: dict[str, Any],
+    shrink: float,
+) -> dict[str, Any]:
+    """By-group table with intervals, judged criteria and verdict of one sensitive feature."""
+    confidence = plan["bootstrap"]["confidence"]
+    labels = [str(g) for g in frame.by_group.index]
+    point_rates = disparity._rates(cells)
+    by_group = frame.by_group.reset_index(drop=True)
+    counts = point_rates["count"]
+    judged = counts >= plan["min_group_size"]
+    boot_rates = disparity._rates(replicates) if replicates is not None else None
+    groups = []
+    for i, label in enumerate(labels):
+        row: dict[str, Any] = {"group": label, "judged": bool(judged[i])}
+        for metric in plan["metrics"]:
+            value = float(by_group.loc[i, metric])
+            if metric != "count" and np.isnan(point_rates[metric][i]):
+                value = float("nan")  # e.g. a true positive rate without positives
+            row[metric] = value
+            if boot_rates is not None and metric != "count":
+                low, high = disparity.interval(
+                    boot_rates[metric][:, i], np.array(value), confidence, shrink
+                )
+                row[f"{metric}_ci"] = [float(low), float(high)]
+        if not judged[i]:
+            row["note"] = f"too small to judge (n={int(counts[i])} < {plan['min_group_size']})"
+        groups.append(row)
+    result: dict[str, Any] = {
+        "groups": groups,
+        "too_small": [g["group"] for g in groups if not g["judged"]],
+        "judged_groups": int(judged.sum()),
+        "summary": {},
+        "criteria": {},
+    }
+    if judged.sum() < 2:
+        result["verdict"] = "not judged"
+        result["note"] = "fewer than two groups large enough to judge"
+        return result
+    point = disparity.criteria_values({k: v[judged] for k, v in point_rates.items()})
+    boot = (
+        disparity.criteria_values({k: v[:, judged] for k, v in boot_rates.items()})
+        if boot_rates is not None
+        else None
+    )
+    for key, value in point.items():
+        entry: dict[str, Any] = {"value": float(value)}
+        if boot is not None:
+            low, high = disparity.interval(boot[key], value, confidence, shrink)
+            entry["ci"] = [float(low), float(high)]
+        base = key.rsplit("_", 1)[0]
+        if key in disparity.CRITERIA or base in plan["metrics"]:
+            result["summary"][key] = entry
+    thresholds = plan["feature_thresholds"].get(name, plan["thresholds"])
+    if not thresholds:
+        result["verdict"] = "reported only"
+        return result
+    for criterion, threshold in thresholds.items():
+        entry = result["summary"][criterion]
+        low, high = entry.get("ci", [float("nan")] * 2)
+        verdict = _judge(entry["value"], low, high, criterion, threshold)
+        result["criteria"][criterion] = {
+            **entry,
+            "threshold": threshold,
+            "rule": "at least" if criterion.endswith("_ratio") else "at most",
+            "verdict": verdict,
+        }
+    result["verdict"] = worst(*(c["verdict"] for c in result["criteria"].values()))
+    return result
+
+
+def assess_fairness(
+    trained_model: Any, held_out_set: pd.DataFrame, proxy_report: dict[str, Any], plan: dict
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Disaggregated metrics per sensitive feature and intersection, with bootstrap intervals,
+    the criteria against their thresholds, and the verdict (tag ``gate.fairness``)."""
+    check_columns(
+        held_out_set, attribute_columns(plan["features"]), "sensitive_features", "held_out_set"
+    )
+    y_true = target_values(held_out_set, plan["target"], "held_out_set")
+    y_pred = predicted_classes(trained_model, held_out_set, plan, "held_out_set")
+    groups = sensitive_groups(held_out_set, plan["features"], plan["intersections"])
+    frames, codes, cells = {}, {}, {}
+    for name, labels in groups.items():
+        frames[name] = disparity.metric_frame(y_true, y_pred, labels, plan["metrics"])
+        order = [str(g) for g in frames[name].by_group.index]
+        codes[name] = pd.Categorical(labels, categories=order).codes.astype(np.int64)
+        cells[name] = disparity.confusion_cells(y_true, y_pred, codes[name], len(order))
+    boot = plan["bootstrap"]
+    replicates: dict[str, np.ndarray] = {}
+    shrink = 1.0
+    if boot["n_boot"] > 0:
+        replicates = disparity.bootstrap_cells(
+            y_true,
+            y_pred,
+            codes,
+            {k: len(c) for k, c in cells.items()},
+            n_boot=boot["n_boot"],
+            seed=boot["seed"],
+            max_rows=boot["max_rows"],
+        )
+        shrink = float(np.sqrt(min(len(y_true), boot["max_rows"]) / len(y_true)))
+    features = {
+        name: _review_feature(
+            name,
+            frames[name],
+            cells=cells[name],
+            replicates=replicates.get(name),
+            plan=plan,
+            shrink=shrink,
+        )
+        for name in groups
+    }
+    overall = next(iter(frames.values())).overall
+    judged = [f["verdict"] for f in features.values() if f["verdict"] in ("pass", "warn", "fail")]
+    verdict = worst(*judged) if judged else "warn"
+    reasons = [
+        f"{name}: {criterion} = {c['value']:.3f} "
+        f"(95% CI {c.get('ci', [np.nan, np.nan])[0]:.3f} to {c.get('ci', [np.nan, np.nan])[1]:.3f})"
+        f", {c['rule']} {c['threshold']} required -> {c['verdict']}"
+        for name, f in features.items()
+        for criterion, c in f.get("criteria", {}).items()
+        if c["verdict"] != "pass"
+    ]
+    if not judged:
+        reasons.append("no sensitive feature has two groups large enough to judge")
+    report = {
+        "gate": "fairness",
+        "verdict": verdict,
+        "reasons": reasons,
+        "rows": len(y_true),
+        "positive_label": f"{plan['target']} = 1",
+        "outcome": plan["outcome"],
+        "decision_threshold": plan["decision_threshold"],
+        "min_group_size": plan["min_group_size"],
+        "sensitive_features": list(plan["features"]),
+        "intersections": ["_x_".join(parts) for parts in plan["intersections"]],
+        "bootstrap": boot,
+        "overall": {m: float(overall[m]) for m in plan["metrics"]},
+        "features": features,
+        "proxies": proxy_report,
+    }
+    record = {"metrics": _metrics(report), "tags": gate_tags("fairness", verdict)}
+    record["tags"]["fairness.proxies_flagged"] = (
+        ", ".join(sorted({f"{p['input']}~{p['sensitive']}" for p in proxy_report["flagged"]}))
+        or "none"
+    )
+    logger.info("Fairness review: %s%s", verdict, "".join(f"\n  {r}" for r in reasons))
+    return report, record
+
+
+def _metrics(report: dict[str, Any]) -> dict[str, float]:
+    """``fairness.*`` metrics of a report (the dataset adds the prefix); NaN values are left out."""
+    out: dict[str, float] = {f"overall.{m}": v for m, v in report["overall"].items()}
+    for name, feature in report["features"].items():
+        for key, entry in feature["summary"].items():
+            out[f"{name}.{key}"] = entry["value"]
+            if "ci" in entry:
+                out[f"{name}.{key}_ci_low"], out[f"{name}.{key}_ci_high"] = entry["ci"]
+        for group in feature["groups"]:
+            prefix = f"{name}.group.{metric_safe(group['group'])}"
+            for metric, value in group.items():
+                if metric in disparity.METRICS:
+                    out[f"{prefix}.{metric}"] = value
+                elif metric.endswith("_ci"):
+                    base = metric.removesuffix("_ci")
+                    out[f"{prefix}.{base}_ci_low"], out[f"{prefix}.{base}_ci_high"] = value
+        out[f"{name}.groups_too_small"] = len(feature["too_small"])
+    out["proxies_flagged"] = len(report["proxies"]["flagged"])
+    for row in report["proxies"]["associations"]:
+        out[f"proxy.{row['input']}.{row['sensitive']}.cramers_v"] = row["cramers_v"]
+    return {k: float(v) for k, v in out.items() if v is not None and not np.isnan(v)}
+
+
+def enforce_fairness_gate(
+    fairness_report: dict[str, Any], fairness_record: dict[str, Any], plan: dict[str, Any]
+) -> str:
+    """Apply ``on_fail`` to the fairness verdict (already tagged on the run); return it."""
+    verdict = fairness_report["verdict"]
+    report = f"{plan['report_folder']}/fairness_report.md"
+    enforce_gate("fairness", verdict, plan["on_fail"], fairness_report["reasons"], report)
+    return verdict

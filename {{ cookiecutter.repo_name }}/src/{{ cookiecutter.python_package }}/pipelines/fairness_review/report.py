@@ -1,0 +1,171 @@
+"""The fairness report people read: Markdown tables and one figure per sensitive feature.
+
+The tables are also the model card's (``release``), so both show the same groups and figures.
+"""
+
+from typing import Any
+
+import numpy as np
+
+from ...reporting import fmt, markdown_table
+from .plan import PARAMETERS
+
+
+def with_interval(value: Any, ci: list[float] | None) -> str:
+    """``0.812 [0.790, 0.833]``: a figure and its interval, if it has one."""
+    return fmt(value) + (f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "")
+
+
+def group_tables(report: dict[str, Any]) -> list[str]:
+    """Markdown: per feature the criteria against thresholds and the by-group table."""
+    metrics = [m for m in report["overall"] if m != "count"]
+    lines = []
+    for name, feature in report["features"].items():
+        lines += [f"### {name}: {feature['verdict']}", ""]
+        if feature["criteria"]:
+            rows = [
+                [
+                    criterion,
+                    with_interval(c["value"], c.get("ci")),
+                    f"{c['rule']} {c['threshold']}",
+                    f"**{c['verdict']}**",
+                ]
+                for criterion, c in feature["criteria"].items()
+            ]
+            lines += markdown_table(["criterion", "value [95 % CI]", "required", "verdict"], rows)
+            lines.append("")
+        rows = [
+            [
+                group["group"],
+                int(group["count"]),
+                *(with_interval(group.get(m), group.get(f"{m}_ci")) for m in metrics),
+                group.get("note", ""),
+            ]
+            for group in feature["groups"]
+        ]
+        header = ["group", "n", *metrics, "note"]
+        lines += markdown_table(header, rows, ["l", "r", *["l"] * (len(metrics) + 1)])
+        lines.append("")
+    return lines
+
+
+def proxy_table(proxy_report: dict[str, Any], limit: int = 10) -> list[str]:
+    """Markdown: the strongest associations between model inputs and sensitive attributes."""
+    rows = [
+        [row["input"], row["sensitive"], fmt(row["cramers_v"]), row["flag"]]
+        for row in proxy_report["associations"][:limit]
+    ]
+    header = ["model input", "sensitive attribute", "Cramér's V", "flag"]
+    return markdown_table(header, rows, ["l", "l", "r", "l"])
+
+
+def mitigation_table(mitigation: dict[str, Any]) -> list[str]:
+    """Markdown: before / after of the mitigation, or how to switch it on."""
+    if not mitigation.get("enabled"):
+        return [
+            "Mitigation is off (`fairness_review.mitigation.enabled` in "
+            f"{PARAMETERS}). Switch it on to see what fairness costs in accuracy."
+        ]
+    feature = mitigation["sensitive_feature"]
+    b, a = mitigation["before"], mitigation["after"]
+    fb, fa = b["features"][feature], a["features"][feature]
+    rows = [
+        ["accuracy", fmt(b["accuracy"]), fmt(a["accuracy"])],
+        ["selection rate (all)", fmt(b["selection_rate"]), fmt(a["selection_rate"])],
+        *(
+            [
+                f"selection rate, {feature} = {group}",
+                fmt(rate),
+                fmt(fa["selection_rate"].get(group)),
+            ]
+            for group, rate in fb["selection_rate"].items()
+        ),
+        *(
+            [f"{criterion} ({feature})", fmt(fb.get(criterion)), fmt(fa.get(criterion))]
+            for criterion in ("demographic_parity_ratio", "equalized_odds_difference")
+        ),
+    ]
+    return [
+        f"{mitigation['method']} with constraint `{mitigation['constraint']}` on `{feature}` "
+        f"(held-out rows: {mitigation['rows']}).",
+        "",
+        *markdown_table(["", "before", "after"], rows, ["l", "r", "r"]),
+    ]
+
+
+def write_fairness_report(
+    fairness_report: dict[str, Any], mitigation: dict[str, Any], plan: dict[str, Any]
+) -> str:
+    """The Markdown fairness report: verdict, reasons, tables, proxies, mitigation."""
+    report = fairness_report
+    lines = [
+        "# Fairness review",
+        "",
+        f"Verdict: **{report['verdict']}** (held-out rows: {report['rows']}; positive = "
+        f"{report['positive_label']}: {report['outcome']['positive']}; predicted at probability "
+        f">= {report['decision_threshold']}).",
+        "",
+        *(f"- {reason}" for reason in report["reasons"]),
+        "",
+        f"Selection rate = share of a group predicted to {report['outcome']['positive']} (the "
+        f"{report['outcome']['positive_kind']} outcome for the person scored). Intervals: "
+        f"{report['bootstrap']['confidence']:.0%} bootstrap percentile intervals "
+        f"({report['bootstrap']['n_boot']} resamples of the held-out rows). Groups with fewer "
+        f"than {report['min_group_size']} rows are too small to judge and left out of the "
+        "verdict. A criterion fails when its estimate and its whole interval breach the "
+        "threshold, and warns when the estimate breaches it but the interval does not.",
+        "",
+        "## By sensitive feature",
+        "",
+        *group_tables(report),
+        "## Possible proxies",
+        "",
+        f"Inputs with Cramér's V of at least {report['proxies']['threshold']} with a sensitive "
+        "attribute are flagged: the model can learn the attribute through them.",
+        "",
+        *proxy_table(report["proxies"]),
+        "",
+        "## Mitigation",
+        "",
+        *mitigation_table(mitigation),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot_fairness(fairness_report: dict[str, Any]) -> dict[str, Any]:
+    """Per feature, one panel per metric: a bar per group with its interval and the overall line.
+
+    Groups too small to judge are drawn hatched and grey.
+    """
+    from matplotlib.figure import Figure
+
+    metrics = [m for m in fairness_report["overall"] if m != "count"]
+    figures = {}
+    for name, feature in fairness_report["features"].items():
+        groups = feature["groups"]
+        width = max(4.0, 0.7 * len(groups) + 1.5)
+        figure = Figure(figsize=(width * len(metrics) / 1.6, 4.2), layout="constrained")
+        axes = figure.subplots(1, len(metrics), squeeze=False)[0]
+        positions = np.arange(len(groups))
+        for ax, metric in zip(axes, metrics, strict=True):
+            values = np.array([g[metric] for g in groups], dtype=float)
+            cis = np.array([g.get(f"{metric}_ci", [np.nan, np.nan]) for g in groups], dtype=float)
+            errors = np.abs(np.vstack([values - cis[:, 0], cis[:, 1] - values]))
+            colours = ["tab:blue" if g["judged"] else "lightgrey" for g in groups]
+            bars = ax.bar(positions, np.nan_to_num(values), color=colours, edgecolor="black")
+            for bar, group in zip(bars, groups, strict=True):
+                if not group["judged"]:
+                    bar.set_hatch("//")
+            ax.errorbar(positions, values, yerr=np.nan_to_num(errors), fmt="none", color="black")
+            ax.axhline(fairness_report["overall"][metric], color="tab:red", linestyle="--")
+            ax.set_xticks(positions, [g["group"] for g in groups], rotation=30, ha="right")
+            ax.set_title(metric.replace("_", " "))
+            ax.set_ylim(0, 1.05)
+        confidence = fairness_report["bootstrap"]["confidence"]
+        figure.suptitle(
+            f"{name}: {feature['verdict']} (bars: {confidence:.0%} interval; dashed: overall; "
+            "grey, hatched: too small to judge)"
+        )
+        figures[f"{name}.png"] = figure
+    return figures

@@ -1,0 +1,72 @@
+"""The monitoring plan: its configuration, checked before any data is read.
+
+Every default is in ``conf/base/parameters_monitoring.yml``: a missing key is refused here, so
+the code holds no second default that could disagree with the file.
+"""
+
+from typing import Any
+
+from ...errors import ConfigError
+from ...gates import check_on_fail
+from ...modelling import METRICS
+
+PARAMETERS_FILE = "conf/base/parameters_monitoring.yml"
+KEYS = (
+    "batch",
+    "batch_number",
+    "reference_max_rows",
+    "seed",
+    "psi_bins",
+    "thresholds",
+    "sensitive_features",
+    "min_group_size",
+    "reference_run_id",
+    "alert_on",
+    "alert_recipients",
+    "alert_webhook_url",
+    "webhook_timeout_s",
+    "on_fail",
+    "report_folder",
+)
+
+
+def check_monitoring_config(params: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a bad monitoring configuration before any data is read; return the plan."""
+    unknown = sorted(set(params) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"monitoring.{unknown[0]} in {PARAMETERS_FILE} is not a key; use {list(KEYS)}."
+        )
+    missing = [key for key in KEYS if key not in params]
+    if missing:
+        raise ConfigError(f"monitoring.{missing[0]} in {PARAMETERS_FILE} is missing.")
+    check_on_fail("monitoring", params["on_fail"], PARAMETERS_FILE)
+    thresholds = params["thresholds"] or {}
+    for key in ("p_value", "selection_rate_change"):
+        if key not in thresholds:
+            raise ConfigError(f"monitoring.thresholds.{key} in {PARAMETERS_FILE} is missing.")
+    for key in ("feature_psi", "prediction_psi"):
+        levels = thresholds.get(key) or {}
+        if not {"warn", "fail"} <= set(levels) or not levels["warn"] <= levels["fail"]:
+            raise ConfigError(
+                f"monitoring.thresholds.{key} in {PARAMETERS_FILE} needs warn <= fail, "
+                f"e.g. warn: 0.1, fail: 0.25; it is {levels!r}."
+            )
+    unknown = set(thresholds.get("performance_drop") or {}) - set(METRICS)
+    if unknown:
+        raise ConfigError(
+            f"monitoring.thresholds.performance_drop in {PARAMETERS_FILE} has unknown metric(s) "
+            f"{sorted(unknown)}; use any of {sorted(METRICS)}."
+        )
+    if params["alert_on"] not in ("warn", "fail"):
+        raise ConfigError(f"monitoring.alert_on in {PARAMETERS_FILE} must be warn or fail.")
+    url = params["alert_webhook_url"]
+    if url and not str(url).startswith(("http://", "https://")):
+        raise ConfigError(
+            f"monitoring.alert_webhook_url in {PARAMETERS_FILE} is {url!r}; give an http(s) URL."
+        )
+    plan = dict(params)
+    plan["thresholds"] = {"performance_drop": {}, **thresholds}
+    plan["sensitive_features"] = dict(params["sensitive_features"] or {})
+    plan["alert_recipients"] = list(params["alert_recipients"] or [])
+    return plan

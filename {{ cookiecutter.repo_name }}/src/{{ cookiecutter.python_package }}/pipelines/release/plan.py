@@ -1,0 +1,61 @@
+"""The release plan: the promotion settings and the ethics checklist, checked before any data
+is read. Every default is in the parameter files; a missing key is refused here."""
+
+from typing import Any
+
+from ...errors import ConfigError
+
+PROMOTION = "conf/base/parameters_release.yml"
+ETHICS = "conf/base/parameters_ethics.yml"
+STATUSES = ("open", "answered", "not_applicable")
+PROMOTION_KEYS = ("registered_model_name", "alias", "required_gates", "allow_warn")
+GATES = ("validation", "benchmark", "fairness")
+
+
+def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checklist items; each needs a question, an owner and a known status."""
+    items = (checklist or {}).get("items") or {}
+    if not items:
+        raise ConfigError(f"ethics_checklist.items in {ETHICS} is empty; list the questions.")
+    out = []
+    for key, item in items.items():
+        where = f"ethics_checklist.items.{key} in {ETHICS}"
+        missing = [k for k in ("question", "owner", "status") if not (item or {}).get(k)]
+        if missing:
+            raise ConfigError(f"{where} has no {', '.join(missing)}.")
+        if item["status"] not in STATUSES:
+            raise ConfigError(f"{where}: status {item['status']!r} is not one of {list(STATUSES)}.")
+        if item["status"] == "answered" and not str(item.get("answer") or "").strip():
+            raise ConfigError(f"{where} is 'answered' but has no answer.")
+        out.append({"id": key, **item})
+    return out
+
+
+def check_release_config(
+    promotion: dict[str, Any], ethics_checklist: dict[str, Any]
+) -> dict[str, Any]:
+    """The release plan: who the model is registered as, which gates it needs, the checklist."""
+    promotion = promotion or {}
+    for key in PROMOTION_KEYS:
+        if key not in promotion:
+            raise ConfigError(f"promotion.{key} in {PROMOTION} is missing.")
+    unknown = sorted(set(promotion) - set(PROMOTION_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"promotion.{unknown[0]} in {PROMOTION} is not a key; use {list(PROMOTION_KEYS)}."
+        )
+    if not str(promotion["registered_model_name"] or "").strip():
+        raise ConfigError(f"promotion.registered_model_name in {PROMOTION} is empty.")
+    gates = list(promotion["required_gates"] or [])
+    bad = [gate for gate in gates if gate not in GATES]
+    if bad:
+        raise ConfigError(
+            f"promotion.required_gates in {PROMOTION} names {bad}; the gates are {list(GATES)}."
+        )
+    return {
+        "registered_model_name": str(promotion["registered_model_name"]),
+        "alias": str(promotion["alias"]),
+        "required_gates": gates,
+        "allow_warn": bool(promotion["allow_warn"]),
+        "ethics_items": check_ethics_checklist(ethics_checklist),
+    }
