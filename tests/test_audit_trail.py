@@ -48,6 +48,44 @@ def test_run_records_code_environment_parameters_and_dataset_inputs(default_proj
     assert tags_of["rows"] == "10000"
 
 
+DIGEST = """
+import sys
+import pandas as pd
+from {package}.audit import frame_digest
+for path in sys.argv[1:]:
+    print(frame_digest(pd.read_parquet(path)))
+"""
+
+
+def test_one_digest_and_one_group_labelling_in_reports_card_and_mlflow(default_project) -> None:
+    """The model card's table digests are the run's MLflow dataset digests (and what the saved
+    tables digest to), and the fairness report, the model card and MLflow label groups alike."""
+    import json
+
+    from project import run as run_in
+
+    _, run = only_run(default_project.tracking_uri, default_project.package)
+    root = default_project.root
+    card = (root / "data/08_reporting/model_card.md").read_text()
+    inputs = {i.dataset.name: {t.key: t.value for t in i.tags} for i in run.inputs.dataset_inputs}
+    tables = {"training_set": "training_set.parquet", "held_out_set": "held_out_set.parquet"}
+    paths = [str(root / "data/05_model_input" / name) for name in tables.values()]
+    python = str(root / ".venv/bin/python")
+    fresh = run_in(root, python, "-c", DIGEST.format(package=default_project.package), *paths)
+    for table, digest in zip(tables, fresh.stdout.split(), strict=True):
+        assert inputs[table]["mlflow.data.context"] == "model_input"
+        assert inputs[table]["sha256"] == digest, table
+        assert f"digest `{digest}`" in card, table
+        assert f"`{table}` (sha256 `{digest}`)" in card  # the card's list of logged inputs
+
+    report = json.loads((root / "data/08_reporting/fairness/fairness_report.json").read_text())
+    bands = [group["group"] for group in report["features"]["age"]["groups"]]
+    assert bands[:2] == ["18-24", "25-34"]
+    for band in bands:
+        assert f"| {band} |" in card
+        assert f"fairness.age.group.{band}.count" in run.data.metrics
+
+
 def test_git_commit_branch_and_dirty_flag_are_tagged(default_copy) -> None:
     copy, kedro_in_copy = default_copy
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]

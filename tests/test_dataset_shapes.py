@@ -187,6 +187,9 @@ def test_fairness_report_covers_exactly_the_configured_attributes(shape_run: Sha
     assert report["intersections"] == [] and report["verdict"] in VERDICTS
 
 
+# One shape is enough to show the project's tests run on other data (the default render runs them
+# on the sample): the three-source shape differs most (Parquet, a SQL query, no bands).
+@pytest.mark.parametrize("shape_run", ["three_sources"], indirect=True)
 def test_project_test_suite_passes_in_the_copy(shape_run: ShapeRun, default_project) -> None:
     """The project's own tests, on its new data: the sample's planted facts are skipped."""
     python = str(default_project.root / ".venv/bin/python")

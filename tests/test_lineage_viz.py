@@ -15,6 +15,8 @@ from project import TEMPLATE_DIR, free_port, project_env, stop_process_group
 pytestmark = pytest.mark.slow
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = TEMPLATE_DIR / "build" / "test-artifacts"
+# The stages of __default__, in data order; inference and monitoring run on their own.
+STAGES = ("ingestion", "validation", "training", "benchmarking", "fairness_review", "release")
 
 
 def wait_for_json(url: str, seconds: float) -> dict:
@@ -78,14 +80,22 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
         graph = wait_for_json(f"http://127.0.0.1:{port}/api/main", seconds=300)
         task_nodes = [n for n in graph["nodes"] if n["type"] == "task"]
         registered = {p["id"] for p in graph["pipelines"]} - {"__default__"}
-        assert {"ingestion", "validation", "training", "benchmarking"} <= registered
-        # /api/main holds the __default__ graph; inference and monitoring run on their own
-        # (NOT_IN_DEFAULT in pipeline_registry.py), so their nodes are not in it.
-        on_their_own = {"inference", "monitoring"}
-        assert on_their_own <= registered
-        registered -= on_their_own
-        for pipeline in registered:
-            assert any(pipeline in n["pipelines"] for n in task_nodes), f"no nodes for {pipeline}"
+        assert set(STAGES) | {"inference", "monitoring"} <= registered
+        # Each stage is a namespaced modular pipeline: one collapsible box in the lineage view,
+        # holding every node of the stage, with the datasets between stages on its edges.
+        assert set(STAGES) <= set(graph["modular_pipelines"]) - {"__root__"}
+        for node in task_nodes:
+            assert len(node["modular_pipelines"]) == 1, node["full_name"]
+            assert node["full_name"] == f"{node['modular_pipelines'][0]}.{node['name']}"
+        names = {n["id"]: n["name"] for n in graph["nodes"]}
+
+        def edge(stage: str, side: str) -> set[str]:
+            return {names[i] for i in graph["modular_pipelines"][stage][side]}
+
+        assert "validated_table" in edge("validation", "outputs") & edge("training", "inputs")
+        assert "primary_table" in edge("ingestion", "outputs") & edge("validation", "inputs")
+        assert {"model_card_template", "fairness_report", "mlflow_model"} <= edge("release", "inputs")
+        assert edge("release", "outputs") == {"promotion_record"}
         layers = {n.get("layer") for n in graph["nodes"] if n["type"] == "data"}
         assert {"raw", "primary", "model_input", "reporting"} <= layers
         assert graph["layers"][0] == "raw", "kedro-viz drops the layers when they are circular"
@@ -101,10 +111,15 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
                 expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".pipeline-node"))
             )
             time.sleep(2)  # let the layout settle before the screenshot
-            shown = driver.find_element(By.TAG_NAME, "body").text
-            for pipeline in registered:
-                first = next(n for n in task_nodes if pipeline in n["pipelines"])
-                assert first["name"] in shown, f"{first['name']} ({pipeline}) not shown"
+            for button in driver.find_elements(By.TAG_NAME, "button"):  # kedro-viz's own tips
+                if button.text == "Dismiss" or "icon--close" in (button.get_attribute("class") or ""):
+                    button.click()
+            time.sleep(1)
+            boxes = driver.find_elements(By.CSS_SELECTOR, ".pipeline-node--modularPipeline")
+            assert len(boxes) == len(STAGES), "the stages are not shown as collapsed boxes"
+            shown = driver.find_element(By.TAG_NAME, "body").text.split("\n")
+            for stage in STAGES:
+                assert stage in shown, f"stage {stage} not shown"
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot = SCREENSHOTS / "kedro-viz.png"
             assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

@@ -133,6 +133,13 @@ def test_inference_and_monitoring_on_the_shipped_batches(default_project, defaul
     assert [r["step"] for r in runs] == [1, 2]
     assert [r["tags"]["gate.monitoring"] for r in runs][1] == "fail"
     assert runs[1]["psi"] > runs[0]["psi"]
+
+    # The drift report labels the groups as the fairness review does (one labelling of bands).
+    fairness = json.loads((copy / "data/08_reporting/fairness/fairness_report.json").read_text())
+    drift = json.loads((copy / "data/08_reporting/monitoring/drifted/drift_report.json").read_text())
+    reviewed = {group["group"] for group in fairness["features"]["age"]["groups"]}
+    monitored = {row["group"] for row in drift["fairness"]["groups"] if row["feature"] == "age"}
+    assert "25-34" in monitored and monitored <= reviewed
     assert {"monitoring/drift_report.png", "monitoring/alert.json"} <= set(runs[1]["artifacts"])
 
 

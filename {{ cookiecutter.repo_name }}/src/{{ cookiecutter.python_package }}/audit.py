@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-AUDITED_LAYERS = ("raw", "primary")
+# Tables logged as MLflow dataset inputs: the sources, the primary tables, and the rows the
+# model was fitted and evaluated on (their digests are the ones the model card shows).
+AUDITED_LAYERS = ("raw", "primary", "model_input")
 NO_GIT = "none (the project is not a git repository or has no commit)"
 
 

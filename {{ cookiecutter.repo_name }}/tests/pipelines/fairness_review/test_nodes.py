@@ -3,21 +3,28 @@
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.pipeline import Pipeline
 from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.python_package }}.errors import ConfigError
 from {{ cookiecutter.python_package }}.modelling import build_model, model_inputs
-from {{ cookiecutter.python_package }}.pipelines.fairness_review import create_pipeline, disparity, nodes
+from {{ cookiecutter.python_package }}.pipelines.fairness_review import disparity
+from {{ cookiecutter.python_package }}.pipelines.fairness_review.assessment import assess_fairness
+from {{ cookiecutter.python_package }}.pipelines.fairness_review.mitigation import mitigate
+from {{ cookiecutter.python_package }}.pipelines.fairness_review.plan import check_fairness_config
+from {{ cookiecutter.python_package }}.pipelines.fairness_review.proxies import detect_proxies
+from {{ cookiecutter.python_package }}.pipelines.fairness_review.report import (
+    plot_fairness,
+    write_fairness_report,
+)
+from {{ cookiecutter.python_package }}.pipelines.release.plan import check_ethics_checklist
 
 TRAINING = {
-    "target": "defaulted",
+    "target": "outcome",
     "features": {"numeric": ["income"], "categorical": ["region"]},
     "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 120]}, "foreign": {}},
     "use_sensitive_features": False,
     "decision_threshold": 0.5,
 }
-CHECKLIST = {"items": {"harm": {"question": "What harm?", "owner": "lead", "status": "open"}}}
 PARAMS = {
     "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 120]}, "foreign": {}},
     "intersections": [["sex", "foreign"]],
@@ -25,17 +32,20 @@ PARAMS = {
     "min_group_size": 50,
     "thresholds": {"demographic_parity_ratio": 0.8, "equalized_odds_difference": 0.1},
     "feature_thresholds": {"sex_x_foreign": {}},
-    "bootstrap": {"n_boot": 200, "confidence": 0.95, "seed": 1},
-    "proxies": {"threshold": 0.3, "numeric_bins": 5},
+    "bootstrap": {"n_boot": 200, "confidence": 0.95, "seed": 1, "max_rows": 100_000},
+    "proxies": {"threshold": 0.3, "numeric_bins": 5, "max_rows": 100_000},
     "mitigation": {
         "enabled": True,
         "method": "threshold_optimizer",
         "constraint": "demographic_parity",
         "sensitive_feature": "foreign",
+        "objective": "accuracy_score",
+        "seed": 1,
     },
     "on_fail": "flag",
+    "report_folder": "data/08_reporting/fairness",
     "target": {
-        "column": "defaulted",
+        "column": "outcome",
         "positive": 1,
         "positive_means": "is flagged for review",
         "favourable": False,
@@ -43,9 +53,9 @@ PARAMS = {
 }
 
 
-def applications(n: int, bias: float, seed: int = 0) -> pd.DataFrame:
+def labelled_rows(n: int, bias: float, seed: int = 0) -> pd.DataFrame:
     """Risk from income only; region stands in for foreign; ``bias``: share of foreign
-    non-defaulters labelled as defaulted."""
+    negatives labelled positive."""
     rng = np.random.default_rng(seed)
     foreign = rng.random(n) < 0.3
     region = np.where(rng.random(n) < 0.9, np.where(foreign, "R9", "R1"), "R5")
@@ -60,7 +70,7 @@ def applications(n: int, bias: float, seed: int = 0) -> pd.DataFrame:
             "region": region,
             "sex": rng.choice(["F", "M"], n),
             "foreign": np.where(foreign, "yes", "no"),
-            "defaulted": pd.array(label.astype(int), dtype="Int64"),
+            "outcome": pd.array(label.astype(int), dtype="Int64"),
         }
     )
 
@@ -68,19 +78,19 @@ def applications(n: int, bias: float, seed: int = 0) -> pd.DataFrame:
 def fitted_model(frame: pd.DataFrame):
     model = build_model(TRAINING, LogisticRegression())
     x = model_inputs(frame, ["income", "age"], ["region"])
-    return model.fit(x, frame["defaulted"].astype(int))
+    return model.fit(x, frame["outcome"].astype(int))
 
 
 TRAINING_INPUTS = {**TRAINING, "features": {"numeric": ["income"], "categorical": ["region"]}}
 
 
 def review(bias: float, params: dict | None = None, n: int = 4000):
-    plan = nodes.check_fairness_config(params or PARAMS, TRAINING_INPUTS, CHECKLIST)
-    frame = applications(n, bias)
+    plan = check_fairness_config(params or PARAMS, TRAINING_INPUTS)
+    frame = labelled_rows(n, bias)
     train, held_out = frame.iloc[: n // 2], frame.iloc[n // 2 :].reset_index(drop=True)
     model = fitted_model(train)
-    proxies = nodes.detect_proxies(train, plan)
-    report, record = nodes.assess_fairness(model, held_out, proxies, plan)
+    proxy_report = detect_proxies(train, plan)
+    report, record = assess_fairness(model, held_out, proxy_report, plan)
     return plan, model, train, held_out, report, record
 
 
@@ -109,19 +119,19 @@ def test_planted_proxy_is_flagged_and_others_not() -> None:
 
 
 def test_too_small_group_is_reported_not_judged() -> None:
-    plan = nodes.check_fairness_config(PARAMS, TRAINING_INPUTS, CHECKLIST)
-    frame = applications(3000, bias=0.0)
+    plan = check_fairness_config(PARAMS, TRAINING_INPUTS)
+    frame = labelled_rows(3000, bias=0.0)
     model = fitted_model(frame)
     held_out = frame.copy()
     held_out.loc[:11, "sex"] = "X"  # 12 rows: too small to judge
-    report, record = nodes.assess_fairness(model, held_out, nodes.detect_proxies(frame, plan), plan)
+    report, record = assess_fairness(model, held_out, detect_proxies(frame, plan), plan)
     sex = report["features"]["sex"]
     small = next(g for g in sex["groups"] if g["group"] == "X")
     assert sex["too_small"] == ["X"] and not small["judged"]
     assert small["note"].startswith("too small to judge (n=12 < 50)")
     assert record["metrics"]["sex.groups_too_small"] == 1
     assert sex["judged_groups"] == 2  # F and M are judged without X
-    assert "too small to judge" in nodes.write_fairness_report(report, {"enabled": False}, plan)
+    assert "too small to judge" in write_fairness_report(report, {"enabled": False}, plan)
 
 
 def test_metric_frame_figures_equal_the_confusion_counts() -> None:
@@ -150,15 +160,15 @@ def test_bootstrap_is_seeded_and_keeps_the_row_count() -> None:
 
 def test_mitigation_shrinks_the_disparity() -> None:
     plan, model, train, held_out, _, _ = review(bias=0.4)
-    report, record = nodes.mitigate(model, train, held_out, plan)
+    report, record = mitigate(model, train, held_out, plan)
     before, after = report["before"]["features"]["foreign"], report["after"]["features"]["foreign"]
     assert after["demographic_parity_ratio"] > before["demographic_parity_ratio"]
     gap = lambda e: abs(np.subtract(*e["selection_rate"].values()))  # noqa: E731
     assert gap(after) < gap(before)
     assert "mitigation.after.foreign.demographic_parity_ratio" in record["metrics"]
-    assert nodes.mitigate(model, train, held_out, {**plan, "mitigation": {"enabled": False}})[
-        0
-    ] == {"enabled": False}
+    assert mitigate(model, train, held_out, {**plan, "mitigation": {"enabled": False}})[0] == {
+        "enabled": False
+    }
 
 
 @pytest.mark.parametrize(
@@ -171,35 +181,27 @@ def test_mitigation_shrinks_the_disparity() -> None:
         ({"sensitive_features": {"age": {"bins": [50, 18]}}}, "sensitive_features.age.bins"),
         ({"intersections": [["sex", "religion"]]}, "fairness_review.intersections"),
         ({"feature_thresholds": {"religion": {}}}, "feature_thresholds.religion"),
-        ({"mitigation": {"enabled": True, "method": "magic"}}, "mitigation.method"),
+        ({"mitigation": {**PARAMS["mitigation"], "method": "magic"}}, "mitigation.method"),
+        ({"mitigation": {"enabled": True}}, "mitigation.method"),  # missing: no second default
+        ({"bootstrap": {"n_boot": 10}}, "bootstrap.confidence"),
         ({"colour": 1}, "fairness_review.colour"),
     ],
 )
 def test_bad_configuration_is_refused_naming_the_key(change: dict, key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        nodes.check_fairness_config({**PARAMS, **change}, TRAINING_INPUTS, CHECKLIST)
+        check_fairness_config({**PARAMS, **change}, TRAINING_INPUTS)
 
 
 def test_ethics_checklist_items_need_an_owner_and_a_known_status() -> None:
     bad = {"items": {"harm": {"question": "What harm?", "owner": "lead", "status": "maybe"}}}
     with pytest.raises(ConfigError, match=r"ethics_checklist\.items\.harm.*status 'maybe'"):
-        nodes.check_fairness_config(PARAMS, TRAINING_INPUTS, bad)
+        check_ethics_checklist(bad)
     ownerless = {"items": {"harm": {"question": "What harm?", "status": "open"}}}
     with pytest.raises(ConfigError, match="has no owner"):
-        nodes.check_fairness_config(PARAMS, TRAINING_INPUTS, ownerless)
+        check_ethics_checklist(ownerless)
 
 
 def test_plots_one_figure_per_feature() -> None:
     _, _, _, _, report, _ = review(bias=0.4)
-    figures = nodes.plot_fairness(report)
+    figures = plot_fairness(report)
     assert set(figures) == {f"{name}.png" for name in report["features"]}
-
-
-def test_promotion_runs_last() -> None:
-    pipeline = create_pipeline()
-    assert isinstance(pipeline, Pipeline)
-    promote = next(n for n in pipeline.nodes if n.name == "promote_model")
-    assert {"model_card", "fairness_verdict", "benchmark_verdict", "mlflow_model"} <= set(
-        promote.inputs
-    )
-    assert pipeline.nodes[-1].name == "promote_model"

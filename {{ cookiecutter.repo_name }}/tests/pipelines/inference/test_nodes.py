@@ -7,6 +7,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
+from {{ cookiecutter.python_package }}.modelling import load_logged_model
 from {{ cookiecutter.python_package }}.pipelines.inference import create_pipeline, nodes
 from {{ cookiecutter.python_package }}.pipelines.ingestion import create_pipeline as ingestion_pipeline
 from {{ cookiecutter.python_package }}.pipelines.validation import create_pipeline as validation_pipeline
@@ -60,7 +61,7 @@ def test_bad_model_configuration_is_refused(model, message):
 def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     frame = _frame()
     model = LogisticRegression().fit(frame[["income"]], frame["defaulted"])
-    monkeypatch.setattr(nodes, "load_model", lambda uri: model)
+    monkeypatch.setattr(nodes, "load_logged_model", lambda uri: model)
     info = {
         "model_uri": "models:/m-1",
         "model_source": "latest_run (no alias 'candidate' on x)",
@@ -116,7 +117,7 @@ def test_the_alias_wins_when_set(tracking):
     assert info["model_uri"] == f"models:/{name}/{version.version}"
     assert info["model_source"] == f"alias {name}@candidate"
     assert info["model_run_id"] == run_id
-    assert nodes.load_model(info["model_uri"]).predict_proba(_frame()[["income", "age"]]).shape
+    assert load_logged_model(info["model_uri"]).predict_proba(_frame()[["income", "age"]]).shape
 
 
 def test_no_fallback_and_no_alias_is_a_clear_error(tracking):
@@ -143,7 +144,9 @@ def test_the_batch_goes_through_the_ingestion_and_validation_nodes_themselves():
     order, so parsing and suites cannot drift apart."""
     sources = configured_sources()
     intake = ingestion_pipeline(sources) + validation_pipeline(sources)
-    scoring = [n for n in create_pipeline(sources).nodes if n.namespace == "scoring"]
+    scoring = [
+        n for n in create_pipeline(sources).nodes if (n.namespace or "").startswith("scoring.")
+    ]
     assert [n.name for n in scoring] == [f"scoring.{n.name}" for n in intake.nodes]
     for reused, original in zip(scoring, intake.nodes, strict=True):
         assert getattr(reused.func, "func", reused.func) is getattr(

@@ -10,10 +10,29 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.python_package }}.errors import ConfigError
-from {{ cookiecutter.python_package }}.pipelines.monitoring import create_pipeline, drift, nodes
+from {{ cookiecutter.python_package }}.groups import band_labels
+from {{ cookiecutter.python_package }}.pipelines.monitoring import (
+    alerts,
+    create_pipeline,
+    drift,
+    report,
+)
+from {{ cookiecutter.python_package }}.pipelines.monitoring.assessment import (
+    _level,
+    feature_drift,
+    selection_rates,
+)
+from {{ cookiecutter.python_package }}.pipelines.monitoring.plan import check_monitoring_config
 
-PLAN = {
+PARAMS = {
     "batch": "test",
+    "batch_number": None,
+    "reference_max_rows": 20000,
+    "seed": 0,
+    "psi_bins": 10,
+    "sensitive_features": {},
+    "min_group_size": 50,
+    "reference_run_id": None,
     "thresholds": {
         "feature_psi": {"warn": 0.1, "fail": 0.25},
         "prediction_psi": {"warn": 0.1, "fail": 0.25},
@@ -28,8 +47,9 @@ PLAN = {
     "on_fail": "flag",
     "report_folder": "data/08_reporting/monitoring",
 }
+PLAN = check_monitoring_config(PARAMS)
 TRAINING = {
-    "target": "defaulted",
+    "target": "outcome",
     "features": {"numeric": ["income"], "categorical": ["housing"], "drop": []},
     "sensitive_features": [],
     "decision_threshold": 0.5,
@@ -80,7 +100,7 @@ def test_feature_drift_flags_the_shifted_column_only():
     batch = pd.DataFrame(
         {"income": rng.normal(35, 10, 1000), "housing": rng.choice(["own", "rent"], 1000)}
     )
-    rows = {r["feature"]: r for r in nodes.feature_drift(reference, batch, TRAINING, PLAN)}
+    rows = {r["feature"]: r for r in feature_drift(reference, batch, TRAINING, PLAN)}
     assert rows["income"]["verdict"] == "fail" and rows["income"]["test"] == "ks"
     assert rows["housing"]["verdict"] == "pass" and rows["housing"]["test"] == "chi2"
 
@@ -100,7 +120,7 @@ def _assessment(income_psi: float) -> dict:
                 "test": "ks",
                 "statistic": 0.1,
                 "p_value": 0.5,
-                "verdict": nodes._level(income_psi, PLAN["thresholds"]["feature_psi"]),
+                "verdict": _level(income_psi, PLAN["thresholds"]["feature_psi"]),
             },
         ],
         "prediction": {"psi": 0.01, "reference_mean": 0.2, "batch_mean": 0.2, "verdict": "pass"},
@@ -123,7 +143,7 @@ def _assessment(income_psi: float) -> dict:
 
 
 def test_no_alert_below_the_thresholds():
-    alert, record = nodes.raise_alert(_assessment(0.02), PLAN)
+    alert, record = alerts.raise_alert(_assessment(0.02), PLAN)
     assert alert["alert"] is False and alert["verdict"] == "pass"
     assert record["tags"]["gate.monitoring"] == "pass"
     assert record["metrics"]["psi.income"] == pytest.approx(0.02)
@@ -155,7 +175,7 @@ def webhook():
 
 def test_a_crossed_threshold_alerts_and_posts_to_the_webhook(webhook, caplog):
     url, received = webhook
-    alert, record = nodes.raise_alert(_assessment(0.6), {**PLAN, "alert_webhook_url": url})
+    alert, record = alerts.raise_alert(_assessment(0.6), {**PLAN, "alert_webhook_url": url})
     assert alert["alert"] is True and alert["verdict"] == "fail"
     assert record["tags"]["gate.monitoring"] == "fail"
     assert alert["webhook"]["status"] == "sent (HTTP 200)"
@@ -166,7 +186,7 @@ def test_a_crossed_threshold_alerts_and_posts_to_the_webhook(webhook, caplog):
 
 def test_an_unreachable_webhook_is_logged_not_fatal(caplog):
     url = "http://127.0.0.1:9/alert"  # discard port: nothing listens
-    alert, _ = nodes.raise_alert(_assessment(0.6), {**PLAN, "alert_webhook_url": url})
+    alert, _ = alerts.raise_alert(_assessment(0.6), {**PLAN, "alert_webhook_url": url})
     assert alert["alert"] is True and alert["webhook"]["status"].startswith("failed")
     assert "webhook" in caplog.text
 
@@ -174,17 +194,18 @@ def test_an_unreachable_webhook_is_logged_not_fatal(caplog):
 def test_a_performance_drop_alerts():
     assessment = _assessment(0.02)
     assessment["performance"]["metrics"][0] |= {"batch": 0.7, "drop": 0.1, "verdict": "fail"}
-    alert, _ = nodes.raise_alert(assessment, PLAN)
+    alert, _ = alerts.raise_alert(assessment, PLAN)
     assert alert["alert"] and "performance roc_auc" in alert["reasons"][0]
 
 
 def test_selection_rates_by_group_and_band():
     frame = pd.DataFrame({"sex": ["F", "F", "M", "M"], "age": [20, 30, 40, 70]})
-    rates = nodes.selection_rates(
+    rates = selection_rates(
         frame, np.array([1, 0, 0, 0]), {"sex": {}, "age": {"bins": [18, 35, 120]}}
     )
     assert rates["sex"]["F"] == {"selection_rate": 0.5, "count": 2}
-    assert rates["age"]["[18, 35)"]["selection_rate"] == 0.5
+    assert band_labels([18, 35, 120]) == ["18-34", "35-119"]  # as in the fairness report
+    assert rates["age"]["18-34"]["selection_rate"] == 0.5
 
 
 @pytest.mark.parametrize(
@@ -197,17 +218,18 @@ def test_selection_rates_by_group_and_band():
         ({"thresholds": {**PLAN["thresholds"], "performance_drop": {"auc": 0.1}}}, "auc"),
         ({"alert_webhook_url": "ftp://x"}, "alert_webhook_url"),
         ({"on_fail": "explode"}, "on_fail"),
+        ({"colour": "red"}, "monitoring.colour"),
     ],
 )
 def test_bad_configuration_is_refused(change, message):
     with pytest.raises(ConfigError, match=message):
-        nodes.check_monitoring_config({**PLAN, **change})
+        check_monitoring_config({**PARAMS, **change})
 
 
 def test_the_report_and_plot_render():
     assessment = _assessment(0.6)
-    alert, record = nodes.raise_alert(assessment, PLAN)
-    run, figure, html = nodes.publish_monitoring_run(assessment, alert, record, PLAN)
+    alert, record = alerts.raise_alert(assessment, PLAN)
+    run, figure, html = report.publish_monitoring_run(assessment, alert, record, PLAN)
     assert "ALERT" in html and "income" in html
     assert run["figures"]["drift_report.png"] is figure
     assert run["tags"]["gate.monitoring"] == "fail"

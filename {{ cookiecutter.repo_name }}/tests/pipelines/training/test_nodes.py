@@ -73,9 +73,9 @@ def test_bad_keyword_is_refused_naming_the_key() -> None:
 def test_configuration_is_checked_before_any_data_or_fitting() -> None:
     """The checks run in a node that reads only parameters, and fitting waits for it."""
     pipeline = create_pipeline()
-    check = next(n for n in pipeline.nodes if n.name == "build_candidate_model")
+    check = next(n for n in pipeline.nodes if n.name == "training.build_candidate_model")
     assert check.inputs == ["params:training"]
-    train = next(n for n in pipeline.nodes if n.name == "train_model")
+    train = next(n for n in pipeline.nodes if n.name == "training.train_model")
     upstream = Pipeline(pipeline.nodes).to_nodes(train.name).nodes
     assert check in upstream
 

@@ -4,18 +4,17 @@ The main source gives one primary row per raw row, with its position as ``source
 each related source is summarised per key and joined onto it; the target is encoded 0/1.
 """
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ...columns import ROW_POSITION, normalise_column_names
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
 
 PARAMETERS_FILE = "conf/base/parameters_ingestion.yml"
 DATASET_FILE = "conf/base/parameters_dataset.yml"
-ROW_POSITION = "source_row"
 AGGREGATIONS = ("count", "sum", "mean", "median", "min", "max", "nunique", "first", "last", "std")
 COUNT_LIKE = {"count", "sum", "nunique"}
 MISSING_LABEL = pd.NA
@@ -47,12 +46,6 @@ PARSERS = {
     "boolean": _to_boolean,
     "date": lambda s: pd.to_datetime(s.str.strip(), errors="coerce", format="ISO8601"),
 }
-
-
-def normalise_column_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lower-case snake_case column names (``Hours per week`` -> ``hours_per_week``)."""
-    names = [re.sub(r"[^0-9a-z]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
-    return frame.set_axis(names, axis="columns")
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], entry: str) -> None:

@@ -54,8 +54,9 @@ def _run_context() -> dict[str, str]:
     full = mlflow.get_run(run.info.run_id)
     tags = full.data.tags
     inputs = [
-        f"{d.dataset.name} (digest {d.dataset.digest})"
+        f"`{d.dataset.name}` (sha256 `{tag}`)"
         for d in (full.inputs.dataset_inputs if full.inputs else [])
+        for tag in [next((t.value for t in d.tags if t.key == "sha256"), d.dataset.digest)]
     ]
     return {
         "run_id": run.info.run_id,

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...columns import normalise_column_names
 from ...errors import ConfigError, DataError
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ...project_config import sources_of
-from ..ingestion.nodes import normalise_column_names
 from .report import render_html, summary_text
 from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite
 

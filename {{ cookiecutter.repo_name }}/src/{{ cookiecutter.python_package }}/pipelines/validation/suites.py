@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
-from ..ingestion.nodes import ROW_POSITION
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
 SUITES_FILE = "conf/base/parameters_validation_suites.yml"

@@ -8,14 +8,16 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from {{ cookiecutter.python_package }}.audit import frame_digest
 from {{ cookiecutter.python_package }}.errors import ConfigError
-from {{ cookiecutter.python_package }}.pipelines.fairness_review import model_card, promotion
+from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
+from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
 
-from .test_nodes import PARAMS, TRAINING_INPUTS, review
+from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "conf" / "base" / "model_card.md"
 PROMOTION = {
-    "registered_model_name": "loans",
+    "registered_model_name": "scores",
     "alias": "candidate",
     "required_gates": ["validation", "benchmark", "fairness"],
     "allow_warn": False,
@@ -44,7 +46,7 @@ def card_inputs() -> dict:
         "template": TEMPLATE.read_text(),
         "fairness_report": report,
         "mitigation": {"enabled": False},
-        "validation_summary": {"quarantined_by_reason": {"raw_applications.age_range": 7}},
+        "validation_summary": {"quarantined_by_reason": {"raw_source.value_range": 7}},
         "validation_record": {
             "metrics": {
                 "rows_in": 107,
@@ -70,8 +72,7 @@ def card_inputs() -> dict:
             **TRAINING_INPUTS,
             "candidate": {"class": "sklearn.linear_model.LogisticRegression", "kwargs": {}},
         },
-        "ethics_checklist": CHECKLIST,
-        "promotion": PROMOTION,
+        "plan": check_release_config(PROMOTION, CHECKLIST),
     }
 
 
@@ -85,7 +86,7 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert f"| demographic_parity_ratio | {ratio['value']:.3f} [{ratio['ci'][0]:.3f}" in card
     assert "107 rows in, 100 passed,\n7 quarantined" in card
     assert "| roc_auc | 0.8123 |" in card
-    assert model_card.digest(inputs["held_out_set"]) in card
+    assert frame_digest(inputs["held_out_set"]) in card
     assert "| harm | What harm can it do? | product owner |" in card  # open item, with owner
     assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
@@ -132,7 +133,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     mlflow = tracking
     client = mlflow.MlflowClient()
     held = _run_with_model(mlflow, {"validation": "pass", "benchmark": "fail", "fairness": "pass"})
-    record = promotion.promote(held, PROMOTION, "pkg")
+    record = promotion.promote(held, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "gate.benchmark=fail" in record["tags"]["promotion.reason"]
     assert client.search_registered_models() == []
@@ -140,9 +141,9 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     passed = _run_with_model(
         mlflow, {"validation": "pass", "benchmark": "pass", "fairness": "pass"}
     )
-    record = promotion.promote(passed, PROMOTION, "pkg")
+    record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
-    version = client.get_model_version_by_alias("loans", "candidate")
+    version = client.get_model_version_by_alias("scores", "candidate")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
 
@@ -153,7 +154,7 @@ def test_a_run_without_a_model_is_held_back(tracking) -> None:
         mlflow.set_tags(
             {"gate.validation": "pass", "gate.benchmark": "pass", "gate.fairness": "pass"}
         )
-    record = promotion.promote(run.info.run_id, PROMOTION, "pkg")
+    record = promotion.promote(run.info.run_id, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "no model was logged" in record["tags"]["promotion.reason"]
 
@@ -162,3 +163,28 @@ def test_configuration_params_reach_the_plan() -> None:
     plan = review(bias=0.0)[0]
     assert plan["feature_thresholds"] == {"sex_x_foreign": {}}
     assert plan["thresholds"] == PARAMS["thresholds"]
+
+
+def test_promotion_runs_last() -> None:
+    pipeline = create_pipeline()
+    promote = next(n for n in pipeline.nodes if n.name == "release.promote_model")
+    assert {"model_card", "fairness_verdict", "benchmark_verdict", "mlflow_model"} <= set(
+        promote.inputs
+    )
+    assert pipeline.nodes[-1] is promote
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"registered_model_name": ""}, "registered_model_name"),
+        ({"required_gates": ["validation", "vibes"]}, "vibes"),
+        ({"colour": "red"}, "promotion.colour"),
+    ],
+)
+def test_bad_release_configuration_is_refused(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_release_config({**PROMOTION, **change}, CHECKLIST)
+    missing = {k: v for k, v in PROMOTION.items() if k != "allow_warn"}
+    with pytest.raises(ConfigError, match=r"allow_warn.*missing"):
+        check_release_config(missing, CHECKLIST)
