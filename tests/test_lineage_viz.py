@@ -113,7 +113,7 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
             time.sleep(2)  # let the layout settle before the screenshot
             for button in driver.find_elements(By.TAG_NAME, "button"):  # kedro-viz's own tips
                 if button.text == "Dismiss" or "icon--close" in (button.get_attribute("class") or ""):
-                    button.click()
+                    driver.execute_script("arguments[0].click();", button)
             time.sleep(1)
             boxes = driver.find_elements(By.CSS_SELECTOR, ".pipeline-node--modularPipeline")
             assert len(boxes) == len(STAGES), "the stages are not shown as collapsed boxes"

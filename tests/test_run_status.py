@@ -77,7 +77,7 @@ def test_an_interrupted_run_is_killed_not_finished(default_project, default_copy
     [run] = runs(uri)
     assert run.info.status == "KILLED", output[-3000:]
     assert run.data.tags["interrupted.signal"] == sig.name
-    completed = re.findall(r"Completed node: (\w+)", output)
+    completed = re.findall(r"Completed node: ([\w.]+)", output)
     assert run.data.tags["interrupted.last_completed_node"] == completed[-1]
     assert f"Run stopped by {sig.name}" in " ".join(output.split())
 

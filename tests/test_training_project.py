@@ -152,7 +152,7 @@ def test_candidate_does_not_pass_the_benchmark_on_pure_noise(default_project, tm
         str(default_project.root / ".venv" / "bin" / "kedro"),
         "run",
         "--to-nodes",
-        "enforce_benchmark_gate",  # everything upstream of the gate, nothing after it
+        "benchmarking.enforce_benchmark_gate",  # everything upstream of the gate, nothing after
         "--params",
         "benchmarking.on_fail=stop",
         check=False,

@@ -15,3 +15,21 @@ class DataError(ProjectError):
 
 class GateFailed(ProjectError):
     """A quality gate (validation, benchmark, fairness) failed with ``on_fail: stop``."""
+
+
+def check_keys(params: object, keys: tuple[str, ...], section: str, parameters_file: str) -> None:
+    """Refuse a section that is not a mapping, or has an unknown or a missing key.
+
+    Every default is written in the parameter file, so code never supplies a second one: a key
+    that is missing is an error naming it, not a silent default.
+    """
+    if not isinstance(params, dict):
+        raise ConfigError(f"{section} in {parameters_file} must be a mapping with {list(keys)}.")
+    unknown = sorted(set(params) - set(keys))
+    if unknown:
+        raise ConfigError(
+            f"{section}.{unknown[0]} in {parameters_file} is not a key; use {list(keys)}."
+        )
+    missing = [key for key in keys if key not in params]
+    if missing:
+        raise ConfigError(f"{section}.{missing[0]} in {parameters_file} is missing.")

@@ -180,7 +180,7 @@ def feature_columns(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     drop = set(features.get("drop") or [])
     numeric = [c for c in features.get("numeric") or [] if c not in drop]
     categorical = [c for c in features.get("categorical") or [] if c not in drop]
-    if not params.get("use_sensitive_features", False):
+    if not params["use_sensitive_features"]:
         listed = [c for c in sensitive_columns(params) if c in {*numeric, *categorical}]
         if listed:
             raise ConfigError(
@@ -304,7 +304,7 @@ def build_model(params: dict[str, Any], estimator: Any) -> Any:
     from sklearn.pipeline import Pipeline
 
     numeric, categorical = feature_columns(params)
-    imputation = (params.get("preprocessing") or {}).get("numeric_imputation", "median")
+    imputation = params["preprocessing"]["numeric_imputation"]
     if imputation not in ("mean", "median", "most_frequent"):
         raise ConfigError(
             f"training.preprocessing.numeric_imputation in {TRAINING_PARAMETERS} is "

@@ -19,6 +19,8 @@ TRAINING = {
         "kwargs": {"max_iter": 30},
     },
     "decision_threshold": 0.5,
+    "use_sensitive_features": False,
+    "preprocessing": {"numeric_imputation": "median"},
 }
 PARAMS = {
     "candidate_name": "candidate",

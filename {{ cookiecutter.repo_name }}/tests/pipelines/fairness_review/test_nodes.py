@@ -24,6 +24,7 @@ TRAINING = {
     "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 120]}, "foreign": {}},
     "use_sensitive_features": False,
     "decision_threshold": 0.5,
+    "preprocessing": {"numeric_imputation": "median"},
 }
 PARAMS = {
     "sensitive_features": {"sex": {}, "age": {"bins": [18, 40, 120]}, "foreign": {}},

@@ -14,10 +14,12 @@ from {{ cookiecutter.python_package }}.pipelines.validation import create_pipeli
 from {{ cookiecutter.python_package }}.project_config import configured_sources
 
 TRAINING = {
-    "target": "defaulted",
+    "target": "outcome",
     "features": {"numeric": ["income", "age"], "categorical": [], "drop": []},
     "sensitive_features": ["age"],
     "decision_threshold": 0.5,
+    "use_sensitive_features": False,
+    "preprocessing": {"numeric_imputation": "median"},
 }
 SETTINGS = {
     "experiment": "inference-test",
@@ -25,9 +27,11 @@ SETTINGS = {
         "source": "alias",
         "registered_model_name": "inference-test-model",
         "alias": "candidate",
+        "version": None,
+        "uri": None,
         "fallback_to_latest_run": True,
     },
-    "keep_columns": ["applicant_id"],
+    "keep_columns": ["person_id"],
 }
 
 
@@ -36,10 +40,10 @@ def _frame(n: int = 60) -> pd.DataFrame:
     income = rng.normal(50, 10, n)
     return pd.DataFrame(
         {
-            "applicant_id": [f"A{i}" for i in range(n)],
+            "person_id": [f"A{i}" for i in range(n)],
             "income": income,
             "age": rng.integers(18, 80, n),
-            "defaulted": (income < 50).astype(int),
+            "outcome": (income < 50).astype(int),
         }
     )
 
@@ -55,12 +59,12 @@ def _frame(n: int = 60) -> pd.DataFrame:
 )
 def test_bad_model_configuration_is_refused(model, message):
     with pytest.raises(ConfigError, match=message):
-        nodes.check_inference_config({"model": model})
+        nodes.check_inference_config({**SETTINGS, "model": {**SETTINGS["model"], **model}})
 
 
 def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     frame = _frame()
-    model = LogisticRegression().fit(frame[["income"]], frame["defaulted"])
+    model = LogisticRegression().fit(frame[["income"]], frame["outcome"])
     monkeypatch.setattr(nodes, "load_logged_model", lambda uri: model)
     info = {
         "model_uri": "models:/m-1",
@@ -71,7 +75,7 @@ def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     training = {**TRAINING, "features": {"numeric": ["income"], "categorical": []}}
     predictions, record = nodes.score_batch(frame, info, training, SETTINGS)
     assert len(predictions) == len(frame)
-    assert list(predictions["applicant_id"]) == list(frame["applicant_id"])
+    assert list(predictions["person_id"]) == list(frame["person_id"])
     assert predictions["probability"].between(0, 1).all()
     assert set(predictions["prediction"]) <= {0, 1}
     assert (predictions["model_source"] == info["model_source"]).all()
@@ -92,7 +96,7 @@ def tracking(tmp_path, monkeypatch):
 
 def _log_model(tracking) -> tuple[str, str]:
     frame = _frame()
-    model = LogisticRegression().fit(frame[["income", "age"]], frame["defaulted"])
+    model = LogisticRegression().fit(frame[["income", "age"]], frame["outcome"])
     with tracking.start_run() as run:  # a complete run: the fallback takes no other
         tracking.set_tags({f"gate.{g}": "pass" for g in ("validation", "benchmark", "fairness")})
         info = tracking.sklearn.log_model(model, name="model")

@@ -53,6 +53,8 @@ TRAINING = {
     "features": {"numeric": ["income"], "categorical": ["housing"], "drop": []},
     "sensitive_features": [],
     "decision_threshold": 0.5,
+    "use_sensitive_features": False,
+    "preprocessing": {"numeric_imputation": "median"},
 }
 
 

@@ -27,6 +27,7 @@ PARAMS = {
     "metrics": ["roc_auc", "average_precision", "accuracy", "log_loss", "brier"],
     "max_threads": 1,
     "input_example_rows": 3,
+    "preprocessing": {"numeric_imputation": "median"},
 }
 
 

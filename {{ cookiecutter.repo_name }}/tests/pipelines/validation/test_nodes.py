@@ -25,6 +25,7 @@ INGESTION = {
 VALIDATION = {
     "on_fail": "stop",
     "max_quarantined_share": 0.5,
+    "report_folder": "data/08_reporting/validation",
     "suites": {
         "raw_members": {
             "expectations": [

@@ -7,7 +7,7 @@ so the code holds no second default that could disagree with the file.
 from itertools import pairwise
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
 from ...modelling import feature_columns
 from ...wording import outcome_words
@@ -16,6 +16,7 @@ from . import disparity
 PARAMETERS = "conf/base/parameters_fairness_review.yml"
 
 
+MITIGATION_KEYS = ("enabled", "method", "constraint", "sensitive_feature", "objective", "seed")
 MITIGATION_METHODS = ("threshold_optimizer",)
 
 
@@ -27,7 +28,7 @@ MITIGATION_CONSTRAINTS = (
 )
 
 
-_KEYS = {
+_KEYS = (
     "sensitive_features",
     "intersections",
     "metrics",
@@ -40,7 +41,7 @@ _KEYS = {
     "on_fail",
     "report_folder",
     "target",
-}
+)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -59,26 +60,16 @@ def _check_thresholds(thresholds: Any, key: str) -> dict[str, float]:
 
 
 def _section(params: dict[str, Any], key: str, names: tuple[str, ...]) -> dict[str, Any]:
-    """``params[key]``, a mapping that has every one of ``names``."""
-    section = params.get(key)
-    if not isinstance(section, dict):
-        raise _fail(key, f"must be a mapping with {list(names)}.")
-    missing = [name for name in names if name not in section]
-    if missing:
-        raise _fail(f"{key}.{missing[0]}", "is missing.")
-    return section
+    """``params[key]``, a mapping with exactly the keys ``names``."""
+    check_keys(params[key], names, f"fairness_review.{key}", PARAMETERS)
+    return params[key]
 
 
 def check_fairness_config(  # noqa: PLR0912  (one check per key, each naming it)
     params: dict[str, Any], training: dict[str, Any]
 ) -> dict[str, Any]:
     """Check the fairness configuration before any data is read; return the review plan."""
-    unknown = set(params) - _KEYS
-    if unknown:
-        raise _fail(str(sorted(unknown)[0]), f"is not a key; use {sorted(_KEYS)}.")
-    missing = sorted(_KEYS - set(params))
-    if missing:
-        raise _fail(missing[0], "is missing.")
+    check_keys(params, _KEYS, "fairness_review", PARAMETERS)
     check_on_fail("fairness_review", params["on_fail"], PARAMETERS)
     features = params["sensitive_features"] or {}
     if not isinstance(features, dict) or not features:
@@ -107,13 +98,8 @@ def check_fairness_config(  # noqa: PLR0912  (one check per key, each naming it)
     if int(boot["n_boot"]) < 0 or not 0 < float(boot["confidence"]) < 1:
         raise _fail("bootstrap", "needs n_boot >= 0 and 0 < confidence < 1.")
     proxies = _section(params, "proxies", ("threshold", "numeric_bins", "max_rows"))
-    mitigation = _section(params, "mitigation", ("enabled",))
+    mitigation = _section(params, "mitigation", MITIGATION_KEYS)
     if mitigation["enabled"]:
-        mitigation = _section(
-            params,
-            "mitigation",
-            ("enabled", "method", "constraint", "sensitive_feature", "objective", "seed"),
-        )
         if mitigation["method"] not in MITIGATION_METHODS:
             raise _fail("mitigation.method", f"must be one of {list(MITIGATION_METHODS)}.")
         if mitigation["constraint"] not in MITIGATION_CONSTRAINTS:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import ConfigError, DataError
+from ...errors import ConfigError, DataError, check_keys
 from ...modelling import (
     feature_columns,
     load_logged_model,
@@ -26,6 +26,14 @@ logger = logging.getLogger(__name__)
 
 PARAMETERS_FILE = "conf/base/parameters_inference.yml"
 SOURCES = ("alias", "version", "latest_run", "uri")
+MODEL_KEYS = (
+    "source",
+    "registered_model_name",
+    "alias",
+    "version",
+    "uri",
+    "fallback_to_latest_run",
+)
 # Columns of the predictions: the probability of the positive class and the 0/1 decision.
 PROBABILITY = "probability"
 PREDICTION = "prediction"
@@ -33,8 +41,10 @@ PREDICTION = "prediction"
 
 def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
     """Refuse a bad ``inference.model`` before any data is read; return the checked settings."""
-    model = dict(params.get("model") or {})
-    source = model.get("source", "alias")
+    check_keys(params, ("experiment", "model", "keep_columns"), "inference", PARAMETERS_FILE)
+    model = dict(params["model"] or {})
+    check_keys(model, MODEL_KEYS, "inference.model", PARAMETERS_FILE)
+    source = model["source"]
     if source not in SOURCES:
         raise ConfigError(
             f"inference.model.source in {PARAMETERS_FILE} is {source!r}; use one of {SOURCES}."
@@ -47,8 +57,6 @@ def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
             )
     if not model.get("registered_model_name") and source in ("alias", "version"):
         raise ConfigError(f"inference.model.registered_model_name in {PARAMETERS_FILE} is empty.")
-    model["source"] = source
-    model.setdefault("fallback_to_latest_run", True)
     return {**params, "model": model}
 
 
@@ -94,21 +102,21 @@ def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
 
     config = settings["model"]
     source = config["source"]
-    name = config.get("registered_model_name")
+    name = config["registered_model_name"]
     client = mlflow.MlflowClient()
     if source in ("alias", "version"):
         try:
             if source == "alias":
-                version = client.get_model_version_by_alias(name, config.get("alias", "candidate"))
+                version = client.get_model_version_by_alias(name, config["alias"])
             else:
                 version = client.get_model_version(name, str(config["version"]))
         except MlflowException as error:
             wanted = (
-                f"alias {config.get('alias', 'candidate')!r}"
+                f"alias {config['alias']!r}"
                 if source == "alias"
                 else f"version {config['version']}"
             )
-            if not config.get("fallback_to_latest_run", True):
+            if not config["fallback_to_latest_run"]:
                 raise DataError(
                     f"Registered model {name!r} has no {wanted} in {mlflow.get_tracking_uri()} "
                     f"({str(error)[:200]}); see inference.model in {PARAMETERS_FILE}."

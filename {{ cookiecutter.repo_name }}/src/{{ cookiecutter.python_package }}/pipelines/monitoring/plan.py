@@ -6,7 +6,7 @@ the code holds no second default that could disagree with the file.
 
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
 from ...modelling import METRICS
 
@@ -32,14 +32,7 @@ KEYS = (
 
 def check_monitoring_config(params: dict[str, Any]) -> dict[str, Any]:
     """Refuse a bad monitoring configuration before any data is read; return the plan."""
-    unknown = sorted(set(params) - set(KEYS))
-    if unknown:
-        raise ConfigError(
-            f"monitoring.{unknown[0]} in {PARAMETERS_FILE} is not a key; use {list(KEYS)}."
-        )
-    missing = [key for key in KEYS if key not in params]
-    if missing:
-        raise ConfigError(f"monitoring.{missing[0]} in {PARAMETERS_FILE} is missing.")
+    check_keys(params, KEYS, "monitoring", PARAMETERS_FILE)
     check_on_fail("monitoring", params["on_fail"], PARAMETERS_FILE)
     thresholds = params["thresholds"] or {}
     for key in ("p_value", "selection_rate_change"):

@@ -3,7 +3,7 @@ is read. Every default is in the parameter files; a missing key is refused here.
 
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, check_keys
 
 PROMOTION = "conf/base/parameters_release.yml"
 ETHICS = "conf/base/parameters_ethics.yml"
@@ -35,15 +35,7 @@ def check_release_config(
     promotion: dict[str, Any], ethics_checklist: dict[str, Any]
 ) -> dict[str, Any]:
     """The release plan: who the model is registered as, which gates it needs, the checklist."""
-    promotion = promotion or {}
-    for key in PROMOTION_KEYS:
-        if key not in promotion:
-            raise ConfigError(f"promotion.{key} in {PROMOTION} is missing.")
-    unknown = sorted(set(promotion) - set(PROMOTION_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"promotion.{unknown[0]} in {PROMOTION} is not a key; use {list(PROMOTION_KEYS)}."
-        )
+    check_keys(promotion, PROMOTION_KEYS, "promotion", PROMOTION)
     if not str(promotion["registered_model_name"] or "").strip():
         raise ConfigError(f"promotion.registered_model_name in {PROMOTION} is empty.")
     gates = list(promotion["required_gates"] or [])

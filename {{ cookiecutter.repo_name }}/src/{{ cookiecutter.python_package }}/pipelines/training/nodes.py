@@ -6,7 +6,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import ConfigError, DataError
+from ...columns import ROW_POSITION
+from ...errors import ConfigError, DataError, check_keys
 from ...modelling import (
     TRAINING_PARAMETERS,
     build_estimator,
@@ -25,6 +26,20 @@ from ...modelling import (
 logger = logging.getLogger(__name__)
 
 _INPUT = "validated_table"
+TRAINING_KEYS = (
+    "target",
+    "id_column",
+    "split",
+    "features",
+    "sensitive_features",
+    "use_sensitive_features",
+    "preprocessing",
+    "candidate",
+    "decision_threshold",
+    "metrics",
+    "max_threads",
+    "input_example_rows",
+)
 
 
 def build_candidate_model(params: dict[str, Any]) -> Any:
@@ -33,6 +48,10 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
     Runs on configuration alone, so a bad import path, keyword or feature list is refused
     before any data is read or any model is fitted.
     """
+    check_keys(params, TRAINING_KEYS, "training", TRAINING_PARAMETERS)
+    check_keys(
+        params["split"], ("test_size", "seed", "stratify"), "training.split", TRAINING_PARAMETERS
+    )
     check_metrics(params["metrics"], "training.metrics", TRAINING_PARAMETERS)
     split = params["split"]
     if not 0 < split["test_size"] < 1:
@@ -40,7 +59,7 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
             f"training.split.test_size in {TRAINING_PARAMETERS} is {split['test_size']!r}; "
             "give a fraction between 0 and 1."
         )
-    threshold = params.get("decision_threshold")
+    threshold = params["decision_threshold"]
     if (
         not isinstance(threshold, int | float)
         or isinstance(threshold, bool)
@@ -68,18 +87,18 @@ def split_data(
 
     numeric, categorical = feature_columns(params)
     # The row's id, and its position in the main source (the id itself when id_column is null).
-    id_columns = list(dict.fromkeys([params.get("id_column") or "source_row", "source_row"]))
+    id_columns = list(dict.fromkeys([params["id_column"] or ROW_POSITION, ROW_POSITION]))
     check_columns(validated_table, numeric + categorical, "training.features", _INPUT)
     check_columns(validated_table, id_columns[:1], "training.id_column", _INPUT)
     y = target_values(validated_table, params["target"], _INPUT)
     split = params["split"]
-    if split.get("stratify", True) and np.bincount(y).min() < 2:
+    if split["stratify"] and np.bincount(y).min() < 2:
         raise DataError(f"Dataset '{_INPUT}' has fewer than 2 rows of one class: cannot stratify.")
     training_set, held_out_set = train_test_split(
         validated_table,
         test_size=split["test_size"],
         random_state=split["seed"],
-        stratify=y if split.get("stratify", True) else None,
+        stratify=y if split["stratify"] else None,
     )
     unused = [
         c
@@ -120,7 +139,7 @@ def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[s
         len(numeric),
         len(categorical),
     )
-    with thread_limit(params.get("max_threads")):
+    with thread_limit(params["max_threads"]):
         model.fit(X, y)
     return model
 
@@ -199,6 +218,6 @@ def prepare_model_for_mlflow(
     ``input_example_rows`` small (at least 1).
     """
     numeric, categorical = feature_columns(params)
-    rows = max(1, int(params.get("input_example_rows", 5)))
+    rows = max(1, int(params["input_example_rows"]))
     example = model_inputs(held_out_set.head(rows), numeric, categorical)
     return {"model": trained_model, "input_example": example.reset_index(drop=True)}

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...columns import normalise_column_names
-from ...errors import ConfigError, DataError
+from ...errors import ConfigError, DataError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ...project_config import sources_of
 from .report import render_html, summary_text
@@ -23,22 +23,24 @@ from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suit
 logger = logging.getLogger(__name__)
 
 REASON_SEPARATOR = "; "
+KEYS = ("on_fail", "max_quarantined_share", "report_folder", "suites")
 
 
 def check_validation_config(params: dict[str, Any], ingestion: dict[str, Any]) -> dict[str, Any]:
     """Refuse a bad validation configuration before any data is read; return the checked plan."""
-    check_on_fail("validation", params.get("on_fail", "stop"), PARAMETERS_FILE)
-    share = params.get("max_quarantined_share")
+    check_keys(params, KEYS, "validation", PARAMETERS_FILE)
+    check_on_fail("validation", params["on_fail"], PARAMETERS_FILE)
+    share = params["max_quarantined_share"]
     if not isinstance(share, int | float) or isinstance(share, bool) or not 0 <= share <= 1:
         raise ConfigError(
             f"validation.max_quarantined_share in {PARAMETERS_FILE} is {share!r}; "
             "use a share between 0 and 1 (e.g. 0.05)."
         )
     return {
-        "on_fail": params.get("on_fail", "stop"),
+        "on_fail": params["on_fail"],
         "max_quarantined_share": float(share),
-        "report_folder": params.get("report_folder", "data/08_reporting/validation"),
-        "datasets": check_suite_config(params.get("suites"), ingestion),
+        "report_folder": params["report_folder"],
+        "datasets": check_suite_config(params["suites"], ingestion),
         "main_dataset": f"raw_{sources_of(ingestion).main}",
     }
 

@@ -149,19 +149,17 @@ def check_suite_config(
         raise ConfigError(f"{SUITES_FILE}: validation_suites must map dataset names to suites.")
     roles = suite_roles(ingestion)
     missing = [name for name in roles if name not in suites]
-    if missing:
-        raise ConfigError(
-            f"{SUITES_FILE}: validation_suites has no suite for {missing} (every source of "
-            f"parameters_ingestion.yml and {PRIMARY_TABLE} needs one; at least "
-            "expect_table_row_count_to_be_between)."
-        )
     extra = [name for name in suites if name not in roles]
-    if extra:
-        raise ConfigError(
-            f"{SUITES_FILE}: validation_suites.{extra[0]} is not a dataset to validate; the "
-            f"datasets are {list(roles)} (raw_<source> for each source of "
-            "parameters_ingestion.yml)."
+    if missing or extra:
+        problem = (
+            f"validation_suites has no suite for {missing} (every source of "
+            f"parameters_ingestion.yml and {PRIMARY_TABLE} needs one; at least "
+            "expect_table_row_count_to_be_between)"
+            if missing
+            else f"validation_suites.{extra[0]} is not a dataset to validate; the datasets are "
+            f"{list(roles)} (raw_<source> for each source of parameters_ingestion.yml)"
         )
+        raise ConfigError(f"{SUITES_FILE}: {problem}.")
     checked = {}
     ephemeral_context()  # building a suite needs an active context
     for dataset, role in roles.items():
