@@ -110,11 +110,21 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
             WebDriverWait(driver, 60).until(
                 expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".pipeline-node"))
             )
+            # kedro-viz's feature tour covers the graph: switch it off in its settings, reload.
+            driver.execute_script(
+                "const s = JSON.parse(localStorage.getItem('KedroViz') || '{}');"
+                "s.showFeatureHints = false; localStorage.setItem('KedroViz', JSON.stringify(s));"
+            )
+            driver.refresh()
+            WebDriverWait(driver, 60).until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".pipeline-node"))
+            )
             time.sleep(2)  # let the layout settle before the screenshot
-            for button in driver.find_elements(By.TAG_NAME, "button"):  # kedro-viz's own tips
-                if button.text == "Dismiss" or "icon--close" in (button.get_attribute("class") or ""):
+            for hint in driver.find_elements(By.CSS_SELECTOR, ".feature-hints__close"):
+                driver.execute_script("arguments[0].click();", hint)  # the feature tour
+            for button in driver.find_elements(By.TAG_NAME, "button"):  # the release banner
+                if button.text == "Dismiss":
                     driver.execute_script("arguments[0].click();", button)
-            time.sleep(1)
             boxes = driver.find_elements(By.CSS_SELECTOR, ".pipeline-node--modularPipeline")
             assert len(boxes) == len(STAGES), "the stages are not shown as collapsed boxes"
             shown = driver.find_element(By.TAG_NAME, "body").text.split("\n")

@@ -67,6 +67,10 @@ def missing_key(config: dict) -> None:
     config["ingestion"]["related_sources"]["bureau_records"]["key"] = "customer_ref"
 
 
+def misspelt_key(config: dict) -> None:
+    config["fairness_review"]["min_group_sise"] = config["fairness_review"].pop("min_group_size")
+
+
 def sensitive_feature(config: dict) -> None:
     config["dataset"]["features"]["categorical"].append("sex")
 
@@ -96,6 +100,11 @@ BAD_CONFIGS = {
         "parameters_ingestion.yml",
         missing_key,
         ["conf/base/parameters_ingestion.yml", "related_sources.bureau_records.key", "customer_ref"],
+    ),
+    "misspelt key": (
+        "parameters_fairness_review.yml",
+        misspelt_key,
+        ["conf/base/parameters_fairness_review.yml", "fairness_review.min_group_sise", "not a key"],
     ),
     "sensitive attribute as a feature": (
         "parameters_dataset.yml",
