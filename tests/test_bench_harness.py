@@ -156,10 +156,22 @@ def test_markdown_states_the_machine_and_every_size():
         "versions": {"kedro": "1.7.0"},
         "sizes": sizes,
         "cli": {
-            "repeats": 3,
+            "repeats": 5,
             "generated": {"kedro --help": {"median_s": 3.0, "runs_s": [3.0], "error": None}},
             "bare": {"kedro --help": {"median_s": 1.0, "runs_s": [1.0], "error": None}},
+            "bare_plugins": {"kedro --help": {"median_s": 2.5, "runs_s": [2.5], "error": None}},
             "imports_generated": {"import mlflow": {"median_s": 1.5, "runs_s": [1.5], "error": None}},
+            "importtime_b_vs_a": {
+                "total_import_s": {"bare": 0.4, "bare_plugins": 2.1},
+                "packages": [
+                    {
+                        "package": "mlflow",
+                        "extra_s": 0.9,
+                        "first_imported_by": "kedro_mlflow.framework.cli.cli",
+                    }
+                ],
+                "plugin_entry_points": [{"module": "kedro_mlflow.framework.cli.cli", "cumulative_s": 1.6}],
+            },
         },
         "targets": bench.check_targets(sizes, INTROSPECTION["catalog"], []),
     }
@@ -167,9 +179,49 @@ def test_markdown_states_the_machine_and_every_size():
     assert "2 cores (Test CPU), 23.5 GB memory" in text and "Python 3.11.7" in text
     assert "| 10,000 |" in text and "| 100,000 |" in text
     assert "| training |" in text and "| ingestion |" in text
-    assert "| `kedro --help` | 3.00 | 1.00 | 2.00 |" in text
+    assert "| `kedro --help` | 3.00 | 1.00 | 2.50 | 3.00 | 1.20 |" in text  # ratios to (a), (b)
+    assert "| mlflow | 0.90 | `kedro_mlflow.framework.cli.cli` |" in text
     assert "DOES NOT HOLD" in text  # the CSV in model_input
     json.dumps(results)  # the JSON report is plain data
+
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       100 |        100 |   _io
+import time:       200 |        300 | io
+import time:      1000 |       1000 |       mlflow.utils
+import time:       500 |       1500 |     mlflow
+import time:       300 |       1800 |   kedro_mlflow.framework
+import time:       200 |       2000 | kedro_mlflow.framework.cli.cli
+import time:       400 |        400 | pandas
+"""
+
+
+def test_importtime_is_parsed_and_attributed():
+    entries = bench.parse_importtime(IMPORTTIME)
+    assert [e["depth"] for e in entries] == [1, 0, 3, 2, 1, 0, 0]
+    costs = bench.import_costs(entries)
+    assert costs["mlflow"] == pytest.approx(0.0015) and costs["kedro_mlflow"] == pytest.approx(0.0005)
+    assert bench.first_importer(entries, "mlflow") == "kedro_mlflow.framework"  # nearest other package
+    assert bench.first_importer(entries, "pandas") == "pandas"
+    assert bench.first_importer(entries, "numpy") is None
+
+
+def test_cli_ratios_and_target():
+    def medians(value: float) -> dict:
+        return {name: {"median_s": value, "runs_s": [value], "error": None} for name in bench.CLI_COMMANDS}
+
+    cli = {"generated": medians(4.2), "bare": medians(1.0), "bare_plugins": medians(4.0)}
+    cli["ratios"] = bench.cli_ratios(cli)
+    assert cli["ratios"]["kedro --help"] == {"bare": 4.2, "bare_plugins": 1.05}
+    [target] = bench.check_cli_target(cli)
+    assert target["holds"] is True and "x1.05" in target["detail"]
+    cli["generated"] = medians(4.8)
+    cli["ratios"] = bench.cli_ratios(cli)
+    assert bench.check_cli_target(cli)[0]["holds"] is False
+    del cli["bare_plugins"]
+    cli["ratios"] = bench.cli_ratios(cli)
+    assert bench.check_cli_target(cli)[0]["holds"] is None
 
 
 def test_row_wise_loops_are_found(tmp_path: Path):

@@ -10,6 +10,8 @@ undrifted batch does not. Each monitoring run is a run of the `<package>_monitor
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
 import threading
 import time
@@ -51,6 +53,21 @@ print(json.dumps({
     "sources": sorted(set(frame["model_source"])),
     "uris": sorted(set(frame["model_uri"])),
     "in_range": bool(frame["probability"].between(0, 1).all()),
+}))
+"""
+
+REQUIREMENTS = """
+import json, sys
+from importlib.metadata import version
+from pathlib import Path
+import mlflow
+folder = Path(mlflow.artifacts.download_artifacts(sys.argv[1]))
+lines = [l.strip() for l in (folder / "requirements.txt").read_text().splitlines() if l.strip()]
+versions = dict(line.split("==", 1) for line in lines if "==" in line)
+print(json.dumps({
+    "lines": lines,
+    "versions": versions,
+    "installed": {name: version(name) for name in versions},
 }))
 """
 
@@ -182,7 +199,18 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, defaul
     copy, kedro_in_copy = default_copy
     venv_bin = default_project.root / ".venv" / "bin"
     tracking = f"sqlite:///{copy / 'mlflow.db'}"
-    kedro_in_copy("run", check=True)
+    # A `uv` first on PATH that records how it is called, then runs the real one: logging the
+    # model must not run `uv export` (MLflow does when it infers the requirements itself).
+    shim, calls = copy.parent / "uv-shim", copy.parent / "uv-calls.txt"
+    shim.mkdir()
+    real_uv = shutil.which("uv") or "false"
+    (shim / "uv").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real_uv} "$@"\n')
+    (shim / "uv").chmod(0o755)
+    done = kedro_in_copy("run", "-v", check=True, PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    output = done.stdout + done.stderr
+    exports = [c for c in (calls.read_text().splitlines() if calls.exists() else []) if "export" in c]
+    assert not exports, exports
+    assert "dependencies via uv" not in output and "Model logged to MLflow" in output
     kedro_in_copy("run", "--pipelines", "inference", "--params", "batch=no_drift", check=True)
     predictions = copy / "data/07_model_output/batches/no_drift/predictions.parquet"
     uri = json.loads(
@@ -229,3 +257,8 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, defaul
     assert result["uri"] == uri
     assert result["shape"] == [result["rows"], 2]
     assert result["max_difference"] < 1e-9
+    # The served model's requirements pin exact versions, the installed ones.
+    pins = json.loads(run(copy, str(venv_bin / "python"), "-c", REQUIREMENTS, uri).stdout.splitlines()[-1])
+    assert pins["lines"] and all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in pins["lines"])
+    assert {"mlflow", "scikit-learn", "numpy", "scipy", "pandas", "skops"} <= set(pins["versions"])
+    assert all(pins["versions"][name] == version for name, version in pins["installed"].items())

@@ -14,14 +14,16 @@ Renders the template into ``build/bench/``, installs it once, and for each size 
   separately, the time outside the pipeline (process start-up, imports and shut-down:
   wall - pipeline_wall_s).
 
-It also times ``kedro --help`` and ``kedro registry list`` in the generated project against a
-bare project made by ``kedro new`` (kedro only, no plugins), 3 times each (median), and the
-imports behind the difference. It writes ``results.json``, ``results.md`` and ``results.png``
-into ``build/bench/results`` (``--publish``: ``docs/bench``), states the machine with every
-result, and checks the targets of the speed-and-scale issue. A size that fails is recorded with
-its error and the harness goes on.
+It also times ``kedro --help`` and ``kedro registry list`` in the generated project against two
+bare projects made by ``kedro new``: (a) kedro only, and (b) kedro with kedro-mlflow and kedro-viz
+at the versions of the generated project's lock (the lock's other versions as constraints), 5
+times each, alternated (median); the target is the project within 10 % of (b). What (b) imports
+beyond (a) is reported from ``python -X importtime``. It writes ``results.json``, ``results.md``
+and ``results.png`` into ``build/bench/results`` (``--publish``: ``docs/bench``), states the
+machine with every result, and checks the targets of the speed-and-scale issue. A size that fails
+is recorded with its error and the harness goes on. ``--cli-only`` times the command line only.
 
-    python tools/bench.py [--sizes 10k,100k,1M] [--seed 42] [--publish] [--reuse]
+    python tools/bench.py [--sizes 10k,100k,1M] [--seed 42] [--publish] [--reuse] [--cli-only]
 """
 
 from __future__ import annotations
@@ -302,16 +304,21 @@ def run_measured(
 
 
 def time_command(args: list[str], cwd: Path, repeats: int, env: dict[str, str] | None = None) -> dict:
-    """Median (and each) wall time of ``repeats`` runs of a quick command."""
-    runs, error = [], None
+    """Median (and each) wall time of ``repeats`` runs of a quick command, and its CPU time."""
+    import resource
+
+    runs, cpu, error = [], [], None
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(args, cwd=cwd, env=env or project_env(), capture_output=True, text=True)
         runs.append(round(time.perf_counter() - start, 3))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3))
         if done.returncode != 0:
             error = (done.stderr or done.stdout).strip()[-800:]
             break
-    return {"median_s": statistics.median(runs), "runs_s": runs, "error": error}
+    return {"median_s": statistics.median(runs), "runs_s": runs, "cpu_s": cpu, "error": error}
 
 
 # --- one size --------------------------------------------------------------------------------
@@ -493,9 +500,28 @@ def bench_size(
 # --- CLI start-up ----------------------------------------------------------------------------
 
 
-def make_bare_project(kedro_version: str) -> Path:
-    """``kedro new`` with no tools and no example, in its own venv with kedro only."""
-    folder = BUILD / "bare"
+PLUGINS = ("kedro-mlflow", "kedro-viz")  # baseline (b): the bare project with these installed
+CLI_COMMANDS = {"kedro --help": ["--help"], "kedro registry list": ["registry", "list"]}
+TARGET_CLI_RATIO = 1.10  # the project's commands within 10 % of baseline (b)
+
+
+def locked_versions(project: Path) -> dict[str, str]:
+    """Package name -> version in the project's ``uv.lock``."""
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    packages = lock.get("package", [])
+    return {package["name"]: package["version"] for package in packages if "version" in package}
+
+
+def make_bare_project(
+    kedro_version: str, plugins: dict[str, str] | None = None, constraints: Path | None = None
+) -> Path:
+    """``kedro new`` with no tools and no example, in its own venv: kedro only (baseline (a)),
+    or with ``plugins`` (name -> version) installed too (baseline (b), in its own folder).
+
+    ``constraints`` (the generated project's lock, exported) pins every shared dependency to
+    the project's version, so (b) differs from the project by the project's own code only.
+    """
+    folder = BUILD / ("bare-plugins" if plugins else "bare")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     kedro_cli = shutil.which("kedro") or str(Path(sys.executable).with_name("kedro"))
@@ -512,6 +538,7 @@ def make_bare_project(kedro_version: str) -> Path:
     subprocess.run(
         [*uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=project_env()
     )
+    requirements = [f"kedro=={kedro_version}", *(f"{n}=={v}" for n, v in (plugins or {}).items())]
     subprocess.run(
         [
             *uv(),
@@ -520,23 +547,178 @@ def make_bare_project(kedro_version: str) -> Path:
             "--quiet",
             "--python",
             str(venv / "bin" / "python"),
-            f"kedro=={kedro_version}",
+            *(["--constraint", str(constraints)] if constraints else []),
+            *requirements,
         ],
         check=True,
         env=project_env(),
     )
+    # Compiled like the generated project's environment (uv does not compile, and with
+    # PYTHONDONTWRITEBYTECODE set every start-up would compile all it imports again).
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(venv / "lib")],
+        capture_output=True,
+    )
     return bare
 
 
-def cli_timings(project: Path, bare: Path | None, repeats: int) -> dict[str, Any]:
-    """``kedro --help`` and ``kedro registry list``: generated vs bare project; imports behind them."""
-    out: dict[str, Any] = {"repeats": repeats, "generated": {}, "bare": {}, "imports_generated": {}}
-    for label, root in (("generated", project), ("bare", bare)):
-        if root is None:
+def lock_constraints(project: Path) -> Path:
+    """The project's locked dependencies as a pip constraints file (``uv export``)."""
+    done = subprocess.run(
+        [
+            *uv(),
+            "export",
+            "--frozen",
+            "--no-hashes",
+            "--no-dev",
+            "--no-emit-project",
+            "--no-header",
+            "--no-annotate",
+        ],
+        cwd=project,
+        env=project_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    path = BUILD / "lock-constraints.txt"
+    path.write_text(done.stdout)
+    return path
+
+
+def make_baselines(project: Path, kedro_version: str) -> dict[str, Path | None]:
+    """Baseline (a) kedro only, and (b) kedro + kedro-mlflow + kedro-viz at the lock's versions."""
+    locked = locked_versions(project)
+    plugins = {name: locked[name] for name in PLUGINS if name in locked}
+    return {
+        "bare": make_bare_project(kedro_version),
+        "bare_plugins": make_bare_project(kedro_version, plugins, lock_constraints(project)),
+    }
+
+
+def parse_importtime(text: str) -> list[dict[str, Any]]:
+    """``python -X importtime`` lines: module, depth, self and cumulative seconds, in order."""
+    entries = []
+    for line in text.splitlines():
+        found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if found:
+            entries.append(
+                {
+                    "module": found.group(4),
+                    "depth": len(found.group(3)) // 2,
+                    "self_s": int(found.group(1)) / 1e6,
+                    "cumulative_s": int(found.group(2)) / 1e6,
+                }
+            )
+    return entries
+
+
+def import_costs(entries: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds of import spent in each top-level package's own modules (self times summed)."""
+    costs: dict[str, float] = {}
+    for entry in entries:
+        package = entry["module"].split(".")[0]
+        costs[package] = costs.get(package, 0.0) + entry["self_s"]
+    return costs
+
+
+def first_importer(entries: list[dict[str, Any]], package: str) -> str | None:
+    """The outermost import under which ``package`` was first imported (importtime nesting).
+
+    The first module of another package above it, else the outermost import (an import made
+    by a function call, e.g. a plugin loaded from its entry point, is at depth 0).
+    """
+    for index, entry in enumerate(entries):
+        if entry["module"].split(".")[0] != package:
             continue
-        kedro = str(root / ".venv" / "bin" / "kedro")
-        for name, args in (("kedro --help", ["--help"]), ("kedro registry list", ["registry", "list"])):
-            out[label][name] = time_command([kedro, *args], root, repeats)
+        level, outermost, foreign = entry["depth"], entry["module"], None
+        for outer in entries[index + 1 :]:
+            if outer["depth"] < level:
+                level, outermost = outer["depth"], outer["module"]
+                if foreign is None and outermost.split(".")[0] != package:
+                    foreign = outermost
+            if level == 0:
+                break
+        return foreign or outermost
+    return None
+
+
+def importtime_difference(bare: Path, with_plugins: Path, top: int = 12) -> dict[str, Any]:
+    """What ``kedro --help`` imports in (b) beyond (a): per package, its cost and who imports it."""
+    runs = {}
+    for label, root in (("bare", bare), ("bare_plugins", with_plugins)):
+        done = subprocess.run(
+            [str(root / ".venv" / "bin" / "python"), "-X", "importtime", "-m", "kedro", "--help"],
+            cwd=root,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+        )
+        runs[label] = parse_importtime(done.stderr)
+    costs = {label: import_costs(entries) for label, entries in runs.items()}
+    extra = {
+        package: seconds - costs["bare"].get(package, 0.0)
+        for package, seconds in costs["bare_plugins"].items()
+    }
+    ranked = sorted(extra.items(), key=lambda item: -item[1])[:top]
+    return {
+        "total_import_s": {label: sum(c.values()) for label, c in costs.items()},
+        "packages": [
+            {
+                "package": package,
+                "extra_s": round(seconds, 3),
+                "first_imported_by": first_importer(runs["bare_plugins"], package),
+            }
+            for package, seconds in ranked
+        ],
+        # Imports at depth 0 that (a) does not make: those made by loading the plugins.
+        "plugin_entry_points": sorted(
+            (
+                {"module": e["module"], "cumulative_s": round(e["cumulative_s"], 3)}
+                for e in runs["bare_plugins"]
+                if e["depth"] == 0
+                and e["cumulative_s"] >= 0.05
+                and e["module"] not in {a["module"] for a in runs["bare"] if a["depth"] == 0}
+            ),
+            key=lambda e: -e["cumulative_s"],
+        ),
+    }
+
+
+def cli_timings(project: Path, baselines: dict[str, Path | None], repeats: int) -> dict[str, Any]:
+    """``kedro --help`` and ``kedro registry list`` in the generated project and the baselines.
+
+    The runs alternate (project, (a), (b), project, ...) so that a busy moment of the machine
+    falls on all three alike; each figure is the median of ``repeats`` runs.
+    """
+    roots = {"generated": project, **{k: v for k, v in baselines.items() if v is not None}}
+    for root in roots.values():  # the projects' own code compiled too, as a second run finds it
+        subprocess.run(
+            [str(root / ".venv" / "bin" / "python"), "-m", "compileall", "-q", str(root / "src")],
+            capture_output=True,
+        )
+    out: dict[str, Any] = {"repeats": repeats, **{label: {} for label in roots}, "imports_generated": {}}
+    for name, args in CLI_COMMANDS.items():
+        runs: dict[str, list[float]] = {label: [] for label in roots}
+        cpu: dict[str, list[float]] = {label: [] for label in roots}
+        errors: dict[str, str | None] = dict.fromkeys(roots)
+        for _ in range(repeats):
+            for label, root in roots.items():
+                if errors[label]:
+                    continue
+                timed = time_command([str(root / ".venv" / "bin" / "kedro"), *args], root, 1)
+                runs[label] += timed["runs_s"]
+                cpu[label] += timed["cpu_s"]
+                errors[label] = timed["error"]
+        for label in roots:
+            out[label][name] = {
+                "median_s": statistics.median(runs[label]),
+                "runs_s": runs[label],
+                "cpu_median_s": statistics.median(cpu[label]),
+                "cpu_s": cpu[label],
+                "error": errors[label],
+            }
+    out["ratios"] = cli_ratios(out)
     python = str(project / ".venv" / "bin" / "python")
     for name, code in (
         ("python (no imports)", "pass"),
@@ -545,7 +727,41 @@ def cli_timings(project: Path, bare: Path | None, repeats: int) -> dict[str, Any
         ("import kedro_mlflow.framework.cli.cli", "import kedro_mlflow.framework.cli.cli"),
     ):
         out["imports_generated"][name] = time_command([python, "-c", code], project, repeats)
+    if baselines.get("bare") and baselines.get("bare_plugins"):
+        out["importtime_b_vs_a"] = importtime_difference(baselines["bare"], baselines["bare_plugins"])
     return out
+
+
+def cli_ratios(cli: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Per command, the generated project's median over each baseline's."""
+    ratios = {}
+    for name, generated in cli.get("generated", {}).items():
+        ratios[name] = {}
+        for label in ("bare", "bare_plugins"):
+            base = cli.get(label, {}).get(name)
+            ok = base and not base.get("error") and not generated.get("error") and base["median_s"]
+            ratios[name][label] = round(generated["median_s"] / base["median_s"], 3) if ok else None
+    return ratios
+
+
+def check_cli_target(cli: dict[str, Any]) -> list[dict[str, Any]]:
+    """The start-up target: each command within 10 % of baseline (b)."""
+    ratios = cli.get("ratios") or {}
+    if not ratios:
+        return []
+    measured = {name: r.get("bare_plugins") for name, r in ratios.items()}
+    holds = None if None in measured.values() else all(r <= TARGET_CLI_RATIO for r in measured.values())
+    return [
+        {
+            "target": "kedro --help and kedro registry list within 10 % of a bare project "
+            "with kedro-mlflow and kedro-viz",
+            "holds": holds,
+            "detail": ", ".join(
+                f"{name}: x{r:.2f}" if r is not None else f"{name}: not measured"
+                for name, r in measured.items()
+            ),
+        }
+    ]
 
 
 # --- targets ---------------------------------------------------------------------------------
@@ -841,20 +1057,67 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
     cli = results.get("cli") or {}
     if cli:
+        ratios = cli.get("ratios") or cli_ratios(cli)
         out += [
             "",
-            f"## Command-line start-up (median of {cli.get('repeats')} runs, s)",
+            f"## Command-line start-up (median of {cli.get('repeats')} runs, alternated, s)",
             "",
-            "| command | generated project | bare `kedro new` project (kedro only) | difference |",
-            "|---|---:|---:|---:|",
+            "Baselines: (a) a bare `kedro new` project, kedro only; (b) the same with kedro-mlflow "
+            "and kedro-viz at the generated project's locked versions (every shared dependency "
+            "pinned to the lock). Target: the generated project within 10 % of (b).",
+            "",
+            "| command | generated project | (a) kedro only | (b) + kedro-mlflow, kedro-viz "
+            "| project / (a) | project / (b) |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for name, gen in cli.get("generated", {}).items():
-            bare = cli.get("bare", {}).get(name)
-            diff = gen["median_s"] - bare["median_s"] if bare and not bare.get("error") else None
+            cells = []
+            for label in ("bare", "bare_plugins"):
+                base = cli.get(label, {}).get(name)
+                cells.append(_fmt(base["median_s"], 2) if base else "-")
+            ratio = ratios.get(name, {})
             out.append(
-                f"| `{name}` | {_fmt(gen['median_s'], 2)} | {_fmt(bare['median_s'], 2) if bare else '-'} "
-                f"| {_fmt(diff, 2)} |"
+                f"| `{name}` | {_fmt(gen['median_s'], 2)} | {cells[0]} | {cells[1]} "
+                f"| {_fmt(ratio.get('bare'), 2)} | {_fmt(ratio.get('bare_plugins'), 2)} |"
             )
+        cpu_cells = [
+            f"`{name}` "
+            + " / ".join(
+                _fmt((cli.get(label, {}).get(name) or {}).get("cpu_median_s"), 2)
+                for label in ("generated", "bare", "bare_plugins")
+            )
+            for name in cli.get("generated", {})
+        ]
+        if any("cpu_median_s" in v for v in cli.get("generated", {}).values()):
+            out += [
+                "",
+                "CPU time of the same runs (median, s; project / (a) / (b)), less sensitive to "
+                "a busy machine: " + ", ".join(cpu_cells) + ".",
+            ]
+        difference = cli.get("importtime_b_vs_a")
+        if difference:
+            totals = difference.get("total_import_s", {})
+            out += [
+                "",
+                "What (b) imports beyond (a) at `kedro --help` (`python -X importtime`, one run; "
+                f"all imports {_fmt(totals.get('bare'), 2)} s in (a), "
+                f"{_fmt(totals.get('bare_plugins'), 2)} s in (b)):",
+                "",
+                "| package | extra import time (s) | first imported by |",
+                "|---|---:|---|",
+                *(
+                    f"| {row['package']} | {row['extra_s']:.2f} | `{row['first_imported_by']}` |"
+                    for row in difference.get("packages", [])
+                ),
+            ]
+            entry_points = difference.get("plugin_entry_points", [])
+            if entry_points:
+                out += [
+                    "",
+                    "Imports (b) makes at start-up that (a) does not, outermost only (cumulative, s): "
+                    + ", ".join(f"`{e['module']}` {e['cumulative_s']:.2f}" for e in entry_points)
+                    + ".",
+                ]
         imports = cli.get("imports_generated", {})
         if imports:
             out += [
@@ -1072,8 +1335,11 @@ def main(argv: list[str] | None = None) -> int:
         "--ref", help="benchmark the template as committed at this git ref (default: the working tree)"
     )
     parser.add_argument("--reuse", action="store_true", help="reuse an installed build/bench project")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each CLI command (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each CLI command (median)")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI start-up timings")
+    parser.add_argument(
+        "--cli-only", action="store_true", help="only the CLI start-up timings (no pipeline runs)"
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per kedro run")
     parser.add_argument(
         "--notes", type=Path, help="a Markdown file: its text goes under 'Notes' in results.md"
@@ -1085,6 +1351,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--plot", nargs=2, metavar=("RESULTS_JSON", "PNG"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cli_only:
+        args.sizes = []
     if args.plot:
         write_plot(json.loads(Path(args.plot[0]).read_text()), Path(args.plot[1]))
         return 0
@@ -1148,18 +1416,21 @@ def main(argv: list[str] | None = None) -> int:
         write_reports({**results, "targets": []}, out_dir, project)  # partial results survive a crash
 
     if not args.no_cli:
-        print("timing the command line (generated vs bare project) ...", flush=True)
+        print("timing the command line (generated project vs bare projects) ...", flush=True)
         try:
-            bare = make_bare_project(results["versions"].get("kedro", "1.7.0"))
+            baselines = make_baselines(project, results["versions"].get("kedro", "1.7.0"))
         except (subprocess.CalledProcessError, OSError) as error:
-            bare = None
-            results["notes"].append(f"- bare project not made: {error}")
+            baselines = {}
+            results["notes"].append(f"- bare projects not made: {error}")
         try:
-            results["cli"] = cli_timings(project, bare, args.repeats)
+            results["cli"] = cli_timings(project, baselines, args.repeats)
         except (subprocess.CalledProcessError, OSError) as error:
             results["cli"] = {"error": str(error)}
+        for name, medians in (results["cli"].get("ratios") or {}).items():
+            print(f"  {name}: " + ", ".join(f"project/{k} x{v}" for k, v in medians.items()), flush=True)
 
     results["targets"] = check_targets(results["sizes"], results["catalog"], results["row_loop_findings"])
+    results["targets"] += check_cli_target(results.get("cli") or {})
     write_reports(results, out_dir, project)
     print(f"\nresults: {out_dir / 'results.md'}\n\nTargets:")
     for target in results["targets"]:

@@ -1,5 +1,10 @@
-"""Project commands: Kedro's ``kedro run`` with short messages for expected failures, and
-``kedro reproduce RUN_ID``, which re-runs a past run and compares its metrics."""
+"""Project commands: Kedro's ``kedro run`` with short messages for expected failures and a
+``--verbose/-v`` option, and ``kedro reproduce RUN_ID``, which re-runs a past run and compares
+its metrics.
+
+Imported by every ``kedro`` command of the project (``kedro --help`` too): keep its top-level
+imports to click and Kedro, and import anything heavier inside the function that needs it.
+"""
 
 import math
 import os
@@ -12,6 +17,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from . import console
 from .draft_config import draft_config
 from .errors import ProjectError
 
@@ -74,7 +80,37 @@ def _project_error(error: BaseException) -> ProjectError | None:
     return next((e for e in _chain(error) if isinstance(e, ProjectError)), None)
 
 
-def _run_with_clear_errors(**kwargs: Any) -> Any:
+def _file_store_uri() -> str | None:
+    """``MLFLOW_TRACKING_URI`` if it names a file store (a plain path or a ``file:`` URI)."""
+    from urllib.parse import urlparse  # noqa: PLC0415
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    if not uri or uri.lower() == "databricks":  # the one tracking URI without a scheme
+        return None
+    scheme = urlparse(uri).scheme.lower()
+    # No scheme, file:, or a Windows drive letter (C:\mlruns): MLflow would use a file store.
+    return uri if scheme in ("", "file") or len(scheme) == 1 else None
+
+
+def _refuse_file_store() -> None:
+    """Stop, in one line, before the session starts, if MLFLOW_TRACKING_URI is a file store."""
+    uri = _file_store_uri()
+    if uri is None:
+        return
+    click.secho(
+        f"Run stopped: MLFLOW_TRACKING_URI={uri} is a file store, which MLflow 3 no longer "
+        "supports for tracking; set it to a database or a server, e.g. "
+        "MLFLOW_TRACKING_URI=sqlite:///mlflow.db, or unset it to use the project's own store.",
+        fg="red",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _run_with_clear_errors(verbose: bool = False, **kwargs: Any) -> Any:
+    _refuse_file_store()
+    if verbose:
+        console.set_verbose()
     try:
         return kedro_run.callback(**kwargs)
     except Exception as error:
@@ -107,10 +143,18 @@ def cli() -> None:
     """Commands of this project."""
 
 
+VERBOSE_OPTION = click.Option(
+    ["--verbose", "-v"],
+    is_flag=True,
+    default=False,
+    help="Show the libraries' INFO lines and progress bars for this run (MLflow, Great "
+    "Expectations, ...), which conf/logging.yml keeps quiet by default.",
+)
+
 cli.add_command(
     click.Command(
         name="run",
-        params=kedro_run.params,
+        params=[*kedro_run.params, VERBOSE_OPTION],
         callback=_run_with_clear_errors,
         help=kedro_run.help,
         short_help=kedro_run.short_help,
@@ -129,6 +173,7 @@ def reproduce(run_id: str, env: str | None, tolerance: float) -> None:
     Refuses when a raw dataset's content digest differs from the recorded one; warns when the
     git commit or the environment differs; exits 1 when a metric differs beyond the tolerance.
     """
+    _refuse_file_store()
     try:
         original, reproduced = _reproduce(run_id, env)
     except ProjectError as error:

@@ -7,12 +7,14 @@ before any data is read or any model is fitted. Heavy imports stay inside the fu
 ``kedro`` commands that only load the catalog stay fast.
 """
 
+import contextlib
 import importlib
 import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -340,22 +342,104 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
     signature inferred from the example and the output of ``pyfunc_predict_fn``. Loading returns
     the model logged in this session. ``skops_trusted_types`` lists exactly the types outside
     skops' default trust that the model holds (MLflow reloads the model to check it).
+
+    Requirements: the model's ``requirements.txt`` pins, with ``==``, the packages the model
+    needs to be loaded and served: scikit-learn and its runtime libraries (numpy, scipy, joblib,
+    threadpoolctl), pandas (a pyfunc model takes a DataFrame), the serialisation library
+    (skops, or cloudpickle), MLflow, and the distribution of every other module whose classes
+    or functions the fitted model holds (e.g. an estimator from another library). The versions
+    are those installed in the running environment (``importlib.metadata``): ``uv sync`` made
+    it from ``uv.lock``, and it is the environment the model was fitted in, so the pins say what
+    the model was really made with, also when someone installed a package by hand. Given
+    explicit requirements, MLflow skips its own inference, which in a uv project runs ``uv
+    export`` (seconds per model) and lists the whole project's dependencies rather than the
+    model's. ``pip_requirements`` in the catalog entry replaces the computed list,
+    ``extra_pip_requirements`` adds to it.
     """
+
+    # What a scikit-learn model needs besides the packages of the objects it holds.
+    BASE_REQUIREMENTS = ("scikit-learn", "numpy", "scipy", "joblib", "threadpoolctl", "pandas")
+    SERIALISATION_REQUIREMENTS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "skops": ("skops",),
+        "cloudpickle": ("cloudpickle",),
+    }
 
     def __init__(
         self,
+        *,
         name: str = "model",
         pyfunc_predict_fn: str = "predict_proba",
         skops_trusted_types: list[str] | None = None,
+        pip_requirements: list[str] | None = None,
+        extra_pip_requirements: list[str] | None = None,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._name = name
         self._predict_fn = pyfunc_predict_fn
         self._trusted = list(skops_trusted_types or [])
+        self._pip_requirements = list(pip_requirements) if pip_requirements else None
+        self._extra_requirements = list(extra_pip_requirements or [])
         self._save_args = dict(save_args or {})
         self.metadata = metadata
         self.model_uri: str | None = None
+
+    @staticmethod
+    def _held_modules(model: Any, limit: int = 200_000) -> set[str]:
+        """Top-level modules of the classes and functions reachable from ``model``'s attributes.
+
+        The project's own modules are left out of the requirements (they are not on PyPI): a
+        model that holds the project's functions needs the project's code to load.
+        """
+        modules: set[str] = set()
+        seen: set[int] = set()
+        stack = [model]
+        while stack and len(seen) < limit:
+            item = stack.pop()
+            if id(item) in seen or item is None or isinstance(item, str | bytes | int | float):
+                continue
+            seen.add(id(item))
+            modules.add(type(item).__module__)
+            if isinstance(item, type) or callable(item):
+                modules.add(getattr(item, "__module__", None) or "")
+            if isinstance(item, partial):
+                stack += [item.func, *item.args, *item.keywords.values()]
+            if isinstance(item, np.ndarray):
+                if item.dtype == object:
+                    stack.extend(item.ravel()[:1000].tolist())
+                continue
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple | set | frozenset):
+                stack.extend(item)
+            if hasattr(item, "__dict__") and not isinstance(item, type):
+                stack.extend(vars(item).values())
+        return {module.split(".")[0] for module in modules if module}
+
+    def requirements(self, model: Any, serialization_format: str) -> list[str]:
+        """``name==version`` of what ``model`` needs, from the installed environment."""
+        import sys  # noqa: PLC0415
+        from importlib import metadata  # noqa: PLC0415
+
+        wanted = [
+            "mlflow",
+            *self.BASE_REQUIREMENTS,
+            *self.SERIALISATION_REQUIREMENTS.get(serialization_format, ()),
+        ]
+        known = {name.replace("-", "_") for name in wanted} | {"sklearn", "builtins"}
+        own = __name__.split(".")[0]
+        others = self._held_modules(model) - known - set(sys.stdlib_module_names) - {own}
+        if others:  # scanning every installed distribution takes a second: only when needed
+            by_module = metadata.packages_distributions()
+            wanted += [dist for module in sorted(others) for dist in by_module.get(module, [])]
+        pins: dict[str, str] = {}
+        for distribution in wanted:
+            key = distribution.lower().replace("_", "-")
+            if key not in pins:
+                with contextlib.suppress(metadata.PackageNotFoundError):
+                    pins[key] = f"{distribution}=={metadata.version(distribution)}"
+        return list(pins.values())
 
     def _save(self, data: dict[str, Any]) -> None:
         import mlflow
@@ -366,6 +450,16 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
             logger.info("No active MLflow run: model %r not logged.", self._name)
             return
         signature = infer_signature(example, getattr(model, self._predict_fn)(example))
+        save_args = dict(self._save_args)
+        serialization = (
+            save_args.get("serialization_format")
+            or getattr(mlflow.sklearn, "_get_default_serialization_format", lambda: "skops")()
+        )
+        explicit = self._pip_requirements or save_args.pop("pip_requirements", None)
+        extra = [*self._extra_requirements, *save_args.pop("extra_pip_requirements", [])]
+        if "conda_env" not in save_args:  # a conda environment says it all itself
+            requirements = explicit or self.requirements(model, serialization)
+            save_args["pip_requirements"] = [*requirements, *extra]
         try:
             info = mlflow.sklearn.log_model(
                 model,
@@ -374,7 +468,7 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
                 input_example=example,
                 pyfunc_predict_fn=self._predict_fn,
                 skops_trusted_types=self._trusted or None,
-                **self._save_args,
+                **save_args,
             )
         except mlflow.exceptions.MlflowException as error:
             if "untrusted types" not in str(error):
