@@ -58,16 +58,15 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> InstalledProjec
     return InstalledProject(root, timings, done.stdout + done.stderr)
 
 
-@pytest.fixture
-def default_copy(default_project: InstalledProject, tmp_path: Path):
-    """A copy of the default project's files (not its venv or outputs) to change freely.
+def copy_of_default(default_project: InstalledProject, folder: Path):
+    """A copy of the default project's files (not its venv or outputs) in ``folder``.
 
-    ``kedro_in_copy(*args)`` runs the installed project's ``kedro`` in the copy, recording
-    into the copy's own MLflow store. The code is the installed project's own.
+    Returns the copy and ``kedro_in_copy(*args)``, which runs the installed project's ``kedro``
+    in the copy, recording into the copy's own MLflow store. The code is the installed one.
     """
     import shutil
 
-    copy = tmp_path / default_project.root.name
+    copy = folder / default_project.root.name
     shutil.copytree(
         default_project.root,
         copy,
@@ -81,3 +80,9 @@ def default_copy(default_project: InstalledProject, tmp_path: Path):
         return run(copy, str(default_project.root / ".venv/bin/kedro"), *args, check=check, **env)
 
     return copy, kedro_in_copy
+
+
+@pytest.fixture
+def default_copy(default_project: InstalledProject, tmp_path: Path):
+    """A copy of the default project to change freely (see ``copy_of_default``)."""
+    return copy_of_default(default_project, tmp_path)

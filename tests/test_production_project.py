@@ -95,19 +95,46 @@ def webhook():
     server.server_close()
 
 
-def test_inference_and_monitoring_on_the_shipped_batches(default_project, default_copy, webhook):
-    copy, kedro_in_copy = default_copy
+BATCHES = ("no_drift", "drifted")
+
+
+@pytest.fixture(scope="module")
+def scored_copy(default_project, tmp_path_factory):
+    """One copy of the default project, trained once and with both shipped batches scored.
+
+    The training run goes through a ``uv`` first on PATH that records how it is called, then
+    runs the real one: logging the model must not run ``uv export`` (MLflow does when it infers
+    the requirements itself).
+    """
+    import os
+
+    from conftest import copy_of_default
+
+    copy, kedro_in_copy = copy_of_default(default_project, tmp_path_factory.mktemp("production"))
+    shim, calls = copy.parent / "uv-shim", copy.parent / "uv-calls.txt"
+    shim.mkdir()
+    real_uv = shutil.which("uv") or "false"
+    (shim / "uv").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real_uv} "$@"\n')
+    (shim / "uv").chmod(0o755)
+    trained = kedro_in_copy("run", "-v", check=True, PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    scored, seconds = {}, {}
+    for batch in BATCHES:
+        start = time.perf_counter()
+        scored[batch] = kedro_in_copy(
+            "run", "--pipelines", "inference", "--params", f"batch={batch}", check=True
+        )
+        seconds[f"inference_{batch}_s"] = round(time.perf_counter() - start, 1)
+    uv_calls = calls.read_text().splitlines() if calls.exists() else []
+    return copy, kedro_in_copy, trained, uv_calls, scored, seconds
+
+
+def test_inference_and_monitoring_on_the_shipped_batches(default_project, scored_copy, webhook):
+    copy, kedro_in_copy, _, _, scored, timings = scored_copy
     url, received = webhook
     python = str(default_project.root / ".venv" / "bin" / "python")
     tracking = f"sqlite:///{copy / 'mlflow.db'}"
-    kedro_in_copy("run", check=True)  # the model and the training reference, in the copy's store
-
-    timings = {}
-    for batch in ("no_drift", "drifted"):
-        start = time.perf_counter()
-        scored = kedro_in_copy("run", "--pipelines", "inference", "--params", f"batch={batch}", check=True)
-        timings[f"inference_{batch}_s"] = round(time.perf_counter() - start, 1)
-        log = scored.stdout + scored.stderr
+    for batch in BATCHES:
+        log = scored[batch].stdout + scored[batch].stderr
         path = copy / f"data/07_model_output/batches/{batch}/predictions.parquet"
         predictions = json.loads(run(copy, python, "-c", PREDICTIONS, str(path)).stdout.splitlines()[-1])
         assert 1900 <= predictions["rows"] < 2000  # the batch's dirty rows are quarantined
@@ -188,7 +215,7 @@ print(json.dumps({{
 """
 
 
-def test_the_served_model_predicts_as_the_batch_pipeline(default_project, default_copy):
+def test_the_served_model_predicts_as_the_batch_pipeline(default_project, scored_copy):
     """`mlflow models serve` of the model that scored the batch, posted the batch over HTTP."""
     import os
     import subprocess
@@ -196,22 +223,13 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, defaul
 
     from project import project_env
 
-    copy, kedro_in_copy = default_copy
+    copy, _, trained, uv_calls, _, _ = scored_copy
     venv_bin = default_project.root / ".venv" / "bin"
     tracking = f"sqlite:///{copy / 'mlflow.db'}"
-    # A `uv` first on PATH that records how it is called, then runs the real one: logging the
-    # model must not run `uv export` (MLflow does when it infers the requirements itself).
-    shim, calls = copy.parent / "uv-shim", copy.parent / "uv-calls.txt"
-    shim.mkdir()
-    real_uv = shutil.which("uv") or "false"
-    (shim / "uv").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real_uv} "$@"\n')
-    (shim / "uv").chmod(0o755)
-    done = kedro_in_copy("run", "-v", check=True, PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
-    output = done.stdout + done.stderr
-    exports = [c for c in (calls.read_text().splitlines() if calls.exists() else []) if "export" in c]
+    output = trained.stdout + trained.stderr
+    exports = [call for call in uv_calls if "export" in call]
     assert not exports, exports
     assert "dependencies via uv" not in output and "Model logged to MLflow" in output
-    kedro_in_copy("run", "--pipelines", "inference", "--params", "batch=no_drift", check=True)
     predictions = copy / "data/07_model_output/batches/no_drift/predictions.parquet"
     uri = json.loads(
         run(copy, str(venv_bin / "python"), "-c", PREDICTIONS, str(predictions)).stdout.splitlines()[-1]

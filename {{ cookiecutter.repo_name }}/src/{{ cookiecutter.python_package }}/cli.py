@@ -82,7 +82,7 @@ def _project_error(error: BaseException) -> ProjectError | None:
 
 def _file_store_uri() -> str | None:
     """``MLFLOW_TRACKING_URI`` if it names a file store (a plain path or a ``file:`` URI)."""
-    from urllib.parse import urlparse  # noqa: PLC0415
+    from urllib.parse import urlparse
 
     uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
     if not uri or uri.lower() == "databricks":  # the one tracking URI without a scheme

@@ -419,8 +419,8 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
 
     def requirements(self, model: Any, serialization_format: str) -> list[str]:
         """``name==version`` of what ``model`` needs, from the installed environment."""
-        import sys  # noqa: PLC0415
-        from importlib import metadata  # noqa: PLC0415
+        import sys
+        from importlib import metadata
 
         wanted = [
             "mlflow",
