@@ -177,7 +177,9 @@ def test_fairness_report_covers_exactly_the_configured_attributes(shape_run: Sha
     the_run(shape_run)
     conf = shape_run.copy / "conf" / "base"
     catalog = yaml.safe_load((conf / "catalog_fairness_review.yml").read_text())
-    report_path = shape_run.copy / catalog["fairness_report"]["dataset"]["filepath"]
+    folder = yaml.safe_load((conf / "globals.yml").read_text())["reporting_folder"]
+    filepath = catalog["fairness_report"]["dataset"]["filepath"]
+    report_path = shape_run.copy / filepath.replace("${globals:reporting_folder}", folder)
     report = yaml.safe_load(report_path.read_text())  # JSON is YAML
     dataset = yaml.safe_load((conf / "parameters_dataset.yml").read_text())["dataset"]
     configured = list(dataset["sensitive_attributes"])
