@@ -68,6 +68,12 @@ def missing_key(config: dict) -> None:
 
 
 def misspelt_key(config: dict) -> None:
+    proxies = config["fairness_review"]["proxies"]
+    proxies["numeric_bin"] = proxies.pop("numeric_bins")
+
+
+def dangling_reference(config: dict) -> None:
+    """Rename a key another file refers to (monitoring's min_group_size is the review's)."""
     config["fairness_review"]["min_group_sise"] = config["fairness_review"].pop("min_group_size")
 
 
@@ -104,7 +110,12 @@ BAD_CONFIGS = {
     "misspelt key": (
         "parameters_fairness_review.yml",
         misspelt_key,
-        ["conf/base/parameters_fairness_review.yml", "fairness_review.min_group_sise", "not a key"],
+        ["conf/base/parameters_fairness_review.yml", "fairness_review.proxies.numeric_bin", "not a key"],
+    ),
+    "reference to a renamed key": (
+        "parameters_fairness_review.yml",
+        dangling_reference,
+        ["monitoring.min_group_size", "${fairness_review.min_group_size}", "no file in conf/"],
     ),
     "sensitive attribute as a feature": (
         "parameters_dataset.yml",

@@ -75,6 +75,22 @@ def _unknown_pipeline(error: BaseException) -> str | None:
     return f"no pipeline is named {found.group(2)!r}; registered: {registered}"
 
 
+def _dangling_reference(error: BaseException) -> str | None:
+    """What to say if a ``${...}`` in ``conf/`` refers to a key that no file defines."""
+    from omegaconf.errors import InterpolationKeyError
+
+    found = next((e for e in _chain(error) if isinstance(e, InterpolationKeyError)), None)
+    if found is None:
+        return None
+    key = getattr(found, "full_key", None) or "a key"
+    target = re.search(r"Interpolation key '([^']+)' not found", str(found))
+    refers = f"${{{target.group(1)}}}" if target else "an interpolation"
+    return (
+        f"{key} refers to {refers}, which no file in conf/ defines: fix the reference or the "
+        "key it names (a renamed or misspelt key?)"
+    )
+
+
 def _project_error(error: BaseException) -> ProjectError | None:
     """The ProjectError behind ``error``, also when a library wrapped it (e.g. a resolver)."""
     return next((e for e in _chain(error) if isinstance(e, ProjectError)), None)
@@ -121,6 +137,10 @@ def _run_with_clear_errors(verbose: bool = False, **kwargs: Any) -> Any:
         syntax = _yaml_error(error)
         if syntax is not None:
             click.secho(f"\nRun stopped: YAML syntax error in {syntax}", fg="red", err=True)
+            sys.exit(1)
+        dangling = _dangling_reference(error)
+        if dangling is not None:
+            click.secho(f"\nRun stopped: {dangling}.", fg="red", err=True)
             sys.exit(1)
         unknown = _unknown_pipeline(error)
         if unknown is not None:
