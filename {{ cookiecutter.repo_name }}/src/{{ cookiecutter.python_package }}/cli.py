@@ -84,7 +84,7 @@ def _dangling_reference(error: BaseException) -> str | None:
         return None
     key = getattr(found, "full_key", None) or "a key"
     target = re.search(r"Interpolation key '([^']+)' not found", str(found))
-    refers = f"${{{target.group(1)}}}" if target else "an interpolation"
+    refers = "${" + target.group(1) + "}" if target else "an interpolation"
     return (
         f"{key} refers to {refers}, which no file in conf/ defines: fix the reference or the "
         "key it names (a renamed or misspelt key?)"
