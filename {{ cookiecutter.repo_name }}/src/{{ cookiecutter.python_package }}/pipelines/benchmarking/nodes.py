@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import ConfigError, DataError
+from ...errors import ConfigError, DataError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags
 from ...modelling import (
     build_estimator,
@@ -32,6 +32,18 @@ from ...modelling import (
 logger = logging.getLogger(__name__)
 
 PARAMETERS = "conf/base/parameters_benchmarking.yml"
+KEYS = (
+    "candidate_name",
+    "baselines",
+    "cv",
+    "max_rows",
+    "max_threads",
+    "metrics",
+    "primary_metric",
+    "min_improvement",
+    "alpha",
+    "on_fail",
+)
 REPORT = "data/08_reporting/benchmark/leaderboard.md"
 MODEL_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -42,6 +54,8 @@ def build_benchmark_models(training: dict[str, Any], params: dict[str, Any]) -> 
     All share the training pipeline's preprocessing. Runs on configuration alone, so a bad
     baseline, metric, fold count or ``on_fail`` is refused before any data is read.
     """
+    check_keys(params, KEYS, "benchmarking", PARAMETERS)
+    check_keys(params["cv"], ("n_splits", "n_repeats", "seed"), "benchmarking.cv", PARAMETERS)
     check_on_fail("benchmarking", params["on_fail"], PARAMETERS)
     check_metrics(params["metrics"], "benchmarking.metrics", PARAMETERS)
     if params["primary_metric"] not in params["metrics"]:
@@ -58,7 +72,7 @@ def build_benchmark_models(training: dict[str, Any], params: dict[str, Any]) -> 
         raise ConfigError(
             f"benchmarking.max_rows in {PARAMETERS} is too small: {params['max_rows']}."
         )
-    if not params.get("baselines"):
+    if not params["baselines"]:
         raise ConfigError(f"benchmarking.baselines in {PARAMETERS} lists no baseline model.")
     candidate = params["candidate_name"]
     names = [candidate, *params["baselines"]]
@@ -133,7 +147,7 @@ def cross_validate_models(
             logger.info("Benchmark: fold %d/%d for model %s", index + 1, len(splits), name)
             fitted = clone(model)
             start = time.perf_counter()
-            with thread_limit(params.get("max_threads")):
+            with thread_limit(params["max_threads"]):
                 fitted.fit(X.iloc[train], y[train])
                 fit_seconds = time.perf_counter() - start
                 start = time.perf_counter()
