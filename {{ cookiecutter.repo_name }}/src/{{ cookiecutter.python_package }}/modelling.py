@@ -248,6 +248,11 @@ def target_values(frame: pd.DataFrame, target: str, dataset: str) -> np.ndarray:
     return values.astype("int64").to_numpy()
 
 
+def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """``frame`` itself up to ``max_rows`` rows, else a seeded random sample of ``max_rows``."""
+    return frame if len(frame) <= max_rows else frame.sample(n=max_rows, random_state=seed)
+
+
 def predict_positive(
     model: Any, frame: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
 ) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ...groups import attribute_columns, sensitive_groups
-from ...modelling import check_columns
+from ...modelling import check_columns, seeded_sample
 
 logger = logging.getLogger(__name__)
 
@@ -80,17 +80,13 @@ def associations(  # noqa: PLR0917
     return sorted(rows, key=lambda row: -row["cramers_v"])
 
 
-def _sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    return frame if len(frame) <= max_rows else frame.sample(max_rows, random_state=seed)
-
-
 def detect_proxies(training_set: pd.DataFrame, plan: dict[str, Any]) -> dict[str, Any]:
     """Association of every model input with every sensitive attribute, on the training rows."""
     check_columns(
         training_set, attribute_columns(plan["features"]), "sensitive_features", "training_set"
     )
     settings = plan["proxies"]
-    frame = _sample(training_set, settings["max_rows"], plan["bootstrap"]["seed"])
+    frame = seeded_sample(training_set, settings["max_rows"], plan["bootstrap"]["seed"])
     groups = sensitive_groups(frame, plan["features"], [])
     sensitive = {name: pd.factorize(values)[0] for name, values in groups.items()}
     rows = associations(

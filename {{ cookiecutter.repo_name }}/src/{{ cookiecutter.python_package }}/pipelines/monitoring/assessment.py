@@ -22,6 +22,7 @@ from ...modelling import (
     load_logged_model,
     predict_positive,
     score,
+    seeded_sample,
 )
 from .drift import chi_squared_test, ks_test, psi_categorical, psi_numeric
 
@@ -113,14 +114,6 @@ def reference_metrics(run_id: str) -> dict[str, float]:
     return {k.removeprefix("test."): v for k, v in metrics.items() if k.startswith("test.")}
 
 
-def _reference_sample(training_set: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
-    """The training rows the batch is compared with: all, or a seeded sample above the cap."""
-    max_rows = int(plan["reference_max_rows"] or len(training_set))
-    if len(training_set) <= max_rows:
-        return training_set
-    return training_set.sample(n=max_rows, random_state=int(plan["seed"]))
-
-
 def performance_decay(
     y: np.ndarray, scores: np.ndarray, run_id: str, threshold: float, drops: dict[str, float]
 ) -> dict[str, Any]:
@@ -193,7 +186,9 @@ def assess_batch(
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     thresholds = plan["thresholds"]
     first = batch_predictions.iloc[0]
-    reference = _reference_sample(training_set, plan)
+    # The training rows the batch is compared with: all, or a seeded sample above the cap.
+    max_rows = int(plan["reference_max_rows"] or len(training_set))
+    reference = seeded_sample(training_set, max_rows, int(plan["seed"]))
     features = feature_drift(reference, scoring_batch, training, plan)
 
     model = load_logged_model(str(first["model_uri"]))
