@@ -34,6 +34,11 @@ def test_run_records_code_environment_parameters_and_dataset_inputs(default_proj
     assert artifacts == {"environment/uv.lock"}
     parameters = client.download_artifacts(run.info.run_id, "run/parameters.yml")
     assert "id_column: applicant_id" in Path(parameters).read_text()
+    # kedro-mlflow's node parameters, written in batches (ParameterBatchHooks): one per leaf.
+    logged = run.data.params
+    assert logged["ingestion.id_column"] == "applicant_id"
+    assert logged["training.target"] == "defaulted_12m" and "fairness_review.min_group_size" in logged
+    assert len(logged) > 100
 
     inputs = {i.dataset.name: i for i in run.inputs.dataset_inputs}
     for name, context in [

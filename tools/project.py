@@ -89,10 +89,19 @@ def run(
     return done
 
 
-def install(project: Path) -> float:
-    """``uv sync`` the project into its own .venv (Python 3.11); return the seconds it took."""
+def install(project: Path, compile_bytecode: bool = True) -> float:
+    """``uv sync`` the project into its own .venv (Python 3.11); return the seconds it took.
+
+    With ``compile_bytecode`` the environment and the project's ``src`` are compiled once here:
+    where PYTHONDONTWRITEBYTECODE is set (as on CI machines), every ``kedro`` command would
+    otherwise compile all it imports again, about 5 s each on 2 cores.
+    """
     start = time.perf_counter()
-    run(project, *uv(), "sync", "--python", sys.executable, "--quiet")
+    flags = ["--compile-bytecode"] if compile_bytecode else []
+    run(project, *uv(), "sync", "--python", sys.executable, "--quiet", *flags)
+    if compile_bytecode:
+        python = str(project / ".venv" / "bin" / "python")
+        run(project, python, "-m", "compileall", "-q", "src")
     return time.perf_counter() - start
 
 

@@ -78,7 +78,7 @@ def template_tags(root: Path) -> dict[str, str]:
     }
 
 
-SCHEMA_SAMPLE_ROWS = 10_000
+SCHEMA_SAMPLE_ROWS = 1_000
 
 
 def sampled_schema_dataset(data: pd.DataFrame, source: str, name: str, digest: str) -> Any:

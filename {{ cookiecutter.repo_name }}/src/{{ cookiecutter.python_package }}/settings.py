@@ -5,12 +5,13 @@ import os
 from omegaconf import OmegaConf
 
 from .console import filter_third_party_warnings
-from .hooks import ProjectHooks, RunTimingHooks
+from .hooks import ParameterBatchHooks, ProjectHooks, RunTimingHooks
+from .run_status import skip_final_garbage_collection
 from .tracking import resolve_artifact_location, resolve_required_env, resolve_tracking_uri
 
 # Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
-HOOKS = (ProjectHooks(), RunTimingHooks())
+HOOKS = (ProjectHooks(), RunTimingHooks(), ParameterBatchHooks())
 
 # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
 # sqlite:/// path is resolved against the project root, not the working directory.
@@ -24,6 +25,7 @@ CUSTOM_RESOLVERS = {
 for _name, _resolver in CUSTOM_RESOLVERS.items():
     OmegaConf.register_resolver(_name, _resolver, replace=True)
 filter_third_party_warnings()
+skip_final_garbage_collection()
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
