@@ -39,6 +39,7 @@ PARAMS = {
     "min_improvement": 0.01,
     "alpha": 0.05,
     "on_fail": "flag",
+    "report_folder": "data/08_reporting/benchmark",
 }
 
 

@@ -43,8 +43,8 @@ KEYS = (
     "min_improvement",
     "alpha",
     "on_fail",
+    "report_folder",
 )
-REPORT = "data/08_reporting/benchmark/leaderboard.md"
 MODEL_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -400,5 +400,6 @@ def enforce_benchmark_gate(
     ``stop`` ends the run with the reason; ``flag`` lets it finish, marked by the tag.
     """
     result = benchmark_comparison["verdict"]
-    enforce_gate("benchmark", result, params["on_fail"], benchmark_comparison["reasons"], REPORT)
+    report = f"{params['report_folder']}/leaderboard.md"
+    enforce_gate("benchmark", result, params["on_fail"], benchmark_comparison["reasons"], report)
     return result
