@@ -22,7 +22,7 @@ from typing import ClassVar
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from project import free_port, run, stop_process_group
+from project import TEMPLATE_DIR, free_port, run, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -185,6 +185,83 @@ def test_inference_and_monitoring_on_the_shipped_batches(default_project, scored
     monitored = {row["group"] for row in drift["fairness"]["groups"] if row["feature"] == "age"}
     assert "25-34" in monitored and monitored <= reviewed
     assert {"monitoring/drift_report.png", "monitoring/alert.json"} <= set(runs[1]["artifacts"])
+
+
+KEDRO_RUN_ARTIFACTS = """
+import json, sys
+import mlflow
+client = mlflow.MlflowClient(sys.argv[1])
+if sys.argv[3:]:  # how many runs the monitoring experiment has
+    experiment = client.get_experiment_by_name(sys.argv[2] + "_monitoring")
+    print(len(client.search_runs([experiment.experiment_id])) if experiment else 0)
+    sys.exit()
+experiment = client.get_experiment_by_name(sys.argv[2])
+order = ["attributes.start_time DESC"]
+(latest,) = client.search_runs([experiment.experiment_id], order_by=order, max_results=1)
+print(json.dumps([a.path for a in client.list_artifacts(latest.info.run_id, "monitoring")]))
+"""
+
+# Monitored in this order: three batches on the dashboard (the undrifted one twice, as two steps).
+MONITORED = ("no_drift", "drifted", "no_drift")
+DASHBOARD_SHOT = TEMPLATE_DIR / "docs" / "images" / "monitoring-dashboard.png"
+
+
+def test_the_dashboard_shows_every_monitored_batch_in_a_real_browser(default_project, scored_copy, tmp_path):
+    """After three monitoring runs, dashboard.html renders its charts in headless Chromium."""
+    from selenium.webdriver.common.by import By
+    from test_lineage_viz import CHROMEDRIVER, CHROMIUM, headless_chromium
+
+    assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "run `make test-deps`"
+    copy, kedro_in_copy, *_ = scored_copy
+    python, package = str(default_project.root / ".venv" / "bin" / "python"), default_project.package
+    tracking = f"sqlite:///{copy / 'mlflow.db'}"
+
+    def last_line(script: str, *args: str) -> list | int:
+        done = run(copy, python, "-c", script, tracking, package, *args)
+        return json.loads(done.stdout.splitlines()[-1])
+
+    # The monitoring test above monitored two batches: one more run (all three when run alone).
+    done = last_line(KEDRO_RUN_ARTIFACTS, "count")
+    for batch in MONITORED[done:]:
+        kedro_in_copy("run", "--pipelines", "monitoring", "--params", f"batch={batch}", check=True)
+    runs = last_line(MONITORING_RUNS)
+    assert len(runs) >= 3
+    artifacts = last_line(KEDRO_RUN_ARTIFACTS)
+    assert "monitoring/dashboard.html" in artifacts  # logged to the kedro run that rebuilt it
+    page = copy / "data/08_reporting/monitoring/dashboard.html"
+    assert page.is_file()
+
+    driver = headless_chromium(tmp_path / "chromium-profile")
+    try:
+        driver.set_window_size(1300, 1000)
+        driver.get(page.as_uri())
+        charts = driver.find_elements(By.CSS_SELECTOR, "section svg")
+        # prediction drift, drifted inputs, performance (or "no labels yet"), rates by group
+        assert len(charts) >= 3
+        for chart in charts:
+            assert chart.size["width"] > 300 and chart.size["height"] > 150, chart.size
+        shown = driver.execute_script(
+            "return Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)"
+        )
+        sections = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
+        assert sections[:3] == ["Prediction drift", "Most drifted inputs", "Performance decay"]
+        alerts = driver.find_element(By.CSS_SELECTOR, "table.alerts").text
+        height = driver.execute_script(  # the whole page, plus the window's own frame
+            "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight"
+        )
+        driver.set_window_size(1300, height)
+        DASHBOARD_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(DASHBOARD_SHOT))
+    finally:
+        driver.quit()
+    assert DASHBOARD_SHOT.stat().st_size > 20_000
+    steps = [str(r["step"]) for r in runs]
+    for batch, step in zip(MONITORED, steps, strict=False):
+        assert any(f"{batch}" in text for text in shown), f"batch {batch} not on the x axis"
+        assert f"#{step}" in shown
+    assert "annual_income" in shown  # the drifted batch's most drifted input
+    assert "drifted 2 monitoring fail ALERT" in alerts  # the drifted batch's alert and a reason
+    assert "feature annual_income" in alerts
 
 
 SERVED = """

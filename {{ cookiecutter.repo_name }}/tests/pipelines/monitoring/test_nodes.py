@@ -46,6 +46,7 @@ PARAMS = {
     "webhook_timeout_s": 2,
     "on_fail": "flag",
     "report_folder": "data/08_reporting/monitoring",
+    "dashboard_top_features": 8,
 }
 PLAN = check_monitoring_config(PARAMS)
 TRAINING = {

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from .alerts import raise_alert
 from .assessment import assess_batch, enforce_monitoring_gate
+from .dashboard import build_dashboard
 from .plan import check_monitoring_config
 from .report import publish_monitoring_run
 
@@ -47,6 +48,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["monitoring_alert", "monitoring_plan", "monitoring_run"],
                 outputs="monitoring_verdict",
                 name="enforce_monitoring_gate",
+            ),
+            Node(
+                func=build_dashboard,
+                inputs=["monitoring_history", "monitoring_plan", "monitoring_run"],
+                outputs="monitoring_dashboard",
+                name="build_dashboard",
             ),
         ],
         tags=["monitoring"],

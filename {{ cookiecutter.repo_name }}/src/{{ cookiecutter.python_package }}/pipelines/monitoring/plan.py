@@ -27,6 +27,7 @@ KEYS = (
     "webhook_timeout_s",
     "on_fail",
     "report_folder",
+    "dashboard_top_features",
 )
 
 
