@@ -32,6 +32,14 @@ OUTCOMES = (
     "conflicting",
     "invalid_labels",
 )
+# Why a label row was not joined, as the alert says it.
+SET_ASIDE = {
+    "unknown_ids": "for ids the batch does not have",
+    "quarantined_rows": "for rows quarantined at scoring (never scored)",
+    "duplicates": "repeating an id already labelled",
+    "conflicting": "for ids whose labels disagree (none of them joined)",
+    "invalid_labels": "with a value that is neither class",
+}
 PROBABILITY, PREDICTION = "probability", "prediction"
 
 
@@ -225,9 +233,7 @@ def raise_labels_alert(
     ]
     accounting = report["labels"]
     warnings = [
-        f"{accounting[name]} label row(s) {name.replace('_', ' ')}"
-        for name in OUTCOMES
-        if name != "joined" and accounting[name]
+        f"{accounting[name]} label row(s) {SET_ASIDE[name]}" for name in SET_ASIDE if accounting[name]
     ]
     if not accounting["joined"]:
         warnings.append("no label could be joined to a prediction")
