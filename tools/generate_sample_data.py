@@ -927,7 +927,9 @@ def generate_late_labels_batch(
     all_ids = pd.concat([ids, extra_ids], ignore_index=True)
     all_values = pd.concat([values, extra_values], ignore_index=True)
     order = rng.permutation(len(all_ids))
-    text = _labels_text(all_ids.iloc[order].reset_index(drop=True), all_values.iloc[order].reset_index(drop=True))
+    text = _labels_text(
+        all_ids.iloc[order].reset_index(drop=True), all_values.iloc[order].reset_index(drop=True)
+    )
     with open(out / LABELS_FILE, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
     unlabelled = applications.drop(columns="defaulted_12m")

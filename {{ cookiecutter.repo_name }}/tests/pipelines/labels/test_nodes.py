@@ -142,16 +142,16 @@ def test_decay_alerts_and_goes_to_the_batchs_monitoring_run(plan: dict, tracking
     training = tracking.create_run(tracking.create_experiment("project"))
     tracking.log_metric(training.info.run_id, "test.roc_auc", 0.9)
     monitoring = tracking.create_experiment("project_monitoring")
-    run = tracking.create_run(monitoring, tags={"monitoring.batch": "week_1", "monitoring.step": "3"})
+    run = tracking.create_run(
+        monitoring, tags={"monitoring.batch": "week_1", "monitoring.step": "3"}
+    )
     tracking.set_terminated(run.info.run_id, "FINISHED")
     with pytest.raises(DataError, match="kedro run --pipelines monitoring --params batch=week_2"):
         nodes.find_monitoring_run({**plan, "batch": "week_2"})
 
     predictions, rows, quarantined = _batch(training.info.run_id)
     # The labels now run against the scores: the ranking is reversed.
-    labels = pd.DataFrame(
-        {"member_id": SCORED, "renewed": ["no", "yes", "no", "yes", "no", "yes"]}
-    )
+    labels = pd.DataFrame({"member_id": SCORED, "renewed": ["no", "yes", "no", "yes", "no", "yes"]})
     joined, accounting = nodes.join_labels(labels, predictions, rows, quarantined, plan)
     report, record = nodes.raise_labels_alert(nodes.assess_labels(joined, accounting, plan), plan)
     assert report["alert"]["alert"] is True and record["tags"]["gate.labels"] == "fail"
@@ -179,4 +179,6 @@ def test_pipeline_wiring() -> None:
         "scoring_batch",
         "scoring_quarantined_rows",
     }
-    assert {"labelled_predictions", "labels_report", "labels_monitoring_run"} <= pipeline.outputs()
+    assert {"labelled_predictions", "labels_report", "labels_monitoring_run"} <= set(
+        pipeline.all_outputs()
+    )

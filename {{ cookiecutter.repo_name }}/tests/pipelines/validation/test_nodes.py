@@ -359,4 +359,6 @@ def test_a_batch_without_its_target_is_validated_with_the_derived_suites() -> No
     # refused, as in training.
     assert nodes.validate_dataset(RAW, plan, "raw_members")["labelled"] is True
     with pytest.raises(DataError, match="renewed"):
-        nodes.validate_dataset(unlabelled, nodes.check_validation_config(LABELLED, INGESTION), "raw_members")
+        nodes.validate_dataset(
+            unlabelled, nodes.check_validation_config(LABELLED, INGESTION), "raw_members"
+        )

@@ -233,7 +233,9 @@ def raise_labels_alert(
     ]
     accounting = report["labels"]
     warnings = [
-        f"{accounting[name]} label row(s) {SET_ASIDE[name]}" for name in SET_ASIDE if accounting[name]
+        f"{accounting[name]} label row(s) {SET_ASIDE[name]}"
+        for name in SET_ASIDE
+        if accounting[name]
     ]
     if not accounting["joined"]:
         warnings.append("no label could be joined to a prediction")
