@@ -123,9 +123,9 @@ def test_error_rates_per_group_and_metric_names(plan: dict) -> None:
 
 
 def test_bad_configuration_is_refused() -> None:
-    with pytest.raises(ConfigError, match="labels.performance_drop.*unknown metric"):
+    with pytest.raises(ConfigError, match=r"labels\.performance_drop.*unknown metric"):
         check_labels_config({**PARAMS, "performance_drop": {"roc_acu": 0.05}})
-    with pytest.raises(ConfigError, match="labels.experiment .*missing"):
+    with pytest.raises(ConfigError, match=r"labels\.experiment .*missing"):
         check_labels_config({k: v for k, v in PARAMS.items() if k != "experiment"})
     assert check_labels_config({**PARAMS, "id_column": None})["id_column"] == "source_row"
 
