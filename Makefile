@@ -36,9 +36,10 @@ lint: uv
 bench: uv
 	$(UV) run python tools/bench.py
 
-## Recreate the bundled sample data from its seed.
+## Recreate the bundled sample data and the scoring batches from their seeds.
 sample-data: uv
 	$(UV) run python tools/generate_sample_data.py
+	$(UV) run python tools/generate_sample_data.py --shipped-batches
 
 clean:
 	rm -rf build .pytest_cache

@@ -173,6 +173,7 @@ def test_inference_and_monitoring_on_the_shipped_batches(default_project, scored
 
     package = default_project.package
     runs = json.loads(run(copy, python, "-c", MONITORING_RUNS, tracking, package).stdout.splitlines()[-1])
+    runs = [r for r in runs if r["tags"]["monitoring.batch"] in BATCHES]  # other tests add runs
     assert [r["tags"]["monitoring.batch"] for r in runs] == ["no_drift", "drifted"]
     assert [r["step"] for r in runs] == [1, 2]
     assert [r["tags"]["gate.monitoring"] for r in runs][1] == "fail"
@@ -357,3 +358,127 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, scored
     assert pins["lines"] and all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in pins["lines"])
     assert {"mlflow", "scikit-learn", "numpy", "scipy", "pandas", "skops"} <= set(pins["versions"])
     assert all(pins["versions"][name] == version for name, version in pins["installed"].items())
+
+
+LABELLED_RUN = """
+import json, sys
+import mlflow
+client = mlflow.MlflowClient(sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2] + "_monitoring")
+(run,) = client.search_runs(
+    [experiment.experiment_id], filter_string=f"tags.`monitoring.batch` = '{sys.argv[3]}'"
+)
+steps = {
+    key: [m.step for m in client.get_metric_history(run.info.run_id, key)]
+    for key in ("prediction_psi", "labels.joined")
+}
+print(json.dumps({"tags": run.data.tags, "metrics": run.data.metrics, "steps": steps}))
+"""
+
+
+def _labelled_run(default_project, copy: Path, batch: str) -> dict:
+    python = str(default_project.root / ".venv" / "bin" / "python")
+    tracking = f"sqlite:///{copy / 'mlflow.db'}"
+    result = run(copy, python, "-c", LABELLED_RUN, tracking, default_project.package, batch)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_an_unlabelled_batch_is_scored_monitored_then_labelled(default_project, scored_copy):
+    """Score a batch without its target column, monitor it without labels, then join the labels
+    that arrive later and find decay, error rates and the label accounting in its monitoring run."""
+    copy, kedro_in_copy, _, _, _, timings = scored_copy
+    batch = "unlabelled"
+    manifest = json.loads((copy / f"data/01_raw/batches/{batch}/manifest.json").read_text())
+    planted = manifest["batch"]["labels"]
+
+    # Nothing scored, no labels: one line naming the files and the command to run first.
+    missing = kedro_in_copy("run", "--pipelines", "labels", "--params", "batch=never_scored")
+    message = " ".join((missing.stdout + missing.stderr).split())
+    assert missing.returncode != 0
+    assert (
+        "data/07_model_output/batches/never_scored/predictions.parquet not found: score the batch "
+        "first: kedro run --pipelines inference --params batch=never_scored" in message
+    )
+    assert "data/01_raw/batches/never_scored/labels.csv not found" in message
+    assert "Traceback" not in message
+
+    start = time.perf_counter()
+    kedro_in_copy("run", "--pipelines", "inference", "--params", f"batch={batch}", check=True)
+    timings["inference_unlabelled_s"] = round(time.perf_counter() - start, 1)
+    python = str(default_project.root / ".venv" / "bin" / "python")
+    path = copy / f"data/07_model_output/batches/{batch}/predictions.parquet"
+    predictions = json.loads(run(copy, python, "-c", PREDICTIONS, str(path)).stdout.splitlines()[-1])
+    quarantined = json.loads(
+        run(
+            copy,
+            python,
+            "-c",
+            "import sys, json, pandas as pd; f = pd.read_parquet(sys.argv[1]); "
+            "print(json.dumps({'rows': len(f), 'reasons': bool(f['quarantine_reasons'].all())}))",
+            str(copy / f"data/05_model_input/batches/{batch}/quarantined_rows.parquet"),
+        ).stdout.splitlines()[-1]
+    )
+    # Row accounting: every row of the batch is scored or quarantined with its reasons.
+    assert predictions["rows"] + quarantined["rows"] == manifest["row_counts"]["applications"]
+    assert quarantined["rows"] == manifest["row_counts"]["applications_dirty"] and quarantined["reasons"]
+    assert "defaulted_12m" not in predictions["columns"]
+
+    kedro_in_copy("run", "--pipelines", "monitoring", "--params", f"batch={batch}", check=True)
+    drift = json.loads((copy / f"data/08_reporting/monitoring/{batch}/drift_report.json").read_text())
+    assert drift["performance"] == {"labels": False, "metrics": []}
+    assert drift["features"] and drift["prediction"]["psi"] >= 0
+    assert {row["feature"] for row in drift["fairness"]["groups"]} >= {"sex", "age"}
+
+    start = time.perf_counter()
+    kedro_in_copy("run", "--pipelines", "labels", "--params", f"batch={batch}", check=True)
+    timings["labels_unlabelled_s"] = round(time.perf_counter() - start, 1)
+    print(f"\nunlabelled batch timings: {timings}")
+    report = json.loads((copy / f"data/08_reporting/monitoring/{batch}/labels_report.json").read_text())
+    counts = report["labels"]
+    assert counts["unknown_ids"] == len(planted["unknown_ids"])
+    assert counts["duplicates"] == len(planted["repeated_ids"]) + len(planted["conflicting_ids"])
+    assert counts["conflicting"] == len(planted["conflicting_ids"])
+    assert counts["quarantined_rows"] == len(planted["quarantined_ids"])
+    assert counts["joined"] == predictions["rows"] - len(planted["conflicting_ids"])
+    assert (
+        sum(
+            counts[k]
+            for k in (
+                "joined",
+                "unknown_ids",
+                "quarantined_rows",
+                "duplicates",
+                "conflicting",
+                "invalid_labels",
+            )
+        )
+        == planted["rows"]
+    )
+    assert (copy / f"data/08_reporting/monitoring/{batch}/labelled_predictions.parquet").is_file()
+    assert report["alert"]["alert"] is False  # no decay in these labels
+
+    logged = _labelled_run(default_project, copy, batch)
+    metrics, tags = logged["metrics"], logged["tags"]
+    assert tags["monitoring.labels"] == str(counts["joined"])
+    assert metrics["labels.joined"] == counts["joined"]
+    assert metrics["labels.unknown_ids"] == counts["unknown_ids"]
+    assert metrics["labels.duplicates"] == counts["duplicates"]
+    assert metrics["labels.quarantined_rows"] == counts["quarantined_rows"]
+    assert 0.6 < metrics["performance.roc_auc"] < 1 and abs(metrics["performance.roc_auc_drop"]) < 0.05
+    assert {"error_rate.sex.F", "error_rate.sex.M", "error_rate.age.25-34"} <= set(metrics)
+    # The labels go to a new step of the batch's monitoring run, after its own.
+    (own,) = logged["steps"]["prediction_psi"]
+    assert logged["steps"]["labels.joined"] == [own + 1]
+
+
+def test_labels_that_show_decay_raise_the_performance_alert(default_project, scored_copy):
+    copy, kedro_in_copy, *_ = scored_copy
+    batch = "decayed"
+    for pipeline in ("inference", "monitoring", "labels"):
+        kedro_in_copy("run", "--pipelines", pipeline, "--params", f"batch={batch}", check=True)
+    report = json.loads((copy / f"data/08_reporting/monitoring/{batch}/labels_report.json").read_text())
+    assert report["alert"]["alert"] is True and report["alert"]["verdict"] == "fail"
+    assert any(reason.startswith("performance roc_auc") for reason in report["alert"]["reasons"])
+    logged = _labelled_run(default_project, copy, batch)
+    assert logged["tags"]["gate.labels"] == "fail"
+    assert logged["metrics"]["performance.roc_auc_drop"] > 0.05

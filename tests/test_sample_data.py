@@ -584,3 +584,34 @@ def test_batch_from_the_command_line(tmp_path):
 def test_unknown_drift_is_refused(gen, tmp_path):
     with pytest.raises(ValueError, match="drift"):
         gen.generate_batch(rows=100, seed=1, out_dir=tmp_path, drift="sideways")
+
+
+@pytest.mark.parametrize("name", ["unlabelled", "decayed"])
+def test_late_label_batches_regenerate_byte_identical(gen, tmp_path, name):
+    seed, labels = gen.LATE_LABEL_BATCHES[name]
+    manifest = gen.generate_late_labels_batch(rows=gen.BATCH_ROWS, seed=seed, out_dir=tmp_path, labels=labels)
+    shipped = BATCHES / name
+    for file in ("applications.csv", "labels.csv", "manifest.json"):
+        assert (tmp_path / file).read_bytes() == (shipped / file).read_bytes(), file
+    assert bureau_sha(tmp_path) == bureau_sha(shipped)
+    frame = pd.read_csv(shipped / "applications.csv", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == APPLICATION_COLUMNS[:-1]  # no target column
+    found = pd.read_csv(shipped / "labels.csv", dtype=str, keep_default_na=False)
+    planted = manifest["batch"]["labels"]
+    assert list(found.columns) == ["applicant_id", "defaulted_12m"] and len(found) == planted["rows"]
+    ids = set(frame["applicant_id"])
+    assert set(found["applicant_id"]) - ids == set(planted.get("unknown_ids", []))
+    assert set(found.loc[found["applicant_id"].duplicated(), "applicant_id"]) == set(
+        planted.get("repeated_ids", []) + planted.get("conflicting_ids", [])
+    )
+    assert set(planted["quarantined_ids"]) <= ids
+
+
+def test_decayed_labels_no_longer_follow_the_recorded_ones(gen, tmp_path):
+    gen.generate_late_labels_batch(rows=2000, seed=7, out_dir=tmp_path / "a", labels="recorded")
+    m = gen.generate_late_labels_batch(rows=2000, seed=7, out_dir=tmp_path / "b", labels="decayed")
+    a = pd.read_csv(tmp_path / "a" / "labels.csv", dtype=str).drop_duplicates("applicant_id")
+    b = pd.read_csv(tmp_path / "b" / "labels.csv", dtype=str)
+    both = b.merge(a, on="applicant_id", suffixes=("_decayed", "_recorded"))
+    changed = (both["defaulted_12m_decayed"] != both["defaulted_12m_recorded"]).mean()
+    assert 0.1 < changed < 0.5 and m["batch"]["labels"]["decay"]["share_replaced"] == 0.5

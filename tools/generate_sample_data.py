@@ -32,6 +32,10 @@ Usage::
         [--no-label-bias] [--random-label] [--dirty-fraction 0.02]
     python tools/generate_sample_data.py --batch --drift none|shift --seed 101 --out DIR
         (a 2,000-row scoring batch in the same layout, labels included; ``shift`` drifts it)
+    python tools/generate_sample_data.py --batch --late-labels recorded|decayed --seed 303 --out DIR
+        (a scoring batch without its target column, its labels in labels.csv keyed by id)
+    python tools/generate_sample_data.py --shipped-batches
+        (every shipped batch under data/01_raw/batches/: no_drift, drifted, unlabelled, decayed)
 """
 
 from __future__ import annotations
@@ -852,6 +856,111 @@ def generate_batch(
     return manifest
 
 
+# ---- batches whose labels arrive later (for the labels pipeline) ------------------------- #
+
+# shipped: name -> (seed, labels); their applications.csv has no target column, labels.csv has it.
+LATE_LABEL_BATCHES = {"unlabelled": (303, "recorded"), "decayed": (404, "decayed")}
+LABELS_FILE = "labels.csv"
+LABEL_KINDS = ("recorded", "decayed")
+UNKNOWN_LABEL_IDS = 12  # labels for ids no row of the batch has
+REPEATED_LABELS = 7  # a label sent twice with the same value
+CONFLICTING_LABELS = 3  # a label sent twice with the other value
+DECAY_SHARE = 0.5  # decayed: share of labels replaced by outcomes the inputs do not explain
+
+
+def _labels_text(ids: pd.Series, values: pd.Series) -> str:
+    return _csv_text([ids.map(_csv_field), values.map(_csv_field)], ["applicant_id", "defaulted_12m"])
+
+
+def generate_late_labels_batch(
+    rows: int = BATCH_ROWS, seed: int = 303, out_dir: str | os.PathLike = ".", labels: str = "recorded"
+) -> dict:
+    """A scoring batch without its target column, and its labels in ``labels.csv``, keyed by id.
+
+    The applications are a fresh undrifted sample (as ``generate_batch``) with ``defaulted_12m``
+    removed. ``labels.csv`` has one row per applicant_id of the batch (the quarantined rows' ids
+    included: their labels cannot be joined), in a seeded order. ``recorded``: the labels as
+    generated, plus labels for unknown ids and labels sent twice (some with the other value).
+    ``decayed``: for ``DECAY_SHARE`` of the applicants the label is replaced by a draw at the
+    batch's positive rate, independent of every input (a change the inputs do not show), so the
+    model's ranking decays.
+    """
+    if labels not in LABEL_KINDS:
+        raise ValueError(f"labels must be one of {LABEL_KINDS}")
+    out = Path(out_dir)
+    manifest = generate_batch(rows=rows, seed=seed, out_dir=out, drift="none")
+    csv_path = out / APPLICATIONS_FILE
+    applications = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(seed + 2)
+    first = applications.drop_duplicates("applicant_id")
+    ids, values = first["applicant_id"].reset_index(drop=True), first["defaulted_12m"].reset_index(drop=True)
+    dirty = sorted({i for kind in manifest["dirty_rows"].values() for i in kind["applicant_ids"]})
+    batch_labels: dict = {"file": LABELS_FILE, "kind": labels, "in_applications": False}
+    if labels == "decayed":
+        replace = rng.random(len(values)) < DECAY_SHARE
+        rate = float((values == "1").mean())
+        drawn = np.where(rng.random(len(values)) < rate, "1", "0")
+        values = values.where(~replace, pd.Series(drawn))
+        batch_labels["decay"] = {
+            "share_replaced": DECAY_SHARE,
+            "rows_replaced": int(replace.sum()),
+            "mechanism": "the label of each replaced applicant is Bernoulli(batch positive rate), "
+            "independent of every input",
+        }
+        extra_ids, extra_values = pd.Series([], dtype=str), pd.Series([], dtype=str)
+    else:
+        unknown = _ids(rows + 1 + np.arange(UNKNOWN_LABEL_IDS))
+        clean = ids[~ids.isin(dirty)].to_numpy()
+        picked = rng.choice(clean, size=REPEATED_LABELS + CONFLICTING_LABELS, replace=False)
+        by_id = dict(zip(ids, values, strict=True))
+        repeated = [by_id[i] for i in picked[:REPEATED_LABELS]]
+        flipped = ["0" if by_id[i] == "1" else "1" for i in picked[REPEATED_LABELS:]]
+        extra_ids = pd.Series([*unknown, *picked])
+        extra_values = pd.Series([*(rng.choice(["0", "1"], size=UNKNOWN_LABEL_IDS)), *repeated, *flipped])
+        batch_labels.update(
+            {
+                "unknown_ids": sorted(unknown),
+                "repeated_ids": sorted(picked[:REPEATED_LABELS].tolist()),
+                "conflicting_ids": sorted(picked[REPEATED_LABELS:].tolist()),
+            }
+        )
+    all_ids = pd.concat([ids, extra_ids], ignore_index=True)
+    all_values = pd.concat([values, extra_values], ignore_index=True)
+    order = rng.permutation(len(all_ids))
+    text = _labels_text(
+        all_ids.iloc[order].reset_index(drop=True), all_values.iloc[order].reset_index(drop=True)
+    )
+    with open(out / LABELS_FILE, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    unlabelled = applications.drop(columns="defaulted_12m")
+    columns = [unlabelled[c].map(_csv_field) for c in unlabelled.columns]
+    with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(_csv_text(columns, list(unlabelled.columns)))
+    batch_labels.update(
+        {
+            "rows": len(all_ids),
+            "ids_in_batch": len(ids),
+            "quarantined_ids": dirty,
+            "positive_rate": round(float((values == "1").mean()), 6),
+        }
+    )
+    manifest["batch"]["labels"] = batch_labels
+    manifest["sha256"]["applications_csv"] = _file_sha256(csv_path)
+    manifest["sha256"]["labels_csv"] = _file_sha256(out / LABELS_FILE)
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    with open(out / MANIFEST_FILE, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return manifest
+
+
+def write_shipped_batches(root: Path = DEFAULT_OUT / "batches") -> None:
+    """Every shipped scoring batch under ``root``/<name>/ (``make sample-data``)."""
+    for name, (drift, seed) in BATCHES.items():
+        generate_batch(rows=BATCH_ROWS, seed=seed, out_dir=root / name, drift=drift)
+    for name, (seed, labels) in LATE_LABEL_BATCHES.items():
+        generate_late_labels_batch(rows=BATCH_ROWS, seed=seed, out_dir=root / name, labels=labels)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=None, help="default 10000 (--batch: 2000)")
@@ -875,9 +984,34 @@ def main(argv: list[str] | None = None) -> int:
         help="write a scoring batch (default: 2,000 rows) into --out instead of the sample data",
     )
     parser.add_argument("--drift", choices=DRIFT_KINDS, default="none", help="with --batch")
+    parser.add_argument(
+        "--late-labels",
+        choices=LABEL_KINDS,
+        default=None,
+        help="with --batch: no target column in applications.csv, the labels in labels.csv",
+    )
+    parser.add_argument(
+        "--shipped-batches",
+        action="store_true",
+        help=f"write every shipped scoring batch into {DEFAULT_OUT.name}/batches/<name>",
+    )
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
+    if args.shipped_batches:
+        write_shipped_batches()
+        names = [*BATCHES, *LATE_LABEL_BATCHES]
+        print(f"wrote the scoring batches {names} in {time.perf_counter() - t0:.2f}s")
+        return 0
+    if args.batch and args.late_labels:
+        m = generate_late_labels_batch(
+            rows=args.rows or BATCH_ROWS, seed=args.seed, out_dir=args.out, labels=args.late_labels
+        )
+        print(
+            f"wrote a scoring batch of {m['row_counts']['applications']} applications without "
+            f"labels, and {m['batch']['labels']['rows']} labels ({args.late_labels}) to {args.out}"
+        )
+        return 0
     if args.batch:
         m = generate_batch(rows=args.rows or BATCH_ROWS, seed=args.seed, out_dir=args.out, drift=args.drift)
         print(

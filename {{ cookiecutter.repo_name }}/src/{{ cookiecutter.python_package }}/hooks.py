@@ -40,6 +40,11 @@ def _layer(dataset: Any) -> str | None:
     return ((getattr(dataset, "metadata", None) or {}).get("kedro-viz") or {}).get("layer")
 
 
+def _missing_hint(dataset: Any) -> str:
+    """What to do when the dataset's file is missing (catalog ``metadata.missing_hint``)."""
+    return str((getattr(dataset, "metadata", None) or {}).get("missing_hint") or "")
+
+
 def missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, str]:
     """Free inputs of ``pipeline`` whose local file does not exist, by catalog entry."""
     missing = {}
@@ -86,6 +91,11 @@ class ProjectHooks:
         if missing:
             if run:
                 mlflow.end_run("FAILED")
+            hints = {name: _missing_hint(catalog.get(name)) for name in missing}
+            if all(hints.values()):  # an output of another pipeline, or a file to deliver
+                raise DataError(
+                    " ".join(f"{path} not found: {hints[name]}." for name, path in missing.items())
+                )
             lines = "\n".join(f"  - {name}: {path} (not found)" for name, path in missing.items())
             raise DataError(
                 "Input data is missing. Put the files there, or point these catalog entries "

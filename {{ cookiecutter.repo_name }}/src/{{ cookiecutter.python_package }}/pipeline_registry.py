@@ -4,7 +4,7 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 # Pipelines that run on their own (e.g. scoring new batches), not in the end-to-end flow.
-NOT_IN_DEFAULT: set[str] = {"inference", "monitoring"}
+NOT_IN_DEFAULT: set[str] = {"inference", "monitoring", "labels"}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -146,3 +146,18 @@ def test_missing_column_is_named(plan: dict, members: pd.DataFrame, visits: pd.D
 def test_bad_configuration_is_refused(change: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         nodes.check_ingestion_config({**PARAMS, **change})
+
+
+def test_a_scoring_batch_may_come_without_its_target(members, visits) -> None:
+    """Scoring (target_optional) reads a main source without the target column; training
+    refuses it, naming the column."""
+    unlabelled = members.drop(columns=["Renewed"])
+    scoring = nodes.check_ingestion_config(PARAMS, target_optional=True)
+    summary, _ = nodes.summarise_related_source(visits, scoring, "visits")
+    primary, record = nodes.build_primary_table(unlabelled, scoring, summary)
+    assert "renewed" not in primary.columns and len(primary) == len(members)
+    assert record["metrics"]["rows_without_known_target"] == len(members)
+    labelled, _ = nodes.build_primary_table(members, scoring, summary)
+    assert labelled["renewed"].tolist()[:2] == [1, 0]
+    with pytest.raises(DataError, match="renewed"):
+        nodes.build_primary_table(unlabelled, nodes.check_ingestion_config(PARAMS), summary)

@@ -280,7 +280,7 @@ def test_shipped_config_is_valid(parameters: dict) -> None:
     assert plan["on_fail"] in ("stop", "flag")
 
 
-@pytest.mark.parametrize("pipeline", ["__default__", "validation", "inference"])
+@pytest.mark.parametrize("pipeline", ["__default__", "validation", "inference", "labels"])
 def test_config_is_checked_before_any_data_is_read(pipeline: str) -> None:
     """Every node that takes parameters only (the config checks) runs before any node that
     reads a raw dataset (SequentialRunner runs them in this order)."""
@@ -297,3 +297,68 @@ def test_config_is_checked_before_any_data_is_read(pipeline: str) -> None:
     ]
     assert checks and readers
     assert max(checks) < min(readers), [run_order[i].name for i in readers if i < max(checks)]
+
+
+LABELLED = copy.deepcopy(VALIDATION)
+LABELLED["suites"]["raw_members"]["expectations"] += [
+    {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "renewed", "value_set": ["0", "1"]},
+        "severity": "row",
+    },
+    {
+        "type": "expect_table_columns_to_match_set",
+        "kwargs": {"column_set": ["member_id", "age", "spend", "renewed"], "exact_match": False},
+        "severity": "table",
+    },
+]
+LABELLED["suites"]["primary_table"]["expectations"] += [
+    {
+        "type": "expect_column_mean_to_be_between",
+        "kwargs": {"column": "renewed", "min_value": 0.1, "max_value": 0.9},
+        "severity": "table",
+    },
+]
+
+
+def test_target_free_suites_are_the_training_suites_minus_the_targets_expectations() -> None:
+    plan = nodes.check_validation_config(LABELLED, INGESTION, target_optional=True)
+    full, derived = plan["datasets"], plan["unlabelled_datasets"]
+    for dataset, config in full.items():
+        kept = [e for e in config["expectations"] if "renewed" not in str(e["kwargs"])]
+        ids = [e["id"] for e in derived[dataset]["expectations"]]
+        assert ids[: len(kept)] == [e["id"] for e in kept]
+        assert "renewed" not in derived[dataset]["columns"]
+    # A column set keeps its other columns; an expectation on the target alone goes.
+    members = {e["type"]: e for e in derived["raw_members"]["expectations"]}
+    assert "expect_column_values_to_be_in_set" not in members
+    assert members["expect_table_columns_to_match_set"]["kwargs"]["column_set"] == [
+        "member_id",
+        "age",
+        "spend",
+    ]
+    assert "expect_column_mean_to_be_between.renewed" not in {
+        e["id"] for e in derived["primary_table"]["expectations"]
+    }
+    # Training plans hold no target-free suites: the target stays required there.
+    assert nodes.check_validation_config(LABELLED, INGESTION)["unlabelled_datasets"] is None
+
+
+def test_a_batch_without_its_target_is_validated_with_the_derived_suites() -> None:
+    plan = nodes.check_validation_config(LABELLED, INGESTION, target_optional=True)
+    unlabelled = RAW.drop(columns="Renewed")
+    result = nodes.validate_dataset(unlabelled, plan, "raw_members")
+    assert result["labelled"] is False
+    assert "expect_column_values_to_be_in_set.renewed" not in {
+        o["id"] for o in result["expectations"]
+    }
+    # The row expectations still quarantine: row 1's spend is malformed.
+    spend = next(o for o in result["expectations"] if o["id"].endswith(".spend"))
+    assert spend["unexpected_rows"] == [1]
+    # With the target column the full suite runs; without target_optional a missing target is
+    # refused, as in training.
+    assert nodes.validate_dataset(RAW, plan, "raw_members")["labelled"] is True
+    with pytest.raises(DataError, match="renewed"):
+        nodes.validate_dataset(
+            unlabelled, nodes.check_validation_config(LABELLED, INGESTION), "raw_members"
+        )

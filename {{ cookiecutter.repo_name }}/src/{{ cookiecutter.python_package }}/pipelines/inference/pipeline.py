@@ -2,7 +2,9 @@
 
 A scoring batch goes through the ingestion and validation pipelines themselves, under the
 namespace ``scoring`` with the batch's datasets mapped in, so scoring and training cannot drift
-apart: same parsing, same suites, same quarantine.
+apart: same parsing, same suites, same quarantine. A batch may come without its target column
+(its labels arrive later: the ``labels`` pipeline): it is then validated with the training suites
+minus every expectation on the target.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -18,7 +20,8 @@ NAMESPACE = "scoring"
 def batch_intake(sources: Sources) -> Pipeline:
     """Ingestion and validation of a batch: ``scoring_raw_<source>`` in, ``scoring_batch`` out."""
     return Pipeline(
-        ingestion_pipeline(sources) + validation_pipeline(sources),
+        ingestion_pipeline(sources, target_optional=True)
+        + validation_pipeline(sources, target_optional=True),
         namespace=NAMESPACE,
         inputs={f"raw_{source}": f"scoring_raw_{source}" for source in sources.all},
         outputs={

@@ -4,6 +4,7 @@ The main source gives one primary row per raw row, with its position as ``source
 each related source is summarised per key and joined onto it; the target is encoded 0/1.
 """
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ import pandas as pd
 from ...columns import ROW_POSITION, normalise_column_names
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
+
+logger = logging.getLogger(__name__)
 
 PARAMETERS_FILE = "conf/base/parameters_ingestion.yml"
 DATASET_FILE = "conf/base/parameters_dataset.yml"
@@ -92,8 +95,11 @@ def check_related_source(name: str, spec: Any) -> dict[str, Any]:
     }
 
 
-def check_ingestion_config(params: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a bad ingestion configuration before any data is read; return the checked plan."""
+def check_ingestion_config(params: dict[str, Any], target_optional: bool = False) -> dict[str, Any]:
+    """Refuse a bad ingestion configuration before any data is read; return the checked plan.
+
+    ``target_optional`` (scoring): a main source without the target column is read without it.
+    """
     sources = sources_of(params)
     column_types = params.get("column_types") or {}
     unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
@@ -134,6 +140,7 @@ def check_ingestion_config(params: dict[str, Any]) -> dict[str, Any]:
         "column_types": dict(column_types),
         "related_sources": related,
         "ratios": dict(ratios),
+        "target_optional": target_optional,
     }
 
 
@@ -181,6 +188,19 @@ def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
     return text.isin([str(w).strip().lower() for w in wanted]).fillna(False)
 
 
+def label_values(values: pd.Series, target: dict[str, Any]) -> pd.Series:
+    """Labels as 0/1 (1 = ``target.positive``); a value that is neither is missing."""
+    positive = _matches(values, _as_list(target["positive"]))
+    if target.get("negative") is None:
+        negative = values.notna() & ~positive
+    else:
+        negative = _matches(values, _as_list(target["negative"])) & ~positive
+    encoded = pd.Series(MISSING_LABEL, index=values.index, dtype="Int64")
+    encoded[positive.to_numpy()] = 1
+    encoded[negative.to_numpy()] = 0
+    return encoded
+
+
 def encode_target(frame: pd.DataFrame, target: dict[str, Any]) -> pd.DataFrame:
     """The target column as 0/1 (1 = ``target.positive``); a label that is neither is missing.
 
@@ -188,20 +208,13 @@ def encode_target(frame: pd.DataFrame, target: dict[str, Any]) -> pd.DataFrame:
     """
     column = target["column"]
     values = frame[column]
-    positive = _matches(values, _as_list(target["positive"]))
-    if target.get("negative") is None:
-        negative = values.notna() & ~positive
-    else:
-        negative = _matches(values, _as_list(target["negative"])) & ~positive
-    if not positive.any():
+    encoded = label_values(values, target)
+    if not (encoded == 1).any():
         seen = sorted(map(str, values.dropna().unique()))[:10]
         raise ConfigError(
             f"dataset.target.positive in {DATASET_FILE} is {target['positive']!r}, but column "
             f"{column!r} never takes that value; it holds {seen}."
         )
-    encoded = pd.Series(MISSING_LABEL, index=frame.index, dtype="Int64")
-    encoded[positive.to_numpy()] = 1
-    encoded[negative.to_numpy()] = 0
     return frame.assign(**{column: encoded})
 
 
@@ -245,16 +258,22 @@ def build_primary_table(
         raise DataError(f"Catalog entry 'raw_{main}' has no rows: check the file it points at.")
     frame = normalise_column_names(main_rows)
     target = plan["target"]
-    _require_columns(frame, [target["column"]], f"raw_{main}")
-    typed = parse_columns(frame, plan["column_types"], f"raw_{main}")
-    primary = encode_target(typed, target)
+    labelled = not plan.get("target_optional") or target["column"] in frame.columns
+    if labelled:
+        _require_columns(frame, [target["column"]], f"raw_{main}")
+        column_types = plan["column_types"]
+    else:  # a scoring batch whose labels come later
+        logger.info("raw_%s has no target column %r: read without labels.", main, target["column"])
+        column_types = {c: t for c, t in plan["column_types"].items() if c != target["column"]}
+    typed = parse_columns(frame, column_types, f"raw_{main}")
+    primary = encode_target(typed, target) if labelled else typed
     primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))
     for (source, spec), summary in zip(plan["related_sources"].items(), summaries, strict=True):
         primary = join_summary(primary, summary, source, spec)
     primary = add_ratios(primary, plan["ratios"])
     if len(primary) != len(main_rows):  # a join must never add or lose rows
         raise DataError(f"A join changed the row count ({len(main_rows)} -> {len(primary)}).")
-    unknown_labels = int(primary[target["column"]].isna().sum())
+    unknown_labels = int(primary[target["column"]].isna().sum()) if labelled else len(primary)
     record = {
         "metrics": {
             f"rows_raw_{main}": len(main_rows),

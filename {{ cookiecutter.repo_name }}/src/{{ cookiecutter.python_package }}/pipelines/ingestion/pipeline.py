@@ -21,14 +21,22 @@ def summarise_node(source: str) -> Node:
     )
 
 
-def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipeline:
-    """Summarise each related source per key, then build the typed primary table."""
+def create_pipeline(
+    sources: Sources | None = None, target_optional: bool = False, **kwargs: object
+) -> Pipeline:
+    """Summarise each related source per key, then build the typed primary table.
+
+    ``target_optional`` (scoring): a main source without the target column is read without it.
+    """
     sources = sources or configured_sources()
+    check = update_wrapper(
+        partial(check_ingestion_config, target_optional=target_optional), check_ingestion_config
+    )
     return Pipeline(
         [
             # Depends on parameters only: every node that reads data runs after it.
             Node(
-                func=check_ingestion_config,
+                func=check,
                 inputs="params:ingestion",
                 outputs="ingestion_plan",
                 name="check_ingestion_config",

@@ -1,9 +1,10 @@
 """The assessment of a scored batch against the training reference, and the monitoring gate.
 
 Compared with the training reference (``training_set``): every model input (PSI, plus KS for
-numbers and chi-squared for categories), the predicted probabilities (PSI), and, when the batch
-has labels, the model's performance against the training run's ``test.*`` metrics and the
-selection rate of each sensitive group against the training set. Thresholds are in
+numbers and chi-squared for categories), the predicted probabilities (PSI), the selection rate of
+each sensitive group against the training set (no labels needed) and, when the batch has labels,
+the model's performance against the training run's ``test.*`` metrics (labels that arrive later:
+the ``labels`` pipeline). Thresholds are in
 ``parameters_monitoring.yml``.
 """
 
@@ -150,7 +151,7 @@ def selection_rate_drift(
     groups, min_size = plan["sensitive_features"], int(plan["min_group_size"])
     allowed = float(plan["thresholds"]["selection_rate_change"])
     ref_rates = selection_rates(reference, reference_decisions, groups)
-    fairness: dict[str, Any] = {"labels": True, "groups": []}
+    fairness: dict[str, Any] = {"labels": True, "groups": []}  # set by the caller
     for name, per_group in selection_rates(batch, batch_decisions, groups).items():
         for group, current in per_group.items():
             ref = ref_rates.get(name, {}).get(group)
@@ -181,7 +182,7 @@ def assess_batch(
     training: dict[str, Any],
     plan: dict[str, Any],
 ) -> dict[str, Any]:
-    """Feature drift, prediction drift, and (with labels) performance decay and fairness drift."""
+    """Feature, prediction and selection-rate drift, and (with labels) performance decay."""
     if batch_predictions.empty:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     thresholds = plan["thresholds"]
@@ -204,17 +205,11 @@ def assess_batch(
         "verdict": _level(prediction_psi, thresholds["prediction_psi"]),
     }
 
-    target = training["target"]
-    labelled = scoring_batch[target].notna() if target in scoring_batch.columns else None
-    performance: dict[str, Any] = {"labels": False, "metrics": []}
+    # Selection rates need no labels: judged on every batch.
+    threshold = float(training["decision_threshold"])
+    aligned = len(scoring_batch) == len(batch_scores)
     fairness: dict[str, Any] = {"labels": False, "groups": []}
-    if labelled is not None and labelled.all() and len(scoring_batch) == len(batch_scores):
-        threshold = float(training["decision_threshold"])
-        run_id = plan["reference_run_id"] or str(first.get("model_run_id") or "")
-        y = scoring_batch[target].astype("int64").to_numpy()
-        performance = performance_decay(
-            y, batch_scores, run_id, threshold, thresholds["performance_drop"]
-        )
+    if aligned:
         fairness = selection_rate_drift(
             reference,
             (reference_scores >= threshold).astype(int),
@@ -222,8 +217,22 @@ def assess_batch(
             (batch_scores >= threshold).astype(int),
             plan,
         )
+    target = training["target"]
+    labelled = scoring_batch[target].notna() if target in scoring_batch.columns else None
+    performance: dict[str, Any] = {"labels": False, "metrics": []}
+    if labelled is not None and labelled.all() and aligned:
+        run_id = plan["reference_run_id"] or str(first.get("model_run_id") or "")
+        y = scoring_batch[target].astype("int64").to_numpy()
+        performance = performance_decay(
+            y, batch_scores, run_id, threshold, thresholds["performance_drop"]
+        )
     else:
-        logger.info("The batch has no labels (%s): performance and fairness drift skipped.", target)
+        logger.info(
+            "The batch has no labels (%s): performance decay skipped (it comes with "
+            "`kedro run --pipelines labels`).",
+            target,
+        )
+    fairness["labels"] = performance["labels"]
 
     return {
         "batch": str(plan["batch"]),

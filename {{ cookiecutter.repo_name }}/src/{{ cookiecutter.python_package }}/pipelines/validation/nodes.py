@@ -18,7 +18,7 @@ from ...errors import ConfigError, DataError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
 from ...project_config import sources_of
 from .report import render_html, summary_text
-from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite
+from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite, without_target
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,14 @@ REASON_SEPARATOR = "; "
 KEYS = ("on_fail", "max_quarantined_share", "report_folder", "suites")
 
 
-def check_validation_config(params: dict[str, Any], ingestion: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a bad validation configuration before any data is read; return the checked plan."""
+def check_validation_config(
+    params: dict[str, Any], ingestion: dict[str, Any], target_optional: bool = False
+) -> dict[str, Any]:
+    """Refuse a bad validation configuration before any data is read; return the checked plan.
+
+    With ``target_optional`` (scoring), the plan also holds the suites for a batch that comes
+    without its target column: the same suites minus every expectation on the target.
+    """
     check_keys(params, KEYS, "validation", PARAMETERS_FILE)
     check_on_fail("validation", params["on_fail"], PARAMETERS_FILE)
     share = params["max_quarantined_share"]
@@ -36,13 +42,28 @@ def check_validation_config(params: dict[str, Any], ingestion: dict[str, Any]) -
             f"validation.max_quarantined_share in {PARAMETERS_FILE} is {share!r}; "
             "use a share between 0 and 1 (e.g. 0.05)."
         )
+    datasets = check_suite_config(params["suites"], ingestion)
+    target = (ingestion.get("target") or {}).get("column")
     return {
         "on_fail": params["on_fail"],
         "max_quarantined_share": float(share),
         "report_folder": params["report_folder"],
-        "datasets": check_suite_config(params["suites"], ingestion),
+        "datasets": datasets,
+        "unlabelled_datasets": without_target(datasets, target) if target_optional else None,
+        "target": target,
         "main_dataset": f"raw_{sources_of(ingestion).main}",
     }
+
+
+def suite_for(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """``dataset``'s suite; without the target's expectations when the data has no target column
+    and the plan allows it (a scoring batch whose labels come later)."""
+    config = plan["datasets"][dataset]
+    target, unlabelled = plan.get("target"), plan.get("unlabelled_datasets")
+    columns = normalise_column_names(data.head(0)).columns
+    if unlabelled and target in config["columns"] and target not in columns:
+        return {**unlabelled[dataset], "labelled": False}
+    return {**config, "labelled": True}
 
 
 def prepare_frame(data: pd.DataFrame, dataset: str, config: dict[str, Any]) -> pd.DataFrame:
@@ -65,8 +86,13 @@ def prepare_frame(data: pd.DataFrame, dataset: str, config: dict[str, Any]) -> p
 
 def validate_dataset(data: pd.DataFrame, plan: dict[str, Any], dataset: str) -> dict[str, Any]:
     """Run ``dataset``'s suite; the result names the rows each expectation found."""
-    config = plan["datasets"][dataset]
+    config = suite_for(data, plan, dataset)
     result = run_suite(prepare_frame(data, dataset, config), dataset, config)
+    if not config["labelled"]:
+        logger.info(
+            "%s has no target column: its suite without the target's expectations.", dataset
+        )
+    result["labelled"] = config["labelled"]
     failed = [o["id"] for o in result["expectations"] if not o["success"]]
     logger.info(
         "Validated %s: %d rows, %d expectation(s) not met%s",

@@ -25,15 +25,25 @@ def validation_node(dataset: str) -> Node:
     )
 
 
-def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipeline:
-    """Check the suites (before any data is read), run them, quarantine, then gate the run."""
+def create_pipeline(
+    sources: Sources | None = None, target_optional: bool = False, **kwargs: object
+) -> Pipeline:
+    """Check the suites (before any data is read), run them, quarantine, then gate the run.
+
+    ``target_optional`` (scoring): a batch without the target column is validated with the
+    suites minus the target's expectations (``suites.without_target``).
+    """
     sources = sources or configured_sources()
+    check = update_wrapper(
+        partial(check_validation_config, target_optional=target_optional),
+        check_validation_config,
+    )
     datasets = [*(f"raw_{source}" for source in sources.all), PRIMARY_TABLE]
     return Pipeline(
         [
             # Depends on parameters only: every node that reads data runs after it.
             Node(
-                func=check_validation_config,
+                func=check,
                 inputs=["params:validation", "params:ingestion"],
                 outputs="validation_plan",
                 name="check_validation_config",

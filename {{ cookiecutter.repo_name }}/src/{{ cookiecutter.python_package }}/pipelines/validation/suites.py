@@ -189,6 +189,36 @@ def check_suite_config(
     return checked
 
 
+def without_target(datasets: dict[str, dict[str, Any]], target: str) -> dict[str, dict[str, Any]]:
+    """The checked suites for a batch without its target column: every expectation on it removed.
+
+    An expectation that names only the target (``column``, a pair or a list holding it) is
+    dropped; one whose ``column_set`` / ``column_list`` holds other columns too keeps them. The
+    target leaves each dataset's known columns. Derived from the training suites, never written
+    twice.
+    """
+    derived = {}
+    for dataset, config in datasets.items():
+        kept = []
+        for entry in config["expectations"]:
+            kwargs = entry["kwargs"]
+            if target not in _named_columns(kwargs):
+                kept.append(entry)
+                continue
+            lists = {k: kwargs[k] for k in ("column_set", "column_list") if k in kwargs}
+            single = [k for k in COLUMN_KWARGS if k in kwargs and k not in lists]
+            rest = {k: [c for c in v if c != target] for k, v in lists.items()}
+            if single or not all(rest.values()):
+                continue
+            kept.append({**entry, "kwargs": {**kwargs, **rest}})
+        derived[dataset] = {
+            **config,
+            "columns": [c for c in config["columns"] if c != target],
+            "expectations": kept,
+        }
+    return derived
+
+
 def check_positive_label(main_suite: dict[str, Any], target: dict[str, Any]) -> None:
     """Refuse a positive value that the main source's suite says its target never holds."""
     column = target.get("column")
