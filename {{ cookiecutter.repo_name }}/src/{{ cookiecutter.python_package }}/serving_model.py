@@ -1,0 +1,39 @@
+"""The MLflow pyfunc model that ``mlflow models serve`` serves: validate each row, then score it.
+
+This module imports MLflow at its top (a PythonModel subclass needs it): only the served model
+and ``MlflowServingModelDataset._save`` import it, never ``kedro`` at start-up.
+"""
+
+from typing import Any
+
+import mlflow.pyfunc
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+from .errors import DataError
+from .serving import answer_rows
+
+
+class ValidatingModel(mlflow.pyfunc.PythonModel):
+    """The run's scikit-learn model behind the batch's parsing and row-level validation."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.model: Any = None
+
+    def load_context(self, context) -> None:
+        """Load the scikit-learn model (artifact ``model``) and warm Great Expectations up."""
+        from .pipelines.validation.suites import ephemeral_context
+
+        self.model = mlflow.sklearn.load_model(context.artifacts["model"])
+        ephemeral_context()
+
+    def predict(self, context, model_input, params=None):
+        """One answer per row: probability and prediction, or ``quarantine_reasons``."""
+        import pandas as pd
+
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        try:
+            return answer_rows(frame, self.plan, self.model)
+        except DataError as error:  # the request as a whole: HTTP 400 with the message
+            raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
