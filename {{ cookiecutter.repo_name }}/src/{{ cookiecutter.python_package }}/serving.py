@@ -181,11 +181,20 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
         if pd.api.types.is_datetime64_any_dtype(kept[column]):
             kept[column] = kept[column].astype("str").where(kept[column].notna())
     answer = kept.astype(object).where(kept.notna(), None)
-    answer[PROBABILITY] = [None if r else float(p) for r, p in zip(refused, probability)]
-    answer[PREDICTION] = [
-        None if r else int(p >= plan["decision_threshold"]) for r, p in zip(refused, probability)
-    ]
-    answer[REASONS] = [REASON_SEPARATOR.join(r) if r else None for r in reasons]
+    # object columns: a refused row's probability is JSON null, not NaN
+    answer[PROBABILITY] = pd.Series(
+        [None if r else float(p) for r, p in zip(refused, probability)],
+        dtype=object,
+        index=answer.index,
+    )
+    answer[PREDICTION] = pd.Series(
+        [None if r else int(p >= plan["decision_threshold"]) for r, p in zip(refused, probability)],
+        dtype=object,
+        index=answer.index,
+    )
+    answer[REASONS] = pd.Series(
+        [REASON_SEPARATOR.join(r) if r else None for r in reasons], dtype=object, index=answer.index
+    )
     return answer.reset_index(drop=True)
 
 
