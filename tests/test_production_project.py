@@ -278,9 +278,9 @@ import json, sys
 import mlflow
 client = mlflow.MlflowClient(sys.argv[1])
 experiment = client.get_experiment_by_name(sys.argv[2])
-order = ["attributes.start_time DESC"]
-(run,) = client.search_runs([experiment.experiment_id], order_by=order, max_results=1)
-print(json.dumps(run.data.tags))
+runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
+# the latest training run (inference runs are runs of the same experiment)
+print(json.dumps(next(r.data.tags for r in runs if "training.serving_model_uri" in r.data.tags)))
 """
 
 

@@ -74,9 +74,9 @@ import json, sys
 import mlflow
 client = mlflow.MlflowClient()
 experiment = client.get_experiment_by_name(sys.argv[1])
-runs = client.search_runs([experiment.experiment_id], "tags.`training.serving_model_uri` != ''",
-                          order_by=["attributes.start_time DESC"], max_results=1)
-print(runs[0].data.tags["training.serving_model_uri"])
+runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
+print(next(r.data.tags["training.serving_model_uri"] for r in runs
+           if "training.serving_model_uri" in r.data.tags))
 """
 
 
