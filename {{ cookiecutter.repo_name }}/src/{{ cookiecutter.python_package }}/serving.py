@@ -276,7 +276,7 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
             )
         info = mlflow.pyfunc.log_model(
             name=self._name,
-            python_model=ValidatingModel(data["plan"]),
+            python_model=ValidatingModel(data["plan"], answer_rows),
             artifacts={"model": model_uri},
             code_paths=[str(Path(__file__).resolve().parent)],
             pip_requirements=self.requirements(data["model"]),

@@ -4,6 +4,7 @@ This module imports MLflow at its top (a PythonModel subclass needs it): only th
 and ``MlflowServingModelDataset._save`` import it, never ``kedro`` at start-up.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import mlflow.pyfunc
@@ -11,14 +12,15 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from .errors import DataError
-from .serving import answer_rows
 
 
 class ValidatingModel(mlflow.pyfunc.PythonModel):
     """The run's scikit-learn model behind the batch's parsing and row-level validation."""
 
-    def __init__(self, plan: dict[str, Any]) -> None:
+    def __init__(self, plan: dict[str, Any], answer: Callable[..., Any]) -> None:
+        """``answer``: ``serving.answer_rows`` (passed in: serving.py imports this module)."""
         self.plan = plan
+        self.answer = answer
         self.model: Any = None
 
     def load_context(self, context) -> None:
@@ -34,6 +36,6 @@ class ValidatingModel(mlflow.pyfunc.PythonModel):
 
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         try:
-            return answer_rows(frame, self.plan, self.model)
+            return self.answer(frame, self.plan, self.model)
         except DataError as error:  # the request as a whole: HTTP 400 with the message
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
