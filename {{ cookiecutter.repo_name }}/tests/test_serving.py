@@ -1,4 +1,4 @@
-"""Unit tests of the served model's work (serving.py): rows answered with probabilities or reasons."""
+"""Unit tests of serving.py: each request row answered with a probability or its reasons."""
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,14 @@ NUMERIC = ["income", "age", "n_events", "has_events", "events_per_income"]
 def plan():
     ingestion = check_ingestion_config(INGESTION)
     validation = check_validation_config(VALIDATION, INGESTION)
-    return serving_plan(ingestion, validation, NUMERIC, [], 0.5, ["key", "source_row"])
+    return serving_plan(
+        ingestion,
+        validation,
+        numeric=NUMERIC,
+        categorical=[],
+        decision_threshold=0.5,
+        keep_columns=["key", "source_row"],
+    )
 
 
 def test_the_plan_keeps_only_row_checks_a_request_can_meet(plan) -> None:

@@ -65,6 +65,7 @@ def _serving_suite(config: dict[str, Any], target: str) -> dict[str, Any]:
 def serving_plan(
     ingestion: dict[str, Any],
     validation: dict[str, Any],
+    *,
     numeric: list[str],
     categorical: list[str],
     decision_threshold: float,
@@ -183,12 +184,15 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
     answer = kept.astype(object).where(kept.notna(), None)
     # object columns: a refused row's probability is JSON null, not NaN
     answer[PROBABILITY] = pd.Series(
-        [None if r else float(p) for r, p in zip(refused, probability)],
+        [None if r else float(p) for r, p in zip(refused, probability, strict=True)],
         dtype=object,
         index=answer.index,
     )
     answer[PREDICTION] = pd.Series(
-        [None if r else int(p >= plan["decision_threshold"]) for r, p in zip(refused, probability)],
+        [
+            None if r else int(p >= plan["decision_threshold"])
+            for r, p in zip(refused, probability, strict=True)
+        ],
         dtype=object,
         index=answer.index,
     )
@@ -212,14 +216,16 @@ def prepare_serving_model(
     """
     from .modelling import feature_columns
 
+    numeric, categorical = feature_columns(training)
     return {
         "model": logged_model,
         "plan": serving_plan(
             check_ingestion_config(ingestion),
             check_validation_config(validation, ingestion),
-            *feature_columns(training),
-            training["decision_threshold"],
-            keep_columns,
+            numeric=numeric,
+            categorical=categorical,
+            decision_threshold=training["decision_threshold"],
+            keep_columns=keep_columns,
         ),
     }
 

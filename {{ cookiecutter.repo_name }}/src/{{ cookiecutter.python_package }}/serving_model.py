@@ -7,9 +7,11 @@ and ``MlflowServingModelDataset._save`` import it, never ``kedro`` at start-up.
 from collections.abc import Callable
 from typing import Any
 
-import mlflow.pyfunc
-from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+# A PythonModel subclass needs MLflow at class definition: this module is imported only by the
+# served model and MlflowServingModelDataset._save, never at start-up (test_cli_startup).
+import mlflow.pyfunc  # noqa: TID253
+from mlflow.exceptions import MlflowException  # noqa: TID253
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE  # noqa: TID253
 
 from .errors import DataError
 
