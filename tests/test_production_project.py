@@ -266,35 +266,109 @@ def test_the_dashboard_shows_every_monitored_batch_in_a_real_browser(default_pro
 
 
 SERVED = """
-import json, sys, urllib.request
-import numpy as np, pandas as pd
-from kedro.config import OmegaConfigLoader
-from {package}.modelling import feature_columns, model_inputs
+import json, sys, urllib.error, urllib.request
+from pathlib import Path
+import pandas as pd
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
 port, batch = sys.argv[1], sys.argv[2]
-params = OmegaConfigLoader("conf", base_env="base", default_run_env="local")["parameters"]
-rows = pd.read_parquet(f"data/05_model_input/batches/{{batch}}/scoring_batch.parquet")
+bootstrap_project(Path.cwd())
+with KedroSession.create(project_path=Path.cwd(), runtime_params={{"batch": batch}}) as session:
+    context = session.load_context()
+    params = context.params
+    ingestion = params["ingestion"]
+    main, target = ingestion["main_source"], ingestion["target"]["column"]
+    raw = context.catalog.load(f"scoring_raw_{{main}}")  # the batch's main source, as read
+folder = f"data/05_model_input/batches/{{batch}}"
+primary = pd.concat(
+    [pd.read_parquet(f"{{folder}}/scoring_batch.parquet"),
+     pd.read_parquet(f"{{folder}}/quarantined_rows.parquet")]
+).set_index("source_row").sort_index()
+related = [
+    column
+    for spec in ingestion["related_sources"].values()
+    for column in [*spec["aggregations"], spec["presence_column"]]
+]
+# A request: every row of the batch's main source as text, without its label, with the
+# related sources' columns as ingestion summarised them.
+request = raw.drop(columns=[target]).assign(**{{c: primary[c].to_numpy() for c in related}})
 scored = pd.read_parquet(f"data/07_model_output/batches/{{batch}}/predictions.parquet")
-inputs = model_inputs(rows, *feature_columns(params["training"]))
-body = {{"dataframe_split": json.loads(inputs.to_json(orient="split", index=False))}}
-request = urllib.request.Request(
-    f"http://127.0.0.1:{{port}}/invocations",
-    data=json.dumps(body).encode(),
-    headers={{"Content-Type": "application/json"}},
-)
-with urllib.request.urlopen(request, timeout=120) as response:
-    served = np.array(json.loads(response.read())["predictions"])
+
+
+def post(frame):
+    body = {{"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{{port}}/invocations",
+        data=json.dumps(body).encode(),
+        headers={{"Content-Type": "application/json"}},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+status, answer = post(request)
+answers = pd.DataFrame(answer["predictions"])
+batch_probability = scored.set_index("source_row")["probability"]
+valid = answers[answers["source_row"].isin(batch_probability.index)]
+refused = answers[answers["quarantine_reasons"].notna()]
+batch_reasons = primary["quarantine_reasons"].dropna()
+related_datasets = tuple(f"raw_{{s}}." for s in ingestion["related_sources"])
+expected = {{
+    int(row): "; ".join(
+        r for r in reasons.split("; ")
+        if not r.startswith(related_datasets) and not r.endswith(f".{{target}}")
+    )
+    for row, reasons in batch_reasons.items()
+}}
+missing_status, missing = post(request.drop(columns=[related[0]]).head(2))
+one_status, one = post(request.iloc[[int(valid["source_row"].iloc[0])]])
 print(json.dumps({{
-    "rows": len(inputs),
-    "shape": list(served.shape),
-    "max_difference": float(np.abs(served[:, 1] - scored["probability"].to_numpy()).max()),
-    "uri": scored["model_uri"].iloc[0],
+    "status": status,
+    "rows": len(request),
+    "answers": len(answers),
+    "columns": list(answers.columns),
+    "in_order": answers["source_row"].tolist() == list(range(len(request))),
+    "valid_rows": len(valid),
+    "batch_scored": len(batch_probability),
+    "valid_refused": int(valid["quarantine_reasons"].notna().sum()),
+    "max_difference": float(
+        (valid.set_index("source_row")["probability"] - batch_probability).abs().max()
+    ),
+    "refused_rows": len(refused),
+    "refused_probabilities": int(refused["probability"].notna().sum()),
+    "reasons_match": all(
+        (answers.loc[row, "quarantine_reasons"] or "") == reasons
+        for row, reasons in expected.items()
+    ),
+    "reasons": sorted({{r for text in refused["quarantine_reasons"] for r in text.split("; ")}}),
+    "missing_column": [missing_status, missing.get("message", "")],
+    "one_row": [one_status, len(one["predictions"])],
 }}))
 """
 
 
-def test_the_served_model_predicts_as_the_batch_pipeline(default_project, scored_copy):
-    """`mlflow models serve` of the model that scored the batch, posted the batch over HTTP."""
+RUN_TAGS = """
+import json, sys
+import mlflow
+client = mlflow.MlflowClient(sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2])
+runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
+# the latest training run (inference runs are runs of the same experiment)
+print(json.dumps(next(r.data.tags for r in runs if "training.serving_model_uri" in r.data.tags)))
+"""
+
+
+def test_the_served_model_validates_rows_and_predicts_as_the_batch_pipeline(default_project, scored_copy):
+    """`mlflow models serve` of the run's serving model, posted the whole batch over HTTP.
+
+    Valid rows get exactly the batch pipeline's probabilities; the planted dirty rows get the
+    batch quarantine's reasons (less those a request cannot be held to: the label's and the
+    related source's raw records'); a request without a needed column is refused whole.
+    """
     import os
     import subprocess
     import urllib.request
@@ -303,31 +377,29 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, scored
 
     copy, _, trained, uv_calls, _, _ = scored_copy
     venv_bin = default_project.root / ".venv" / "bin"
+    python = str(venv_bin / "python")
     tracking = f"sqlite:///{copy / 'mlflow.db'}"
     output = trained.stdout + trained.stderr
     exports = [call for call in uv_calls if "export" in call]
     assert not exports, exports
     assert "dependencies via uv" not in output and "Model logged to MLflow" in output
+    assert "Validating served model logged to MLflow" in output
     predictions = copy / "data/07_model_output/batches/no_drift/predictions.parquet"
-    uri = json.loads(
-        run(copy, str(venv_bin / "python"), "-c", PREDICTIONS, str(predictions)).stdout.splitlines()[-1]
-    )["uris"][0]
+    scoring_uri = json.loads(run(copy, python, "-c", PREDICTIONS, str(predictions)).stdout.splitlines()[-1])[
+        "uris"
+    ][0]
+    tags = json.loads(
+        run(copy, python, "-c", RUN_TAGS, tracking, default_project.package).stdout.splitlines()[-1]
+    )
+    assert tags["training.model_uri"] == scoring_uri  # the batch scored with this run's model
+    uri = tags["training.serving_model_uri"]
 
     port = free_port()
     env = project_env(MLFLOW_TRACKING_URI=tracking, PATH=f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
     server = subprocess.Popen(
         [
-            str(venv_bin / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            uri,
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
+            *(str(venv_bin / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local"),
+            *("-h", "127.0.0.1", "-p", str(port)),
         ],
         cwd=copy,
         env=env,
@@ -346,18 +418,35 @@ def test_the_served_model_predicts_as_the_batch_pipeline(default_project, scored
                 assert time.monotonic() < deadline, "mlflow models serve did not start"
                 time.sleep(1)
         code = SERVED.format(package=default_project.package)
-        done = run(copy, str(venv_bin / "python"), "-c", code, str(port), "no_drift")
+        done = run(copy, python, "-c", code, str(port), "no_drift")
         result = json.loads(done.stdout.splitlines()[-1])
     finally:
         stop_process_group(server)
-    assert result["uri"] == uri
-    assert result["shape"] == [result["rows"], 2]
-    assert result["max_difference"] < 1e-9
-    # The served model's requirements pin exact versions, the installed ones.
-    pins = json.loads(run(copy, str(venv_bin / "python"), "-c", REQUIREMENTS, uri).stdout.splitlines()[-1])
-    assert pins["lines"] and all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in pins["lines"])
-    assert {"mlflow", "scikit-learn", "numpy", "scipy", "pandas", "skops"} <= set(pins["versions"])
-    assert all(pins["versions"][name] == version for name, version in pins["installed"].items())
+    print(f"\nserved batch: {json.dumps({k: v for k, v in result.items() if k != 'reasons'})}")
+    assert result["status"] == 200 and result["answers"] == result["rows"] and result["in_order"]
+    assert {"probability", "prediction", "quarantine_reasons", "source_row"} <= set(result["columns"])
+    # Every row the batch scored is scored, with exactly the batch's probability.
+    assert result["valid_rows"] == result["batch_scored"] and result["valid_refused"] == 0
+    assert result["max_difference"] == 0.0
+    # The planted dirty rows are refused with the batch quarantine's reasons, and not scored.
+    assert result["refused_rows"] > 0 and result["refused_probabilities"] == 0
+    assert result["reasons_match"]
+    datasets = {reason.split(".")[0] for reason in result["reasons"]}
+    assert {"raw_applications", "primary_table"} <= datasets  # malformed text; out of range
+    assert any("_in_set." in reason for reason in result["reasons"])  # a bad category
+    assert result["missing_column"][0] == 400 and "has no column(s)" in result["missing_column"][1]
+    assert result["one_row"] == [200, 1]
+    # Both models' requirements pin exact versions, the installed ones.
+    for model_uri, needed in (
+        (scoring_uri, {"mlflow", "scikit-learn", "numpy", "scipy", "pandas", "skops"}),
+        (uri, {"mlflow", "scikit-learn", "skops", "cloudpickle", "kedro", "great_expectations"}),
+    ):
+        pins = json.loads(run(copy, python, "-c", REQUIREMENTS, model_uri).stdout.splitlines()[-1])
+        assert pins["lines"] and all(
+            re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in pins["lines"]
+        )
+        assert needed <= set(pins["versions"]), model_uri
+        assert all(pins["versions"][name] == version for name, version in pins["installed"].items())
 
 
 LABELLED_RUN = """

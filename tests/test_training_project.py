@@ -39,13 +39,16 @@ found = mlflow.search_logged_models(
 held_out = pd.read_parquet("data/05_model_input/held_out_set.parquet")
 params = OmegaConfigLoader("conf", base_env="base", default_run_env="local")["parameters"]
 inputs = model_inputs(held_out, *feature_columns(params["training"]))
-uri = f"models:/{{found[0].model_id}}"
+by_name = {{m.name: f"models:/{{m.model_id}}" for m in found}}
+uri = by_name["model"]
 pyfunc = mlflow.pyfunc.load_model(uri).predict(inputs)
 sklearn = mlflow.sklearn.load_model(uri).predict_proba(held_out)
 print(json.dumps({{
     "metrics": run.data.metrics,
     "tags": run.data.tags,
-    "models": [m.name for m in found],
+    "models": sorted(by_name),
+    "serving_uri": by_name.get("serving_model"),
+    "serving_uri_tag": run.data.tags.get("training.serving_model_uri"),
     "uri_tag": run.data.tags.get("training.model_uri"),
     "uri": uri,
     "signature_inputs": mlflow.models.get_model_info(uri).signature.inputs.input_names(),
@@ -72,8 +75,10 @@ def record(default_project) -> dict:
 
 
 def test_model_is_logged_with_signature_and_predicts_held_out_rows(record: dict) -> None:
-    assert record["models"] == ["model"]
+    # The scikit-learn model, and the validating served model (tests/test_production_project.py)
+    assert record["models"] == ["model", "serving_model"]
     assert record["uri_tag"] == record["uri"]
+    assert record["serving_uri_tag"] == record["serving_uri"]
     assert record["pyfunc_shape"] == record["sklearn_shape"] == [record["rows"], 2]
     assert record["probabilities_in_range"]
     # sensitive attributes are not model inputs by default; the proxy region_code is

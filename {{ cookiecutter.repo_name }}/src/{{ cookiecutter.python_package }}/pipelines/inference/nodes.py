@@ -84,10 +84,13 @@ def _latest_logged_model(experiment_name: str) -> Any:
         if not model.source_run_id:
             continue
         try:
-            if is_complete(client.get_run(model.source_run_id)):
-                return model
+            run = client.get_run(model.source_run_id)
         except MlflowException:  # its run was deleted
             continue
+        # The run's scikit-learn model, not its validating served model (serving_model).
+        trained = run.data.tags.get("training.model_uri", f"models:/{model.model_id}")
+        if is_complete(run) and trained == f"models:/{model.model_id}":
+            return model
     raise DataError(
         f"No model logged by a FINISHED run with its gates in MLflow experiment "
         f"{experiment_name!r} (tracking store {mlflow.get_tracking_uri()}): run `kedro run` "

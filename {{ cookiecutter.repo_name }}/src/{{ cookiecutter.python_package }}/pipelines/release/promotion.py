@@ -39,6 +39,9 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
         filter_string=f"source_run_id = '{run_id}'",
         output_format="list",
     )
+    # The run logs the scikit-learn model and the validating served model: register the former.
+    trained = run.data.tags.get("training.model_uri")
+    models = [m for m in models if trained in (None, f"models:/{m.model_id}")]
     if not models:
         blocked.append("no model was logged by this run")
     if blocked:
@@ -54,6 +57,8 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
         name,
         tags={
             "source_run_id": run_id,
+            # What `mlflow models serve` serves for this version (docs/production.md).
+            "serving_model_uri": run.data.tags.get("training.serving_model_uri", ""),
             **{k: v for k, v in run.data.tags.items() if k.startswith("gate.")},
         },
     )

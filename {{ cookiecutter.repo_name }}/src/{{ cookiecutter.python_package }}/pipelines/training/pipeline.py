@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from ...serving import prepare_serving_model
 from .nodes import (
     build_candidate_model,
     evaluate_model,
@@ -13,7 +14,8 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Check the model configuration, split, fit, evaluate on held-out rows, log the model."""
+    """Check the model configuration, split, fit, evaluate on held-out rows, log the model and
+    the validating served model."""
     return Pipeline(
         [
             Node(
@@ -56,6 +58,20 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["trained_model", "held_out_set", "params:training"],
                 outputs="mlflow_model",
                 name="log_model_to_mlflow",
+            ),
+            # What `mlflow models serve` serves: the logged model behind the batch's parsing
+            # and row-level validation (serving.py).
+            Node(
+                func=prepare_serving_model,
+                inputs=[
+                    "mlflow_model",
+                    "params:ingestion",
+                    "params:validation",
+                    "params:training",
+                    "params:inference.keep_columns",
+                ],
+                outputs="mlflow_serving_model",
+                name="log_serving_model_to_mlflow",
             ),
         ],
         tags=["training"],
