@@ -521,6 +521,9 @@ def test_an_unlabelled_batch_is_scored_monitored_then_labelled(default_project, 
     start = time.perf_counter()
     kedro_in_copy("run", "--pipelines", "labels", "--params", f"batch={batch}", check=True)
     timings["labels_unlabelled_s"] = round(time.perf_counter() - start, 1)
+    # The labels run redraws the dashboard: the error rates by group now have their chart.
+    page = (copy / "data/08_reporting/monitoring/dashboard.html").read_text()
+    assert "Error rate by group" in page and "No labels yet: the error rate" not in page
     print(f"\nunlabelled batch timings: {timings}")
     report = json.loads((copy / f"data/08_reporting/monitoring/{batch}/labels_report.json").read_text())
     counts = report["labels"]

@@ -7,6 +7,7 @@ and the performance decay and per-group error rates go to the batch's monitoring
 
 from kedro.pipeline import Node, Pipeline
 
+from ..monitoring.dashboard import build_dashboard
 from .nodes import (
     assess_labels,
     find_monitoring_run,
@@ -18,7 +19,7 @@ from .plan import check_labels_config
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Check the plan, find the batch's monitoring run, join, assess, alert, record."""
+    """Check the plan, find the batch's monitoring run, join, assess, alert, record, redraw."""
     return Pipeline(
         [
             Node(
@@ -62,6 +63,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["labels_report", "labels_record", "labels_monitoring_target"],
                 outputs="labels_monitoring_run",
                 name="update_monitoring_run",
+            ),
+            # The monitoring dashboard again, now with this batch's performance and error rates.
+            Node(
+                func=build_dashboard,
+                inputs=["monitoring_history", "params:monitoring", "labels_monitoring_run"],
+                outputs="monitoring_dashboard",
+                name="build_dashboard",
             ),
         ],
         tags=["labels"],
