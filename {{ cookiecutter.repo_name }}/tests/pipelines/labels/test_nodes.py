@@ -178,7 +178,12 @@ def test_pipeline_wiring() -> None:
         "batch_predictions",
         "scoring_batch",
         "scoring_quarantined_rows",
+        "monitoring_history",  # the dashboard, redrawn at the end
+        "params:monitoring",
     }
-    assert {"labelled_predictions", "labels_report", "labels_monitoring_run"} <= set(
-        pipeline.all_outputs()
-    )
+    assert {
+        "labelled_predictions",
+        "labels_report",
+        "labels_monitoring_run",
+        "monitoring_dashboard",
+    } <= set(pipeline.all_outputs())

@@ -19,7 +19,7 @@ from ...errors import DataError
 from ...gates import gate_tags, worst
 from ...groups import group_column, metric_safe
 from ..ingestion.nodes import label_values
-from ..monitoring.alerts import post_json
+from ..monitoring.alerts import deliver_alert
 from ..monitoring.assessment import performance_decay
 
 logger = logging.getLogger(__name__)
@@ -261,14 +261,7 @@ def raise_labels_alert(
             "\n  - ".join(reasons + warnings),
             record["report"],
         )
-        url = plan["alert_webhook_url"]
-        if url:
-            try:
-                status = post_json(url, record, float(plan["webhook_timeout_s"]))
-                record["webhook"]["status"] = f"sent (HTTP {status})"
-            except Exception as error:
-                record["webhook"]["status"] = f"failed: {type(error).__name__}: {error}"
-                logger.error("Alert webhook %s failed: %s", url, error)
+        deliver_alert(record, plan)
     else:
         logger.info("Labels of batch %r: %s, no alert.", plan["batch"], verdict)
     run_record = {

@@ -23,6 +23,19 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> int:
         return int(response.status)
 
 
+def deliver_alert(record: dict[str, Any], plan: dict[str, Any]) -> None:
+    """POST the alert record to the plan's webhook, if one is set; note how delivery went."""
+    url = plan["alert_webhook_url"]
+    if not url:
+        return
+    try:
+        status = post_json(url, record, float(plan["webhook_timeout_s"]))
+        record["webhook"]["status"] = f"sent (HTTP {status})"
+    except Exception as error:
+        record["webhook"]["status"] = f"failed: {type(error).__name__}: {error}"
+        logger.error("Alert webhook %s failed: %s", url, error)
+
+
 def raise_alert(
     assessment: dict[str, Any], plan: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -42,14 +55,7 @@ def raise_alert(
             "\n  - ".join(alert["reasons"] + alert["warnings"]),
             alert["report"],
         )
-        url = plan["alert_webhook_url"]
-        if url:
-            try:
-                status = post_json(url, alert, float(plan["webhook_timeout_s"]))
-                alert["webhook"]["status"] = f"sent (HTTP {status})"
-            except Exception as error:
-                alert["webhook"]["status"] = f"failed: {type(error).__name__}: {error}"
-                logger.error("Alert webhook %s failed: %s", url, error)
+        deliver_alert(alert, plan)
     else:
         logger.info("Monitoring of batch %r: %s, no alert.", alert["batch"], alert["verdict"])
     record = {
