@@ -103,6 +103,15 @@ def test_without_labels_the_page_says_so_instead_of_an_empty_chart() -> None:
     assert "no labels yet" not in svg_texts(page)
 
 
+def test_selection_rates_show_the_training_reference_when_recorded() -> None:
+    batches = three_batches(labelled=False)
+    batches[-1]["metrics"].update(
+        {"reference_selection_rate.region.north": 0.3, "reference_selection_rate.region.south": 0.6}
+    )
+    texts = svg_texts(build_dashboard(batches, PLAN))
+    assert "selection rate by region (dashed: training)" in texts
+
+
 def test_no_batch_yet() -> None:
     page = build_dashboard([], PLAN)
     assert "No batch has been monitored yet" in page and "<svg" not in page

@@ -293,7 +293,8 @@ def judge(assessment: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def monitoring_metrics(assessment: dict[str, Any]) -> dict[str, float]:
-    """Flat metrics for MLflow: PSI per feature, prediction PSI, performance, selection rates."""
+    """Flat metrics for MLflow: PSI per feature, prediction PSI, performance, selection rates
+    (the batch's, and the training reference's the dashboard draws beside them)."""
     metrics: dict[str, float] = {
         "rows": assessment["rows_batch"],
         "prediction_psi": assessment["prediction"]["psi"],
@@ -308,6 +309,9 @@ def monitoring_metrics(assessment: dict[str, Any]) -> dict[str, float]:
     for row in assessment["fairness"]["groups"]:
         group = metric_safe(row["group"])
         metrics[f"selection_rate.{row['feature']}.{group}"] = row["batch_selection_rate"]
+        metrics[f"reference_selection_rate.{row['feature']}.{group}"] = row[
+            "reference_selection_rate"
+        ]
     return {k: float(v) for k, v in metrics.items() if not np.isnan(v)}
 
 

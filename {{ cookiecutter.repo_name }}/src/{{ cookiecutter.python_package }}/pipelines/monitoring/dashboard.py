@@ -8,6 +8,7 @@ Any pipeline that adds to the experiment can end with :func:`build_dashboard`.
 """
 
 import logging
+import math
 from html import escape
 from typing import Any
 
@@ -243,18 +244,30 @@ def performance_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any]
     return figure
 
 
-def group_figure(batches: list[dict[str, Any]], prefix: str, what: str) -> Any:
-    """One panel per feature: ``<prefix><feature>.<group>`` of each group, batch after batch."""
+def group_figure(
+    batches: list[dict[str, Any]], prefix: str, what: str, reference_prefix: str | None = None
+) -> Any:
+    """One panel per feature: ``<prefix><feature>.<group>`` of each group, batch after batch.
+
+    With ``reference_prefix``, each group's reference value (the latest batch's
+    ``<reference_prefix><feature>.<group>``) is a dashed line in the group's colour.
+    """
     by_feature: dict[str, list[str]] = {}
     for key in _keys(batches, prefix):
         by_feature.setdefault(key.removeprefix(prefix).split(".", 1)[0], []).append(key)
     figure, axes = _figure(len(by_feature), width=4.2, height=3.2)
     steps = [b["step"] for b in batches]
     for ax, (feature, keys) in zip(axes, by_feature.items(), strict=True):
+        drawn = False
         for key in keys:
             label = key.removeprefix(f"{prefix}{feature}.")
-            ax.plot(steps, _series(batches, key), marker="o", label=label)
-        ax.set_title(f"{what} by {feature}")
+            (line,) = ax.plot(steps, _series(batches, key), marker="o", label=label)
+            if reference_prefix:
+                reference = _series(batches, reference_prefix + key.removeprefix(prefix))[-1]
+                if not math.isnan(reference):  # the latest batch recorded it
+                    ax.axhline(reference, linestyle="--", linewidth=0.8, color=line.get_color())
+                    drawn = True
+        ax.set_title(f"{what} by {feature}" + (" (dashed: training)" if drawn else ""))
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
         _batch_axis(ax, batches)
@@ -340,19 +353,25 @@ def build_dashboard(
                 else f"<p class='empty'>{NO_LABELS.format(what='performance decay')}</p>",
             )
         )
-        for prefix, what, empty in (
-            ("selection_rate.", "selection rate", "<p class='empty'>No group recorded.</p>"),
+        for prefix, what, empty, reference in (
+            (
+                "selection_rate.",
+                "selection rate",
+                "<p class='empty'>No group recorded.</p>",
+                "reference_selection_rate.",
+            ),
             (
                 "error_rate.",
                 "error rate",
                 f"<p class='empty'>{NO_LABELS.format(what='the error rate by group')}</p>",
+                None,
             ),
         ):
+            figure = (
+                group_figure(batches, prefix, what, reference) if _keys(batches, prefix) else None
+            )
             sections.append(
-                (
-                    f"{what.capitalize()} by group",
-                    _svg(group_figure(batches, prefix, what)) if _keys(batches, prefix) else empty,
-                )
+                (f"{what.capitalize()} by group", _svg(figure) if figure is not None else empty)
             )
         sections.append(("Alerts (latest batch first)", alerts_table(batches)))
     latest = batches[-1] if batches else None
