@@ -9,7 +9,11 @@ import pandas as pd
 ROW_POSITION = "source_row"
 
 
+def normalised_name(column: object) -> str:
+    """A column name in lower-case snake_case (``Hours per week`` -> ``hours_per_week``)."""
+    return re.sub(r"[^0-9a-z]+", "_", str(column).strip().lower()).strip("_")
+
+
 def normalise_column_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Lower-case snake_case column names (``Hours per week`` -> ``hours_per_week``)."""
-    names = [re.sub(r"[^0-9a-z]+", "_", str(c).strip().lower()).strip("_") for c in frame.columns]
-    return frame.set_axis(names, axis="columns")
+    return frame.set_axis([normalised_name(c) for c in frame.columns], axis="columns")

@@ -360,3 +360,27 @@ class ParameterBatchHooks:
             client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in chunk])
         self.logged.update(self.pending)
         self.pending = {}
+
+
+class SparkHooks:
+    """Start the Spark session of an environment that has ``spark.yml`` (``--env spark``).
+
+    Kedro's own pattern (its PySpark starters): the session is created once, when the context
+    is, from the environment's ``spark`` configuration; every Spark dataset and node then gets
+    it with ``SparkSession.builder.getOrCreate()``. Other environments have no ``spark.yml`` and
+    start no JVM.
+    """
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        from kedro.config import MissingConfigException
+
+        try:
+            settings = context.config_loader["spark"]
+        except (KeyError, MissingConfigException):
+            return
+        if not settings:
+            return
+        from .spark_engine import start_spark_session
+
+        start_spark_session(dict(settings), app_name=context.project_path.name)

@@ -5,13 +5,18 @@ import os
 from omegaconf import OmegaConf
 
 from .console import filter_third_party_warnings
-from .hooks import ParameterBatchHooks, ProjectHooks, RunTimingHooks
+from .hooks import ParameterBatchHooks, ProjectHooks, RunTimingHooks, SparkHooks
 from .run_status import skip_final_garbage_collection
-from .tracking import resolve_artifact_location, resolve_required_env, resolve_tracking_uri
+from .tracking import (
+    resolve_artifact_location,
+    resolve_project_path,
+    resolve_required_env,
+    resolve_tracking_uri,
+)
 
 # Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
-HOOKS = (ProjectHooks(), RunTimingHooks(), ParameterBatchHooks())
+HOOKS = (ProjectHooks(), RunTimingHooks(), ParameterBatchHooks(), SparkHooks())
 
 # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
 # sqlite:/// path is resolved against the project root, not the working directory.
@@ -19,6 +24,7 @@ CUSTOM_RESOLVERS = {
     "tracking_uri": resolve_tracking_uri,
     "artifact_location": resolve_artifact_location,
     "required_env": resolve_required_env,
+    "project_path": resolve_project_path,
 }
 # Registered here with OmegaConf's current API; Kedro skips a resolver that is already
 # registered, so it does not register them again with the deprecated one.
@@ -31,6 +37,8 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": CUSTOM_RESOLVERS,
+    # conf/spark/spark.yml: the Spark session's settings (SparkHooks); no other env has one.
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
 }
 
 # An unreachable tracking server should end a run within a minute, not after MLflow's default

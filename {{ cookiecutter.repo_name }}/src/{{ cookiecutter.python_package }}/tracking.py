@@ -15,6 +15,14 @@ def project_root() -> Path:
     return root if (root / "pyproject.toml").is_file() else Path.cwd()
 
 
+def resolve_project_path(relative: str) -> str:
+    """``${project_path:data/01_raw/x.db}``: the absolute path of a file of the project.
+
+    For engines whose workers do not share the driver's working directory (Spark executors).
+    """
+    return (project_root() / relative).as_posix()
+
+
 def resolve_tracking_uri(default: str, experiment: str | None = None) -> str:
     """``MLFLOW_TRACKING_URI`` if set, else ``default``; relative SQLite paths become absolute.
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ...columns import ROW_POSITION, normalise_column_names
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
+from ...spark_engine import is_spark_frame
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,10 @@ def summarise_related_source(
     rows: pd.DataFrame, plan: dict[str, Any], source: str
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One row per key of a related source, with the aggregations configured for it."""
+    if is_spark_frame(rows):
+        from . import spark
+
+        return spark.summarise_related_source(rows, plan, source)
     spec = plan["related_sources"][source]
     records = normalise_column_names(rows)
     key, aggregations = spec["key"], spec["aggregations"]
@@ -253,6 +258,10 @@ def build_primary_table(
     ``source_row`` is the row's position in the main source, so any later finding can be
     traced back to it; one primary row per raw row, always.
     """
+    if is_spark_frame(main_rows):
+        from . import spark
+
+        return spark.build_primary_table(main_rows, plan, *summaries)
     main = plan["main_source"]
     if main_rows.empty:
         raise DataError(f"Catalog entry 'raw_{main}' has no rows: check the file it points at.")

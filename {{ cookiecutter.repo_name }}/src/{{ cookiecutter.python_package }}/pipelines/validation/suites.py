@@ -11,11 +11,10 @@ import json
 import re
 from typing import Any
 
-import pandas as pd
-
 from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
+from ...spark_engine import is_spark_frame
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
 SUITES_FILE = "conf/base/parameters_validation_suites.yml"
@@ -314,17 +313,24 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_suite(frame: pd.DataFrame, dataset: str, config: dict[str, Any]) -> dict[str, Any]:
+def run_suite(frame: Any, dataset: str, config: dict[str, Any]) -> dict[str, Any]:
     """Run a dataset's suite on ``frame`` in an ephemeral GX context; return a JSON-able result.
 
     Each expectation's result names its failing rows by ``row_key`` (``unexpected_rows``).
+    ``frame`` is a pandas or a Spark DataFrame: GX runs the same suite on either.
     """
     import great_expectations as gx
 
     context = ephemeral_context()
+    on_spark = is_spark_frame(frame)
+    if on_spark:
+        from .spark import spark_type_names
+
+        config = {**config, "expectations": spark_type_names(config["expectations"])}
     suite = build_suite(dataset, config["expectations"])
+    sources = context.data_sources
     batch = (
-        context.data_sources.add_pandas(name=dataset)
+        (sources.add_spark if on_spark else sources.add_pandas)(name=dataset)
         .add_dataframe_asset(name=dataset)
         .add_batch_definition_whole_dataframe(name=dataset)
         .get_batch(batch_parameters={"dataframe": frame})
@@ -363,7 +369,7 @@ def run_suite(frame: pd.DataFrame, dataset: str, config: dict[str, Any]) -> dict
     return _jsonable(
         {
             "dataset": dataset,
-            "rows": len(frame),
+            "rows": frame.count() if on_spark else len(frame),
             "row_key": row_key,
             "success": all(o["success"] for o in outcomes),
             "statistics": gx_result.get("statistics"),

@@ -1,0 +1,204 @@
+"""Ingestion on Spark: the same plan as ``nodes.py``, with Spark DataFrames in and out.
+
+Called by the nodes of ``nodes.py`` when their input is a Spark DataFrame (``--env spark``).
+Parsing, the target's encoding, the per-key summaries, the joins and the ratios follow the pandas
+rules one for one, so both engines give the same primary table for the same raw rows.
+"""
+
+from typing import Any
+
+from ...columns import ROW_POSITION
+from ...errors import ConfigError, DataError
+from ...spark_engine import normalise_spark_columns, quoted, with_row_position
+from .nodes import BOOLEAN_WORDS, COUNT_LIKE, DATASET_FILE, PARAMETERS_FILE, _as_list
+
+_NUMERIC_TYPES = ("byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean")
+
+
+def _require_columns(frame: Any, columns: list[str], entry: str) -> None:
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"Catalog entry '{entry}' has no column(s) {missing}; it has {list(frame.columns)}. "
+            f"Fix the data, or the column names in {PARAMETERS_FILE}."
+        )
+
+
+def _parsed(column: str, kind: str) -> Any:
+    """``column`` parsed as ``kind``; a value that does not parse becomes null (as in pandas)."""
+    from pyspark.sql import functions as F
+
+    text = F.trim(quoted(column).cast("string"))
+    if kind in ("string", "category"):
+        return text
+    if kind == "number":
+        return text.try_cast("double")
+    if kind == "integer":
+        number = text.try_cast("double")
+        return F.when(number == F.floor(number), number.try_cast("long"))
+    if kind == "boolean":
+        words = F.create_map(*(F.lit(x) for pair in BOOLEAN_WORDS.items() for x in pair))
+        return words[F.lower(text)]
+    return F.try_to_timestamp(text)  # date: ISO 8601, as pandas' format="ISO8601"
+
+
+def parse_columns(frame: Any, column_types: dict[str, str], entry: str) -> Any:
+    """Each configured column parsed into its type; other columns kept as text."""
+    _require_columns(frame, list(column_types), entry)
+    return frame.select(
+        *(
+            _parsed(c, column_types[c]).alias(c) if c in column_types else quoted(c)
+            for c in frame.columns
+        )
+    )
+
+
+def _matches(frame: Any, column: str, wanted: list[Any]) -> Any:
+    """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
+    from pyspark.sql import functions as F
+
+    kind = dict(frame.dtypes)[column]
+    if kind.startswith(_NUMERIC_TYPES):
+        numbers = []
+        for value in wanted:
+            try:
+                numbers.append(float(value))
+            except (TypeError, ValueError):
+                continue
+        hit = quoted(column).cast("double").isin(numbers) if numbers else F.lit(False)
+    else:
+        text = F.lower(F.trim(quoted(column).cast("string")))
+        hit = text.isin([str(w).strip().lower() for w in wanted])
+    return F.coalesce(hit, F.lit(False))
+
+
+def encode_target(frame: Any, target: dict[str, Any]) -> Any:
+    """The target as 0/1 (1 = ``target.positive``); a label that is neither is null."""
+    from pyspark.sql import functions as F
+
+    column = target["column"]
+    positive = _matches(frame, column, _as_list(target["positive"]))
+    if target.get("negative") is None:
+        negative = quoted(column).isNotNull() & ~positive
+    else:
+        negative = _matches(frame, column, _as_list(target["negative"])) & ~positive
+    encoded = F.when(positive, F.lit(1)).when(negative, F.lit(0)).cast("long")
+    return frame.withColumn(column, encoded)
+
+
+def summarise_related_source(rows: Any, plan: dict[str, Any], source: str) -> tuple[Any, dict]:
+    """One row per key of a related source, with the aggregations configured for it."""
+    from pyspark.sql import functions as F
+
+    spec = plan["related_sources"][source]
+    records = normalise_spark_columns(rows)
+    key, aggregations = spec["key"], spec["aggregations"]
+    _require_columns(
+        records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}"
+    )
+    how = {
+        "count": F.count,
+        "sum": F.sum,
+        "mean": F.avg,
+        "median": F.median,
+        "min": F.min,
+        "max": F.max,
+        "nunique": F.count_distinct,
+        "first": lambda c: F.first(c, ignorenulls=True),
+        "last": lambda c: F.last(c, ignorenulls=True),
+        "std": F.stddev_samp,
+    }
+    summary = records.groupBy(quoted(key)).agg(
+        *(how[kind](quoted(column)).alias(out) for out, (column, kind) in aggregations.items())
+    )
+    rows_raw, keys = records.select(F.count(F.lit(1)), F.count_distinct(quoted(key))).first()
+    record = {"metrics": {f"rows_raw_{source}": rows_raw, f"keys_with_{source}": keys}}
+    return summary, record
+
+
+def join_summary(primary: Any, summary: Any, source: str, spec: dict[str, Any]) -> Any:
+    """Left-join one related source's summary by its key; keys without rows get 0 counts."""
+    from pyspark.sql import functions as F
+
+    key = spec["key"]
+    if key not in primary.columns:
+        raise DataError(
+            f"The main source has no column {key!r}, the key of related source '{source}' "
+            f"(ingestion.related_sources.{source}.key in {PARAMETERS_FILE})."
+        )
+    key_type = primary.schema[key].dataType
+    added = [c for c in summary.columns if c != key]
+    summary = summary.withColumn(key, quoted(key).cast(key_type)).withColumn(
+        "__present", F.lit(True)
+    )
+    joined = primary.join(summary, on=key, how="left")
+    counts = {out for out, (_, how) in spec["aggregations"].items() if how in COUNT_LIKE}
+    return joined.select(
+        *(quoted(c) for c in primary.columns),
+        *(F.coalesce(quoted(c), F.lit(0)).alias(c) if c in counts else quoted(c) for c in added),
+        F.coalesce(F.col("__present"), F.lit(False)).alias(spec["presence_column"]),
+    )
+
+
+def add_ratios(frame: Any, ratios: dict[str, list[str]]) -> Any:
+    """Add ``numerator / denominator`` columns; a zero or missing denominator gives null."""
+    from pyspark.sql import functions as F
+
+    for name, (numerator, denominator) in ratios.items():
+        below = quoted(denominator).cast("double")
+        frame = frame.withColumn(name, quoted(numerator).cast("double") / F.when(below != 0, below))
+    return frame
+
+
+def build_primary_table(main_rows: Any, plan: dict[str, Any], *summaries: Any) -> tuple[Any, dict]:
+    """The main source typed, its target encoded, joined with each related summary, with lineage.
+
+    ``source_row`` is the row's position in the main source, as on pandas. One Spark job counts
+    rows, labels and positives; the table itself stays in Spark.
+    """
+    from pyspark.sql import functions as F
+
+    main = plan["main_source"]
+    frame = normalise_spark_columns(main_rows)
+    target = plan["target"]
+    labelled = not plan.get("target_optional") or target["column"] in frame.columns
+    if labelled:
+        _require_columns(frame, [target["column"]], f"raw_{main}")
+        column_types = plan["column_types"]
+    else:
+        column_types = {c: t for c, t in plan["column_types"].items() if c != target["column"]}
+    typed = parse_columns(with_row_position(frame, ROW_POSITION), column_types, f"raw_{main}")
+    if labelled:
+        primary = encode_target(typed, target)
+        rows, positives, unknown = primary.select(
+            F.count(F.lit(1)),
+            F.sum(F.when(quoted(target["column"]) == 1, 1).otherwise(0)),
+            F.sum(F.when(quoted(target["column"]).isNull(), 1).otherwise(0)),
+        ).first()
+        if rows and not positives:
+            seen = [
+                r[0] for r in frame.select(quoted(target["column"])).distinct().limit(10).collect()
+            ]
+            raise ConfigError(
+                f"dataset.target.positive in {DATASET_FILE} is {target['positive']!r}, but "
+                f"column {target['column']!r} never takes that value; it holds "
+                f"{sorted(map(str, (s for s in seen if s is not None)))}."
+            )
+    else:
+        primary = typed
+        rows = primary.count()
+        unknown = rows
+    if not rows:
+        raise DataError(f"Catalog entry 'raw_{main}' has no rows: check the file it points at.")
+    for (source, spec), summary in zip(plan["related_sources"].items(), summaries, strict=True):
+        primary = join_summary(primary, summary, source, spec)
+    primary = add_ratios(primary, plan["ratios"])
+    # Left joins on one-row-per-key summaries keep the row count; validation checks it again.
+    record = {
+        "metrics": {
+            f"rows_raw_{main}": rows,
+            "rows_primary": rows,
+            "rows_without_known_target": int(unknown or 0),
+        }
+    }
+    return primary, record
