@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from project import QUIET_ENV, TEMPLATE_DIR, install, kedro, render
+from project import QUIET_ENV, TEMPLATE_DIR, install, kedro, render, run
 
 os.environ.update(QUIET_ENV)
 
@@ -56,6 +56,21 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> InstalledProjec
     timings["run_s"] = time.perf_counter() - start
     print(f"\ndefault project timings: {timings}")
     return InstalledProject(root, timings, done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="session")
+def spark_project(default_project: InstalledProject) -> InstalledProject:
+    """The default project with its ``spark`` extra installed (``uv sync --extra spark``).
+
+    The same project and venv as ``default_project``: Spark tests run in copies of it
+    (``copy_of_default``), so the pandas outputs other tests read stay as they are.
+    """
+    from project import uv
+
+    start = time.perf_counter()
+    run(default_project.root, *uv(), "sync", "--extra", "spark", "--python", sys.executable, "--quiet")
+    default_project.timings["spark_install_s"] = time.perf_counter() - start
+    return default_project
 
 
 def copy_of_default(default_project: InstalledProject, folder: Path):
