@@ -65,6 +65,19 @@ def _run_context() -> dict[str, str]:
     }
 
 
+def modelling_sample_text(record: dict[str, Any]) -> str:
+    """Which rows the model was fitted on: all validated rows, or a sample of N out of M."""
+    rows, total = record["metrics"]["modelling_rows"], record["metrics"]["validated_rows"]
+    if rows >= total:
+        return f"all {_num(total, 0)} validated rows"
+    tags = record["tags"]
+    return (
+        f"a sample of {_num(rows, 0)} rows out of {_num(total, 0)} validated rows (seeded with "
+        f"{tags['training.modelling_sample_seed']}, stratified by the target; content digest "
+        f"`{tags['training.modelling_sample_sha256']}`)"
+    )
+
+
 def build_model_card(
     *,
     template: str,
@@ -79,6 +92,7 @@ def build_model_card(
     fairness_record: dict[str, Any],
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
+    modelling_sample_record: dict[str, Any],
     training: dict[str, Any],
     plan: dict[str, Any],
 ) -> str:
@@ -148,6 +162,7 @@ def build_model_card(
         "held_out_digest": frame_digest(held_out_set),
         "held_out_positive_rate": _num(test.get("positive_rate")),
         "training_rows": _num(len(training_set), 0),
+        "modelling_sample": modelling_sample_text(modelling_sample_record),
         "training_digest": frame_digest(training_set),
         "training_positive_rate": _num(float(training_set[target].astype(float).mean())),
         "logged_inputs": context["inputs"] or "see the run's inputs in MLflow",

@@ -33,6 +33,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "fairness_record": "fairness_record",
                     "training_set": "training_set",
                     "held_out_set": "held_out_set",
+                    "modelling_sample_record": "modelling_sample_record",
                     "training": "params:training",
                     "plan": "release_plan",
                 },

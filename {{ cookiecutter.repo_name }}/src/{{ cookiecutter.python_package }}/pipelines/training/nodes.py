@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...audit import frame_digest
 from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError, check_keys
 from ...modelling import (
@@ -22,6 +23,7 @@ from ...modelling import (
     target_values,
     thread_limit,
 )
+from ...spark_engine import is_spark_frame
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ TRAINING_KEYS = (
     "metrics",
     "max_threads",
     "input_example_rows",
+    "modelling_sample",
 )
 
 
@@ -73,6 +76,67 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
         params["candidate"], "training.candidate", TRAINING_PARAMETERS, split["seed"]
     )
     return build_model(params, estimator)
+
+
+def check_modelling_sample(params: dict[str, Any]) -> dict[str, Any]:
+    """``training.modelling_sample``, checked: ``max_rows`` (a positive whole number), ``seed``."""
+    settings = params.get("modelling_sample")
+    check_keys(settings, ("max_rows", "seed"), "training.modelling_sample", TRAINING_PARAMETERS)
+    max_rows = settings["max_rows"]
+    if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 10:
+        raise ConfigError(
+            f"training.modelling_sample.max_rows in {TRAINING_PARAMETERS} is {max_rows!r}; give "
+            "a whole number of rows (at least 10), e.g. 500000."
+        )
+    return dict(settings)
+
+
+def sample_for_modelling(
+    validated_table: Any, params: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rows training, benchmarking and the fairness review work on, as a pandas table.
+
+    Every validated row when there are at most ``training.modelling_sample.max_rows``; else a
+    seeded sample of that size, stratified by the target (each class keeps its share). A Spark
+    table is sampled in Spark and only the sample is collected. The record gives the sample's
+    size, the table's size and the sample's digest; the model card says which it was.
+    """
+    settings = check_modelling_sample(params)
+    target, max_rows = params["target"], settings["max_rows"]
+    if is_spark_frame(validated_table):
+        from .spark import collect_modelling_sample
+
+        table, total = collect_modelling_sample(validated_table, target, settings)
+    else:
+        total = len(validated_table)
+        table = validated_table
+        if total > max_rows:
+            from sklearn.model_selection import train_test_split
+
+            labels = target_values(validated_table, target, _INPUT)
+            table, _ = train_test_split(
+                validated_table,
+                train_size=max_rows,
+                random_state=settings["seed"],
+                stratify=labels,
+            )
+            table = table.sort_values(ROW_POSITION).reset_index(drop=True)
+    sampled = len(table) < total
+    if sampled:
+        logger.info(
+            "Modelling on a seeded, stratified sample of %d of the %d validated rows.",
+            len(table),
+            total,
+        )
+    record = {
+        "metrics": {"modelling_rows": len(table), "validated_rows": total},
+        "tags": {
+            "training.modelling_sample": "stratified sample" if sampled else "all validated rows",
+            "training.modelling_sample_sha256": frame_digest(table),
+            "training.modelling_sample_seed": str(settings["seed"]),
+        },
+    }
+    return table, record
 
 
 def split_data(

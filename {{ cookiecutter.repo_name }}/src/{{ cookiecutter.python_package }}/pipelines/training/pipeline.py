@@ -8,6 +8,7 @@ from .nodes import (
     evaluate_model,
     plot_model_performance,
     prepare_model_for_mlflow,
+    sample_for_modelling,
     split_data,
     train_model,
 )
@@ -24,9 +25,16 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="candidate_model",
                 name="build_candidate_model",
             ),
+            # All validated rows, or a seeded stratified sample (always collected from Spark).
+            Node(
+                func=sample_for_modelling,
+                inputs=["validated_table", "params:training"],
+                outputs=["modelling_table", "modelling_sample_record"],
+                name="sample_for_modelling",
+            ),
             Node(
                 func=split_data,
-                inputs=["validated_table", "params:training"],
+                inputs=["modelling_table", "params:training"],
                 outputs=["training_set", "held_out_set", "held_out_ids"],
                 name="split_data",
             ),
