@@ -55,8 +55,8 @@ def check_spark_prerequisites(settings: dict[str, Any]) -> None:
             f"The spark environment needs Java 17: install {JAVA_PACKAGE} (apt-get install "
             f"{JAVA_PACKAGE}) or set JAVA_HOME."
         )
-    for jar in str(settings.get("spark.jars") or "").split(","):
-        jar = jar.strip()
+    for listed in str(settings.get("spark.jars") or "").split(","):
+        jar = listed.strip()
         if jar and "://" not in jar and not Path(jar).is_file():
             hint = f" (Debian/Ubuntu: apt-get install {JDBC_PACKAGE})" if "sqlite" in jar else ""
             raise ConfigError(
