@@ -105,10 +105,16 @@ def show_progress_bars(library: str) -> bool:
 
 
 def filter_third_party_warnings() -> None:
-    """Hide OmegaConf's resolver-API deprecation where Kedro and kedro-mlflow trigger it."""
+    """Hide OmegaConf's resolver-API deprecation where Kedro and kedro-mlflow trigger it, and
+    PySpark's notice that it does not test pandas 3 yet (the project checks what it uses)."""
     warnings.filterwarnings(
         "ignore",
         message=r"register_new_resolver\(\) is deprecated",
         category=UserWarning,
         module=r"(kedro\.config|kedro_mlflow)(\.|$)",
+    )
+    warnings.filterwarnings(
+        "ignore",
+        message=r"PySpark does not yet fully support pandas",
+        category=FutureWarning,
     )
