@@ -19,6 +19,7 @@ from kedro.pipeline import Pipeline
 
 from . import audit, console, run_status
 from .errors import DataError
+from .spark_engine import digest_of_spark_frame, is_spark_frame
 from .tracking import describe_run, project_root, run_name
 
 logger = logging.getLogger(__name__)
@@ -143,15 +144,20 @@ class ProjectHooks:
             return
         dataset = self.catalog.get(dataset_name)
         layer = _layer(dataset)
-        if layer not in audit.AUDITED_LAYERS or not isinstance(data, pd.DataFrame):
+        on_spark = is_spark_frame(data)
+        if layer not in audit.AUDITED_LAYERS or not (on_spark or isinstance(data, pd.DataFrame)):
             return
         start = time.perf_counter()
         self.logged_inputs.add(dataset_name)
         source = str(_local_path(dataset) or dataset_name)
-        digest = audit.frame_digest(data)
+        if on_spark:  # one Spark job: an order-independent digest and the row count
+            digest, rows = digest_of_spark_frame(data)
+            schema_rows = data.limit(audit.SCHEMA_SAMPLE_ROWS).toPandas()
+        else:
+            digest, rows, schema_rows = audit.frame_digest(data), len(data), data
         # MLflow keeps at most 36 characters of digest; the full SHA-256 goes in a tag.
-        logged = audit.sampled_schema_dataset(data, source, dataset_name, digest[:32])
-        mlflow.log_input(logged, context=layer, tags={"rows": str(len(data)), "sha256": digest})
+        logged = audit.sampled_schema_dataset(schema_rows, source, dataset_name, digest[:32])
+        mlflow.log_input(logged, context=layer, tags={"rows": str(rows), "sha256": digest})
         self.audit_seconds += time.perf_counter() - start
 
     @hook_impl
