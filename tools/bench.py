@@ -457,13 +457,15 @@ def bench_size(
     kedro: Path | None = None,
     env: dict[str, str] | None = None,
     generator: Path = GENERATOR,
+    run_args: tuple[str, ...] = ("run",),
 ) -> dict[str, Any]:
     """Generate, run, measure one size; any failure is recorded, never raised.
 
-    ``kedro``: the executable (default: the project's own); ``env``: the run's environment.
+    ``kedro``: the executable (default: the project's own); ``env``: the run's environment;
+    ``run_args``: the kedro command (e.g. ``("run", "--env", "spark")``).
     """
     result: dict[str, Any] = {"rows": rows, "status": "failed", "error": None}
-    log_path = log_dir / f"run_{human_rows(rows)}.log"
+    log_path = log_dir / f"{'_'.join(a.strip('-') for a in run_args)}_{human_rows(rows)}.log"
     result["log"] = log_path.name
     try:
         clear_outputs(project)
@@ -473,10 +475,10 @@ def bench_size(
         timings_path = project / "data" / "08_reporting" / "run_timings.json"
         timings_path.unlink(missing_ok=True)
         executable = str(kedro or project / ".venv" / "bin" / "kedro")
-        print(f"  kedro run on {human_rows(rows)} applicants ...", flush=True)
+        print(f"  kedro {' '.join(run_args)} on {human_rows(rows)} applicants ...", flush=True)
         result["load_average_before"] = _load_average()
         run_env = {"COLUMNS": "160", **(env or project_env())}  # fewer wrapped log lines
-        measured = run_measured([executable, "run"], project, log_path, timeout, env=run_env)
+        measured = run_measured([executable, *run_args], project, log_path, timeout, env=run_env)
         result.update(measured)
         result["load_average_after"] = _load_average()
         if measured["timed_out"]:
@@ -1317,6 +1319,18 @@ def project_python_json(project: Path, code: str, python: Path | None = None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--engine" in argv:  # make bench ENGINE=spark: the Spark environment against pandas
+        index = argv.index("--engine")
+        engine, rest = argv[index + 1], argv[:index] + argv[index + 2 :]
+        if engine == "spark":
+            import bench_spark
+
+            return bench_spark.main(rest)
+        if engine != "pandas":
+            parser_error = f"--engine {engine}: use pandas (the default) or spark"
+            raise SystemExit(parser_error)
+        argv = rest
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
