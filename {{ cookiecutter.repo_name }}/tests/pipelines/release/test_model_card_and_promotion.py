@@ -68,6 +68,13 @@ def card_inputs() -> dict:
         "fairness_record": record,
         "training_set": train,
         "held_out_set": held_out,
+        "modelling_sample_record": {
+            "metrics": {"modelling_rows": 100, "validated_rows": 250},
+            "tags": {
+                "training.modelling_sample_seed": "42",
+                "training.modelling_sample_sha256": "ab" * 32,
+            },
+        },
         "training": {
             **TRAINING_INPUTS,
             "candidate": {"class": "sklearn.linear_model.LogisticRegression", "kwargs": {}},
@@ -87,6 +94,7 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert "107 rows in, 100 passed,\n7 quarantined" in card
     assert "| roc_auc | 0.8123 |" in card
     assert frame_digest(inputs["held_out_set"]) in card
+    assert "Modelling rows: a sample of 100 rows out of 250 validated rows" in card
     assert "| harm | What harm can it do? | product owner |" in card  # open item, with owner
     assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card

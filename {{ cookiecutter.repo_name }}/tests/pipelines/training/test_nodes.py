@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from kedro.pipeline import Pipeline
 
+from {{ cookiecutter.python_package }}.audit import frame_digest
 from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.training import create_pipeline, nodes
 
@@ -28,6 +29,7 @@ PARAMS = {
     "max_threads": 1,
     "input_example_rows": 3,
     "preprocessing": {"numeric_imputation": "median"},
+    "modelling_sample": {"max_rows": 500000, "seed": 0},
 }
 
 
@@ -154,3 +156,26 @@ def test_model_is_evaluated_on_held_out_rows_and_predicts_raw_rows(
     assert len(figures) == 4
     logged = nodes.prepare_model_for_mlflow(model, held_out, PARAMS)
     assert logged["input_example"].shape == (3, 4)
+
+
+def test_modelling_sample_is_every_row_or_a_seeded_stratified_sample(members) -> None:
+    table, record = nodes.sample_for_modelling(members, PARAMS)
+    assert table is members
+    assert record["metrics"] == {"modelling_rows": 400, "validated_rows": 400}
+    assert record["tags"]["training.modelling_sample"] == "all validated rows"
+    small = {**PARAMS, "modelling_sample": {"max_rows": 100, "seed": 0}}
+    sample, record = nodes.sample_for_modelling(members, small)
+    again, _ = nodes.sample_for_modelling(members, small)
+    assert len(sample) == 100
+    assert record["metrics"] == {"modelling_rows": 100, "validated_rows": 400}
+    assert record["tags"]["training.modelling_sample_sha256"] == frame_digest(sample)
+    assert sample["source_row"].is_monotonic_increasing
+    assert sample["source_row"].tolist() == again["source_row"].tolist()
+    share = members["renewed"].mean()
+    assert abs(sample["renewed"].mean() - share) <= 0.01  # the classes keep their shares
+
+
+def test_modelling_sample_size_must_be_a_number_of_rows(members) -> None:
+    bad = {**PARAMS, "modelling_sample": {"max_rows": "all", "seed": 0}}
+    with pytest.raises(ConfigError, match=r"training\.modelling_sample\.max_rows"):
+        nodes.sample_for_modelling(members, bad)

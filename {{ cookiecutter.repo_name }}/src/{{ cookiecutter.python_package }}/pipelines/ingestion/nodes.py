@@ -14,13 +14,17 @@ from ...columns import ROW_POSITION, normalise_column_names
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
 from ...spark_engine import is_spark_frame
+from .rules import (
+    AGGREGATIONS,
+    BOOLEAN_WORDS,
+    COUNT_LIKE,
+    DATASET_FILE,
+    PARAMETERS_FILE,
+    as_list,
+)
 
 logger = logging.getLogger(__name__)
 
-PARAMETERS_FILE = "conf/base/parameters_ingestion.yml"
-DATASET_FILE = "conf/base/parameters_dataset.yml"
-AGGREGATIONS = ("count", "sum", "mean", "median", "min", "max", "nunique", "first", "last", "std")
-COUNT_LIKE = {"count", "sum", "nunique"}
 MISSING_LABEL = pd.NA
 
 
@@ -29,12 +33,6 @@ def _to_integer(values: pd.Series) -> pd.Series:
     numbers = pd.to_numeric(values.str.strip(), errors="coerce")
     numbers = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
     return numbers.astype("Int64")
-
-
-BOOLEAN_WORDS = {
-    "true": True, "yes": True, "y": True, "t": True, "1": True,
-    "false": False, "no": False, "n": False, "f": False, "0": False,
-}  # fmt: skip
 
 
 def _to_boolean(values: pd.Series) -> pd.Series:
@@ -180,10 +178,6 @@ def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str)
     )
 
 
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
 def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
     """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
@@ -195,11 +189,11 @@ def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
 
 def label_values(values: pd.Series, target: dict[str, Any]) -> pd.Series:
     """Labels as 0/1 (1 = ``target.positive``); a value that is neither is missing."""
-    positive = _matches(values, _as_list(target["positive"]))
+    positive = _matches(values, as_list(target["positive"]))
     if target.get("negative") is None:
         negative = values.notna() & ~positive
     else:
-        negative = _matches(values, _as_list(target["negative"])) & ~positive
+        negative = _matches(values, as_list(target["negative"])) & ~positive
     encoded = pd.Series(MISSING_LABEL, index=values.index, dtype="Int64")
     encoded[positive.to_numpy()] = 1
     encoded[negative.to_numpy()] = 0

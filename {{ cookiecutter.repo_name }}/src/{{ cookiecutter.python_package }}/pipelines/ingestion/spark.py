@@ -10,7 +10,7 @@ from typing import Any
 from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError
 from ...spark_engine import normalise_spark_columns, quoted, with_row_position
-from .nodes import BOOLEAN_WORDS, COUNT_LIKE, DATASET_FILE, PARAMETERS_FILE, _as_list
+from .rules import BOOLEAN_WORDS, COUNT_LIKE, DATASET_FILE, PARAMETERS_FILE, as_list
 
 _NUMERIC_TYPES = ("byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean")
 
@@ -77,11 +77,11 @@ def encode_target(frame: Any, target: dict[str, Any]) -> Any:
     from pyspark.sql import functions as F
 
     column = target["column"]
-    positive = _matches(frame, column, _as_list(target["positive"]))
+    positive = _matches(frame, column, as_list(target["positive"]))
     if target.get("negative") is None:
         negative = quoted(column).isNotNull() & ~positive
     else:
-        negative = _matches(frame, column, _as_list(target["negative"])) & ~positive
+        negative = _matches(frame, column, as_list(target["negative"])) & ~positive
     encoded = F.when(positive, F.lit(1)).when(negative, F.lit(0)).cast("long")
     return frame.withColumn(column, encoded)
 
