@@ -154,3 +154,31 @@ def test_the_inference_fallback_takes_the_latest_complete_runs_model(tmp_path, m
     logged("KILLED", gates)  # newer, but interrupted
     logged("FINISHED", {})  # newer, but without its gates
     assert nodes._latest_logged_model("fallback-test").model_id == complete
+
+
+def test_a_run_started_by_airflow_names_its_dag_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    audit = module("audit")
+    for variable in audit.AIRFLOW_CONTEXT:
+        monkeypatch.delenv(variable, raising=False)
+    assert audit.airflow_tags() == {}  # not in an Airflow task: no tags
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "loan-default-risk")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__2026-01-01T00:00:00+00:00")
+    monkeypatch.setenv("AIRFLOW_CTX_TASK_ID", "kedro-run")
+    monkeypatch.setenv("AIRFLOW_CTX_TRY_NUMBER", "2")
+    assert audit.airflow_tags() == {
+        "airflow.dag_id": "loan-default-risk",
+        "airflow.dag_run_id": "manual__2026-01-01T00:00:00+00:00",
+        "airflow.task_id": "kedro-run",
+        "airflow.try_number": "2",
+    }
+
+
+def test_the_lock_file_is_recorded_only_for_the_code_it_locks(tmp_path) -> None:
+    audit = module("audit")
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    # Run from another folder than the one the code is in (as the wheel on an Airflow worker):
+    # that folder's uv.lock is not what is installed, the installed packages are recorded.
+    text, name = audit.environment_lock(tmp_path)
+    assert name == "installed-packages.txt" and "kedro==" in text
+    if (PROJECT_ROOT / "uv.lock").is_file():  # `uv sync` in the project folder writes it
+        assert audit.environment_lock(PROJECT_ROOT)[1] == "uv.lock"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -46,9 +47,14 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 
 def environment_lock(root: Path) -> tuple[str, str]:
-    """The exact environment as text (uv.lock, else the installed packages) and its file name."""
+    """The exact environment as text (uv.lock, else the installed packages) and its file name.
+
+    uv.lock only when this code runs from the project folder (``uv sync``); installed from the
+    wheel elsewhere, e.g. in an Airflow worker, the folder's uv.lock need not be what is
+    installed, so the installed packages are recorded.
+    """
     lock = root / "uv.lock"
-    if lock.is_file():
+    if lock.is_file() and Path(__file__).resolve().is_relative_to(root.resolve()):
         return lock.read_text(), "uv.lock"
     installed = sorted(
         f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions()
@@ -62,6 +68,20 @@ def environment_tags(lock_text: str) -> dict[str, str]:
         "environment.python": platform.python_version(),
         "environment.lock_sha256": hashlib.sha256(lock_text.encode()).hexdigest(),
     }
+
+
+# Set by Airflow in the process of a task (airflow.sdk): the DAG run a kedro run belongs to.
+AIRFLOW_CONTEXT = {
+    "AIRFLOW_CTX_DAG_ID": "airflow.dag_id",
+    "AIRFLOW_CTX_DAG_RUN_ID": "airflow.dag_run_id",
+    "AIRFLOW_CTX_TASK_ID": "airflow.task_id",
+    "AIRFLOW_CTX_TRY_NUMBER": "airflow.try_number",
+}
+
+
+def airflow_tags() -> dict[str, str]:
+    """The Airflow DAG run, task and try of a run started by an Airflow task; else nothing."""
+    return {tag: os.environ[var] for var, tag in AIRFLOW_CONTEXT.items() if os.environ.get(var)}
 
 
 def template_tags(root: Path) -> dict[str, str]:

@@ -118,6 +118,7 @@ class ProjectHooks:
                     **audit.environment_tags(lock_text),
                     **audit.template_tags(root),
                     **run_status.process_tags(),
+                    **audit.airflow_tags(),
                     "kedro.env": run_params.get("env") or "local",
                     "kedro.pipeline": "+".join(pipelines),
                     "mlflow.runName": self.run_name,
