@@ -179,12 +179,14 @@ def score_batch(
     if is_spark_frame(batch):
         from .spark import score_spark_batch
 
+        numeric, categorical = feature_columns(training)
         predictions, metrics = score_spark_batch(
             batch,
             model_info,
-            *feature_columns(training),
-            threshold,
-            list(settings.get("keep_columns") or []),
+            numeric=numeric,
+            categorical=categorical,
+            threshold=threshold,
+            keep_columns=list(settings.get("keep_columns") or []),
         )
         logger.info(
             "Scored %d rows on Spark with %s (%s): %.1f%% predicted positive.",

@@ -56,6 +56,7 @@ def model_input_columns(batch: Any, numeric: list[str], categorical: list[str]) 
 def score_spark_batch(
     batch: Any,
     model_info: dict[str, Any],
+    *,
     numeric: list[str],
     categorical: list[str],
     threshold: float,

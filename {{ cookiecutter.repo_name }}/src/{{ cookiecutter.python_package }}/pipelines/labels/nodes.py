@@ -71,7 +71,9 @@ def join_labels(
         predictions, scored_rows, quarantined, scored_total = rows_with_label_ids(
             labels, predictions, scored_rows, quarantined, plan
         )
-    return _join_labels(labels, predictions, scored_rows, quarantined, plan, scored_total)
+    return _join_labels(
+        labels, predictions, scored_rows, quarantined, plan, scored_total=scored_total
+    )
 
 
 def _join_labels(
@@ -80,6 +82,7 @@ def _join_labels(
     scored_rows: pd.DataFrame,
     quarantined: pd.DataFrame,
     plan: dict[str, Any],
+    *,
     scored_total: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``join_labels`` on pandas frames; ``scored_total``: the batch's scored rows, when

@@ -64,13 +64,24 @@ def feature_drift(
             psi = psi_categorical(reference[column], batch[column])
             test, (statistic, p_value) = "chi2", chi_squared_test(reference[column], batch[column])
         kind = "numeric" if column in numeric else "categorical"
-        rows.append(feature_row(column, kind, psi, test, statistic, p_value, thresholds))
+        rows.append(
+            feature_row(
+                column,
+                kind,
+                psi=psi,
+                test=test,
+                statistic=statistic,
+                p_value=p_value,
+                thresholds=thresholds,
+            )
+        )
     return rows
 
 
 def feature_row(
     column: str,
     kind: str,
+    *,
     psi: float,
     test: str,
     statistic: float,

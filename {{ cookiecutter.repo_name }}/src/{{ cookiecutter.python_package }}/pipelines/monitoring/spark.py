@@ -95,12 +95,16 @@ def _counts_per_chunk(
                 )
                 values = distinct[column]
                 ks_bin = np.searchsorted(values, x, side="right")  # distinct values <= x
-                equal = (ks_bin > 0) & (values[np.maximum(ks_bin - 1, 0)] == x) if len(values) else (
-                    np.zeros(len(x), dtype=bool)
-                )
+                equal = np.zeros(len(x), dtype=bool)
+                if len(values):
+                    equal = (ks_bin > 0) & (values[np.maximum(ks_bin - 1, 0)] == x)
                 keys = pd.DataFrame(
-                    {"column": i, "psi_bin": psi_bin, "ks_bin": np.where(missing, -1, ks_bin),
-                     "equal": equal}
+                    {
+                        "column": i,
+                        "psi_bin": psi_bin,
+                        "ks_bin": np.where(missing, -1, ks_bin),
+                        "equal": equal,
+                    }
                 )
                 parts.append(keys.value_counts().rename("count").reset_index())
             if parts:
@@ -185,7 +189,17 @@ def feature_drift(
             counts, equal, between = histograms[column]
             psi = psi_from_counts(binned_counts(values[column], edges[column]), counts)
             statistic, p_value = ks_test_from_counts(present[column], equal, between)
-            rows.append(feature_row(column, "numeric", psi, "ks", statistic, p_value, thresholds))
+            rows.append(
+                feature_row(
+                    column,
+                    "numeric",
+                    psi=psi,
+                    test="ks",
+                    statistic=statistic,
+                    p_value=p_value,
+                    thresholds=thresholds,
+                )
+            )
             continue
         values = reference[column]
         ref_text = values.astype(object).where(values.notna(), CATEGORY_MISSING).astype(str)
@@ -196,7 +210,17 @@ def feature_drift(
         cur_counts = np.array([cur_by_category.get(c, 0) for c in categories])
         psi = psi_from_counts(ref_counts, cur_counts)
         statistic, p_value = chi_squared_from_counts(ref_counts, cur_counts)
-        rows.append(feature_row(column, "categorical", psi, "chi2", statistic, p_value, thresholds))
+        rows.append(
+            feature_row(
+                column,
+                "categorical",
+                psi=psi,
+                test="chi2",
+                statistic=statistic,
+                p_value=p_value,
+                thresholds=thresholds,
+            )
+        )
     return rows
 
 
@@ -268,8 +292,9 @@ def assess_spark_batch(
     """``assessment.assess_batch`` on a Spark batch and Spark predictions: the same report."""
     from pyspark.sql import functions as F
 
+    provenance = ("model_uri", "model_source", "model_run_id")
     first = batch_predictions.select(
-        *(c for c in ("model_uri", "model_source", "model_run_id") if c in batch_predictions.columns)
+        *(c for c in provenance if c in batch_predictions.columns)
     ).first()
     if first is None:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
