@@ -9,35 +9,15 @@ text), since the model's signature is enforced. The predictions have the columns
 path; the record's metrics are Spark aggregates.
 """
 
-import logging
-import os
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from ...errors import DataError
 from ...modelling import TRAINING_PARAMETERS
 from ...spark_engine import quoted
-
-logger = logging.getLogger(__name__)
+from ...spark_workers import use_this_python_for_workers
 
 PROBABILITY, PREDICTION = "probability", "prediction"
-
-
-def use_this_python_for_workers(spark: Any) -> None:
-    """On a local master, run the Python workers (the scoring UDF) with this environment's python.
-
-    PySpark starts its workers with ``$PYSPARK_PYTHON``, else ``python3`` from PATH, which need not
-    be the project's environment (no pandas, no MLflow, no scikit-learn). A local master's workers
-    run on this machine, so this interpreter is the right one; a cluster's workers need their own
-    (set ``PYSPARK_PYTHON`` where the executors run).
-    """
-    context = spark.sparkContext
-    if "PYSPARK_PYTHON" in os.environ or not context.master.startswith("local"):
-        return
-    if context.pythonExec != sys.executable:
-        logger.info("Spark's Python workers use %s (PYSPARK_PYTHON is not set).", sys.executable)
-        context.pythonExec = sys.executable
 
 
 def model_input_columns(batch: Any, numeric: list[str], categorical: list[str]) -> list[Any]:

@@ -68,8 +68,11 @@ def join_labels(
     if any(map(is_spark_frame, (predictions, scored_rows, quarantined))):
         from .spark import rows_with_label_ids
 
+        named = normalise_column_names(labels)
+        id_column = plan["id_column"]
+        label_ids = _ids(named[id_column]) if id_column in named.columns else None
         predictions, scored_rows, quarantined, scored_total = rows_with_label_ids(
-            labels, predictions, scored_rows, quarantined, plan
+            label_ids, predictions, scored_rows, quarantined, plan
         )
     return _join_labels(
         labels, predictions, scored_rows, quarantined, plan, scored_total=scored_total

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from ...columns import ROW_POSITION, normalise_column_names
+from ...columns import ROW_POSITION
 from ...errors import DataError
 from ...spark_engine import is_spark_frame, quoted
 
@@ -26,12 +26,15 @@ def _spark_ids(column: str) -> Any:
 
 
 def rows_with_label_ids(
-    labels: pd.DataFrame, predictions: Any, scored_rows: Any, quarantined: Any, plan: dict[str, Any]
+    label_ids: pd.Series | None,
+    predictions: Any,
+    scored_rows: Any,
+    quarantined: Any,
+    plan: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
     """The predictions, batch rows (in the predictions' order) and quarantined rows whose id is
-    in the labels file, as pandas frames, and the number of scored rows of the whole batch."""
-    from ..labels.nodes import _ids
-
+    one of ``label_ids`` (the labels file's, as ``nodes._ids`` reads them; None: the file has
+    no id column), as pandas frames, and the number of scored rows of the whole batch."""
     id_column, batch = plan["id_column"], plan["batch"]
     frames = [predictions, scored_rows, quarantined]
     spark = next(frame for frame in frames if is_spark_frame(frame)).sparkSession
@@ -39,8 +42,7 @@ def rows_with_label_ids(
         frame if is_spark_frame(frame) else spark.createDataFrame(frame) for frame in frames
     )
     scored_total, batch_rows = predictions.count(), scored_rows.count()
-    labels = normalise_column_names(labels)
-    if id_column not in labels.columns or id_column not in predictions.columns:
+    if label_ids is None or id_column not in predictions.columns:
         # nodes._join_labels names what is missing
         return predictions.limit(0).toPandas(), scored_rows.limit(0).toPandas(), pd.DataFrame(), 0
     if batch_rows != scored_total:
@@ -70,7 +72,7 @@ def rows_with_label_ids(
             "label cannot be joined to one of them; make the id unique (a row expectation)."
         )
     wanted = spark.createDataFrame(
-        pd.DataFrame({"_id": _ids(labels[id_column]).dropna().drop_duplicates().astype(str)}),
+        pd.DataFrame({"_id": label_ids.dropna().drop_duplicates().astype(str)}),
         "_id string",
     )
 

@@ -25,7 +25,6 @@ from ...modelling import (
     score,
     seeded_sample,
 )
-from ...spark_engine import is_spark_frame
 from .drift import chi_squared_test, ks_test, psi_categorical, psi_numeric
 
 logger = logging.getLogger(__name__)
@@ -221,13 +220,9 @@ def assess_batch(
 ) -> dict[str, Any]:
     """Feature, prediction and selection-rate drift, and (with labels) performance decay.
 
-    A batch and predictions in Spark (``--env spark``) are assessed by ``spark.py``: the same
-    report, from histograms and group counts computed in Spark.
+    pandas frames; the pipeline's node (``engines.assess_batch``) hands Spark ones to
+    ``spark.assess_spark_batch``, which gives the same report.
     """
-    if is_spark_frame(scoring_batch) or is_spark_frame(batch_predictions):
-        from .spark import assess_spark_batch
-
-        return assess_spark_batch(training_set, scoring_batch, batch_predictions, training, plan)
     if batch_predictions.empty:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     thresholds = plan["thresholds"]

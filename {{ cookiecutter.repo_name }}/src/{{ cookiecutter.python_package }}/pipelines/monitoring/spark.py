@@ -43,7 +43,7 @@ from ...errors import DataError
 from ...groups import MISSING, band_labels
 from ...modelling import feature_columns, load_logged_model, predict_positive, seeded_sample
 from ...spark_engine import is_spark_frame, quoted
-from ..inference.spark import use_this_python_for_workers
+from ...spark_workers import use_this_python_for_workers
 from .assessment import (
     _level,
     compare_selection_rates,
