@@ -95,6 +95,35 @@ def test_ks_and_chi_squared_on_small_arrays():
     assert p_value < 0.001
 
 
+def _counts_on_distinct_values(reference: np.ndarray, current: np.ndarray):
+    """What Spark counts for the KS test: equal to / strictly between the reference's values."""
+    values = np.unique(reference)
+    position = np.searchsorted(values, current, side="right")
+    equal = (position > 0) & (values[np.maximum(position - 1, 0)] == current)
+    return (
+        np.bincount(position[equal] - 1, minlength=len(values)),
+        np.bincount(position[~equal], minlength=len(values) + 1),
+    )
+
+
+@pytest.mark.parametrize("rows", [800, 12000])  # scipy's exact p-value, then its asymptotic one
+def test_ks_from_counts_is_the_two_sample_ks_test(rows):
+    rng = np.random.default_rng(3)
+    # Rounded values: ties within and across the samples, values outside the reference's range.
+    reference = np.round(rng.normal(0, 1, rows), 1)
+    current = np.round(rng.normal(0.2, 1.3, rows + 37), 1)
+    statistic, p_value = drift.ks_test_from_counts(
+        reference, *_counts_on_distinct_values(reference, current)
+    )
+    expected = drift.ks_test(reference, current)
+    assert statistic == pytest.approx(expected[0], abs=1e-15)
+    assert p_value == pytest.approx(expected[1], rel=1e-9, abs=1e-300)
+
+
+def test_ks_from_counts_of_an_empty_sample_is_nan():
+    assert np.isnan(drift.ks_test_from_counts(np.array([1.0, 2.0]), [0, 0], [0, 0, 0])[0])
+
+
 def test_feature_drift_flags_the_shifted_column_only():
     rng = np.random.default_rng(1)
     reference = pd.DataFrame(

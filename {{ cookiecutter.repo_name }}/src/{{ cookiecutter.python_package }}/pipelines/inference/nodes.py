@@ -21,6 +21,7 @@ from ...modelling import (
     load_logged_model,
     predict_positive,
 )
+from ...spark_engine import is_spark_frame
 
 logger = logging.getLogger(__name__)
 
@@ -169,14 +170,38 @@ def score_batch(
     training: dict[str, Any],
     settings: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Predictions for the validated rows, each with the model's URI, version, run and time."""
+    """Predictions for the validated rows, each with the model's URI, version, run and time.
+
+    A Spark DataFrame (``--env spark``) is scored in Spark (``spark.py``): the same columns and
+    metrics, with the model run by ``mlflow.pyfunc.spark_udf``.
+    """
+    threshold = float(training["decision_threshold"])
+    if is_spark_frame(batch):
+        from .spark import score_spark_batch
+
+        numeric, categorical = feature_columns(training)
+        predictions, metrics = score_spark_batch(
+            batch,
+            model_info,
+            numeric=numeric,
+            categorical=categorical,
+            threshold=threshold,
+            keep_columns=list(settings.get("keep_columns") or []),
+        )
+        logger.info(
+            "Scored %d rows on Spark with %s (%s): %.1f%% predicted positive.",
+            metrics["rows_scored"],
+            model_info["model_uri"],
+            model_info["model_source"],
+            100 * metrics["predicted_positive_rate"],
+        )
+        return predictions, _inference_record(metrics, model_info)
     model = load_logged_model(model_info["model_uri"])
     probability = (
         predict_positive(model, batch, *feature_columns(training), "scoring_batch")
         if len(batch)
         else np.array([])
     )
-    threshold = float(training["decision_threshold"])
     keep = [c for c in settings.get("keep_columns") or [] if c in batch.columns]
     predictions = batch[keep].reset_index(drop=True).copy()
     predictions[PROBABILITY] = probability
@@ -193,17 +218,22 @@ def score_batch(
         model_info["model_source"],
         100 * float(predictions[PREDICTION].mean()) if len(predictions) else 0.0,
     )
-    record = {
-        "metrics": {
-            "rows_scored": len(predictions),
-            "predicted_positive_rate": float(predictions[PREDICTION].mean())
-            if len(predictions)
-            else 0.0,
-            "mean_probability": float(probability.mean()) if len(probability) else 0.0,
-        },
+    metrics = {
+        "rows_scored": len(predictions),
+        "predicted_positive_rate": float(predictions[PREDICTION].mean())
+        if len(predictions)
+        else 0.0,
+        "mean_probability": float(probability.mean()) if len(probability) else 0.0,
+    }
+    return predictions, _inference_record(metrics, model_info)
+
+
+def _inference_record(metrics: dict[str, Any], model_info: dict[str, Any]) -> dict[str, Any]:
+    """The run record of a scoring: its metrics and the model's URI and source as tags."""
+    return {
+        "metrics": metrics,
         "tags": {
             "inference.model_uri": model_info["model_uri"],
             "inference.model_source": model_info["model_source"],
         },
     }
-    return predictions, record

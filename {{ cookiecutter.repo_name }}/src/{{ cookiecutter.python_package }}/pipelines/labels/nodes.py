@@ -18,6 +18,7 @@ from ...columns import normalise_column_names
 from ...errors import DataError
 from ...gates import gate_tags, worst
 from ...groups import group_column, metric_safe
+from ...spark_engine import is_spark_frame
 from ..ingestion.nodes import label_values
 from ..monitoring.alerts import deliver_alert
 from ..monitoring.assessment import performance_decay
@@ -59,8 +60,36 @@ def join_labels(
     """The scored rows that received a label, and the accounting of every label row.
 
     ``scored_rows`` is the batch's validated table (``scoring_batch``), aligned row by row with
-    ``predictions``; it gives the groups of the sensitive attributes.
+    ``predictions``; it gives the groups of the sensitive attributes. In Spark (``--env spark``)
+    the batch's tables are first reduced, in Spark, to the rows whose id is in the labels file
+    (``spark.py``): the joined table is never larger than the labels file, already in memory.
     """
+    scored_total = None
+    if any(map(is_spark_frame, (predictions, scored_rows, quarantined))):
+        from .spark import rows_with_label_ids
+
+        named = normalise_column_names(labels)
+        id_column = plan["id_column"]
+        label_ids = _ids(named[id_column]) if id_column in named.columns else None
+        predictions, scored_rows, quarantined, scored_total = rows_with_label_ids(
+            label_ids, predictions, scored_rows, quarantined, plan
+        )
+    return _join_labels(
+        labels, predictions, scored_rows, quarantined, plan, scored_total=scored_total
+    )
+
+
+def _join_labels(
+    labels: pd.DataFrame,
+    predictions: pd.DataFrame,
+    scored_rows: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    plan: dict[str, Any],
+    *,
+    scored_total: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``join_labels`` on pandas frames; ``scored_total``: the batch's scored rows, when
+    ``predictions`` holds only those with a labelled id (and was checked for duplicate ids)."""
     id_column, target = plan["id_column"], plan["target"]["column"]
     batch = plan["batch"]
     labels = normalise_column_names(labels)
@@ -128,12 +157,13 @@ def join_labels(
     def sample(name: str) -> list[str]:
         return sorted(map(str, label_ids[outcome == name].fillna("").unique()))[:20]
 
+    scored = len(predictions) if scored_total is None else scored_total
     accounting = {
         "batch": batch,
         "labels_in": len(labels),
-        "scored_rows": len(predictions),
+        "scored_rows": scored,
         "scored_rows_labelled": len(joined),
-        "scored_rows_without_label": len(predictions) - len(joined),
+        "scored_rows_without_label": scored - len(joined),
         **counts,
         "examples": {name: sample(name) for name in OUTCOMES if name != "joined"},
         "conflicting_ids": [str(i) for i in conflicting_ids][:20],

@@ -62,21 +62,44 @@ def feature_drift(
         else:
             psi = psi_categorical(reference[column], batch[column])
             test, (statistic, p_value) = "chi2", chi_squared_test(reference[column], batch[column])
-        verdict = _level(psi, thresholds["feature_psi"])
-        if verdict == "pass" and not np.isnan(p_value) and p_value < thresholds["p_value"]:
-            verdict = "warn"
+        kind = "numeric" if column in numeric else "categorical"
         rows.append(
-            {
-                "feature": column,
-                "kind": "numeric" if column in numeric else "categorical",
-                "psi": psi,
-                "test": test,
-                "statistic": statistic,
-                "p_value": p_value,
-                "verdict": verdict,
-            }
+            feature_row(
+                column,
+                kind,
+                psi=psi,
+                test=test,
+                statistic=statistic,
+                p_value=p_value,
+                thresholds=thresholds,
+            )
         )
     return rows
+
+
+def feature_row(
+    column: str,
+    kind: str,
+    *,
+    psi: float,
+    test: str,
+    statistic: float,
+    p_value: float,
+    thresholds: dict[str, Any],
+) -> dict[str, Any]:
+    """One input's line of the report; its verdict from the PSI, a significant test warns."""
+    verdict = _level(psi, thresholds["feature_psi"])
+    if verdict == "pass" and not np.isnan(p_value) and p_value < thresholds["p_value"]:
+        verdict = "warn"
+    return {
+        "feature": column,
+        "kind": kind,
+        "psi": psi,
+        "test": test,
+        "statistic": statistic,
+        "p_value": p_value,
+        "verdict": verdict,
+    }
 
 
 def selection_rates(
@@ -148,11 +171,24 @@ def selection_rate_drift(
     plan: dict[str, Any],
 ) -> dict[str, Any]:
     """Per sensitive group, the batch's selection rate against the training reference's."""
-    groups, min_size = plan["sensitive_features"], int(plan["min_group_size"])
+    groups = plan["sensitive_features"]
+    return compare_selection_rates(
+        selection_rates(reference, reference_decisions, groups),
+        selection_rates(batch, batch_decisions, groups),
+        plan,
+    )
+
+
+def compare_selection_rates(
+    ref_rates: dict[str, dict[str, dict[str, float]]],
+    batch_rates: dict[str, dict[str, dict[str, float]]],
+    plan: dict[str, Any],
+) -> dict[str, Any]:
+    """Each group's selection rate in the batch against the reference's (``selection_rates``)."""
+    min_size = int(plan["min_group_size"])
     allowed = float(plan["thresholds"]["selection_rate_change"])
-    ref_rates = selection_rates(reference, reference_decisions, groups)
     fairness: dict[str, Any] = {"labels": True, "groups": []}  # set by the caller
-    for name, per_group in selection_rates(batch, batch_decisions, groups).items():
+    for name, per_group in batch_rates.items():
         for group, current in per_group.items():
             ref = ref_rates.get(name, {}).get(group)
             if ref is None:
@@ -182,7 +218,11 @@ def assess_batch(
     training: dict[str, Any],
     plan: dict[str, Any],
 ) -> dict[str, Any]:
-    """Feature, prediction and selection-rate drift, and (with labels) performance decay."""
+    """Feature, prediction and selection-rate drift, and (with labels) performance decay.
+
+    pandas frames; the pipeline's node (``engines.assess_batch``) hands Spark ones to
+    ``spark.assess_spark_batch``, which gives the same report.
+    """
     if batch_predictions.empty:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     thresholds = plan["thresholds"]

@@ -3,8 +3,9 @@
 from kedro.pipeline import Node, Pipeline
 
 from .alerts import raise_alert
-from .assessment import assess_batch, enforce_monitoring_gate
+from .assessment import enforce_monitoring_gate
 from .dashboard import build_dashboard
+from .engines import assess_batch
 from .plan import check_monitoring_config
 from .report import publish_monitoring_run
 
