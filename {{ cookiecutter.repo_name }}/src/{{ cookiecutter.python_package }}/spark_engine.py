@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,16 @@ def check_master_reachable(master: str, timeout: float = MASTER_CONNECT_TIMEOUT_
     )
 
 
+def _on_this_machine(master: str) -> bool:
+    """A local master, or a standalone master on the loopback interface."""
+    if master.startswith("local") or master == "None":
+        return True
+    hosts = master.removeprefix("spark://").split(",") if master.startswith("spark://") else []
+    return bool(hosts) and all(
+        urlparse(f"spark://{h}").hostname in ("127.0.0.1", "localhost") for h in hosts
+    )
+
+
 def start_spark_session(settings: dict[str, Any], app_name: str) -> Any:
     """The session every Spark dataset and node of the run uses, configured from spark.yml."""
     check_spark_prerequisites(settings)
@@ -95,6 +106,14 @@ def start_spark_session(settings: dict[str, Any], app_name: str) -> Any:
     host = settings.get("spark.driver.host")
     if host:
         os.environ.setdefault("SPARK_LOCAL_IP", str(host))
+    # Python workers (the scoring UDF, monitoring's counts) start $PYSPARK_PYTHON, else python3
+    # from PATH, which need not have this environment's packages. On this machine (a local or a
+    # loopback master) this interpreter is the right one; a remote cluster's executors need
+    # their own: set spark.pyspark.python in spark.yml, or PYSPARK_PYTHON where they run.
+    if "spark.pyspark.python" not in settings and _on_this_machine(
+        str(settings.get("spark.master"))
+    ):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark import SparkConf
     from pyspark.sql import SparkSession
 

@@ -15,7 +15,6 @@ from typing import Any
 from ...errors import DataError
 from ...modelling import TRAINING_PARAMETERS
 from ...spark_engine import quoted
-from ...spark_workers import use_this_python_for_workers
 
 PROBABILITY, PREDICTION = "probability", "prediction"
 
@@ -49,7 +48,6 @@ def score_spark_batch(
     from pyspark.sql import types as T
 
     spark = batch.sparkSession
-    use_this_python_for_workers(spark)
     inputs = model_input_columns(batch, numeric, categorical)
     predict = mlflow.pyfunc.spark_udf(
         spark,

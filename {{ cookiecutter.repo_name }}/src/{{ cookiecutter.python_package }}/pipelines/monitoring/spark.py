@@ -43,7 +43,6 @@ from ...errors import DataError
 from ...groups import MISSING, band_labels
 from ...modelling import feature_columns, load_logged_model, predict_positive, seeded_sample
 from ...spark_engine import is_spark_frame, quoted
-from ...spark_workers import use_this_python_for_workers
 from .assessment import (
     _level,
     compare_selection_rates,
@@ -134,7 +133,6 @@ def numeric_histograms(
     """
     from pyspark.sql import functions as F
 
-    use_this_python_for_workers(batch.sparkSession)
     out = {
         c: (
             np.zeros(len(edges[c]) + 2, dtype=np.int64),
