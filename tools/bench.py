@@ -208,8 +208,8 @@ def export_template(ref: str) -> Path:
 # --- measuring a process ---------------------------------------------------------------------
 
 
-def _tree_rss_bytes(root_pid: int, page: int) -> int:
-    """Summed resident memory of ``root_pid`` and all its descendants (shared pages counted twice)."""
+def _tree_pids(root_pid: int) -> set[int]:
+    """``root_pid`` and all its descendants (Linux /proc)."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -229,21 +229,39 @@ def _tree_rss_bytes(root_pid: int, page: int) -> int:
             if child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    total = 0
-    for pid in tree:
+    return tree
+
+
+def _tree_memory(root_pid: int, page: int) -> dict[str, int]:
+    """The tree's summed RSS; its summed PSS (shared pages split between their sharers, so the
+    forked Python workers of Spark are not counted once per fork); and the driver's RSS: the root
+    process plus any JVM it started (Spark's driver in local mode)."""
+    rss = pss = driver = 0
+    for pid in _tree_pids(root_pid):
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
         except (OSError, IndexError, ValueError):
             continue
-    return total
+        rss += resident
+        if pid == root_pid or name == "java":
+            driver += resident
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1]) * 1024
+                    break
+    return {"rss": rss, "pss": pss, "driver": driver}
 
 
 class TreeMemorySampler(threading.Thread):
-    """Samples the summed RSS of a process tree every ``interval`` seconds (Linux /proc)."""
+    """Samples the memory of a process tree every ``interval`` seconds (Linux /proc): the peaks of
+    its summed RSS (``peak``), its summed PSS (``peak_pss``) and the driver's RSS."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.peak_pss = self.peak_driver = 0
         self.stopped = threading.Event()
         self.available = Path("/proc/self/statm").exists()
 
@@ -253,7 +271,10 @@ class TreeMemorySampler(threading.Thread):
         page = os.sysconf("SC_PAGE_SIZE")
         while not self.stopped.is_set():
             with contextlib.suppress(OSError):
-                self.peak = max(self.peak, _tree_rss_bytes(self.pid, page))
+                memory = _tree_memory(self.pid, page)
+                self.peak = max(self.peak, memory["rss"])
+                self.peak_pss = max(self.peak_pss, memory["pss"])
+                self.peak_driver = max(self.peak_driver, memory["driver"])
             self.stopped.wait(self.interval)
 
     def stop(self) -> None:
@@ -299,6 +320,8 @@ def run_measured(
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_largest_process_mb": largest,
         "peak_rss_tree_sampled_mb": sampler.peak / MB if sampler.available else None,
+        "peak_pss_tree_sampled_mb": sampler.peak_pss / MB if sampler.available else None,
+        "peak_rss_driver_sampled_mb": sampler.peak_driver / MB if sampler.available else None,
         "peak_rss_mb": max(largest, (sampler.peak / MB) if sampler.available else 0.0),
     }
 
