@@ -73,6 +73,98 @@ def spark_project(default_project: InstalledProject) -> InstalledProject:
     return default_project
 
 
+class SparkCluster:
+    """A standalone Spark cluster on 127.0.0.1: a master and its workers, by process id."""
+
+    def __init__(self, url: str, ui_port: int, processes: list) -> None:
+        self.url, self.ui_port, self.processes = url, ui_port, processes
+
+    def alive_workers(self) -> int:
+        import json
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ui_port}/json/", timeout=2) as got:
+                state = json.load(got)
+        except OSError:
+            return -1  # the master's web UI does not answer (yet)
+        return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
+
+    def point_at(self, project: Path) -> None:
+        """``project``'s conf/spark/spark.yml with this cluster as master (1 GB executors)."""
+        spark_yml = project / "conf" / "spark" / "spark.yml"
+        lines = [
+            f"spark.master: {self.url}" if line.startswith("spark.master:") else line
+            for line in spark_yml.read_text().splitlines()
+        ]
+        lines += ["spark.executor.memory: 900m", "spark.cores.max: 2"]
+        spark_yml.write_text("\n".join(lines) + "\n")
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(spark_project: InstalledProject, tmp_path_factory: pytest.TempPathFactory):
+    """A real standalone cluster from the project's pip-installed PySpark (no start-master.sh in
+    the wheel): ``spark-class`` runs a master and two workers (1 core, 1 GB each) on 127.0.0.1.
+    Stopped by their process ids at the end of the session."""
+    import subprocess
+
+    from project import free_port
+
+    folder = tmp_path_factory.mktemp("spark-cluster")
+    venv = spark_project.root / ".venv"
+    spark_class = next(venv.glob("lib/python3*/site-packages/pyspark/bin/spark-class"))
+    env = {
+        **os.environ,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_WORKER_DIR": str(folder / "work"),
+        "PYSPARK_PYTHON": str(venv / "bin" / "python"),
+    }
+    port, ui_port = free_port(), free_port()
+    url = f"spark://127.0.0.1:{port}"
+    deploy = "org.apache.spark.deploy"
+    commands = [
+        [f"{deploy}.master.Master", "--host", "127.0.0.1", "--port", str(port),
+         "--webui-port", str(ui_port)],
+        *(
+            [f"{deploy}.worker.Worker", "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
+             "--webui-port", str(free_port()), url]
+            for _ in range(2)
+        ),
+    ]  # fmt: skip
+    cluster = SparkCluster(url, ui_port, [])
+    start = time.perf_counter()
+    try:
+        for index, args in enumerate(commands):
+            with (folder / f"jvm-{index}.log").open("w") as log:
+                cluster.processes.append(
+                    subprocess.Popen([str(spark_class), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+                )
+            if index == 0:
+                _wait_for(lambda: cluster.alive_workers() == 0, 60, f"the master at {url}")
+        _wait_for(lambda: cluster.alive_workers() == 2, 90, "two workers")
+        print(f"\nSpark cluster {url} up in {time.perf_counter() - start:.1f} s")
+        yield cluster
+    finally:
+        for process in cluster.processes:
+            process.terminate()
+        for process in cluster.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    assert all(process.returncode is not None for process in cluster.processes)
+
+
 def copy_of_default(default_project: InstalledProject, folder: Path):
     """A copy of the default project's files (not its venv or outputs) in ``folder``.
 

@@ -2,19 +2,15 @@
 
 Parity: on the sample data the Spark run gives the pandas run's validation counts, quarantined
 rows, metrics and gates. The modelling sample is seeded, stratified and independent of Spark's
-partitioning. Clear failures: no Java, an unreachable master. A real standalone cluster (a master
-and two workers started with `spark-class` on 127.0.0.1) runs ingestion and validation.
+partitioning. Clear failures: no Java, an unreachable master. (The real standalone cluster runs
+ingestion, validation and scoring in test_spark_scoring.py.)
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -195,103 +191,3 @@ def test_unreachable_master_fails_in_bounded_time_naming_it(spark_project, tmp_p
     assert master in done.stderr
     assert "Traceback" not in done.stderr
     assert seconds < 120
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def _alive_workers(ui_port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as answer:
-            state = json.load(answer)
-    except OSError:
-        return 0
-    return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
-
-
-def test_standalone_cluster_runs_ingestion_and_validation(spark_project, tmp_path):
-    """A master and two workers (1 core, 1 GB each) on 127.0.0.1, stopped by their process ids."""
-    copy, kedro_in_copy = copy_of_default(spark_project, tmp_path)
-    venv = spark_project.root / ".venv"
-    spark_class = next(venv.glob("lib/python3*/site-packages/pyspark/bin/spark-class"))
-    env = {
-        **os.environ,
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_WORKER_DIR": str(tmp_path / "work"),
-        "PYSPARK_PYTHON": str(venv / "bin" / "python"),
-    }
-    port, ui_port = free_port(), free_port()
-    master_url = f"spark://127.0.0.1:{port}"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    deploy = "org.apache.spark.deploy"
-    commands = [
-        [f"{deploy}.master.Master", "--host", "127.0.0.1", "--port", str(port),
-         "--webui-port", str(ui_port)],
-        *(
-            [f"{deploy}.worker.Worker", "--host", "127.0.0.1", "--cores", "1", "--memory", "1g",
-             "--webui-port", str(free_port()), master_url]
-            for _ in range(2)
-        ),
-    ]  # fmt: skip
-    processes: list[subprocess.Popen] = []
-    try:
-        for index, args in enumerate(commands):
-            log = (logs / f"jvm-{index}.log").open("w")
-            processes.append(
-                subprocess.Popen([str(spark_class), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
-            if index == 0:
-                _wait_for(lambda: _alive_workers(ui_port) == 0 and _ui_up(ui_port), 60, "master")
-        _wait_for(lambda: _alive_workers(ui_port) == 2, 90, "two workers")
-        _environment_with_master(
-            copy,
-            "cluster",
-            master_url,
-            **{"spark.executor.memory": "900m", "spark.cores.max": "2"},
-        )
-        done = kedro_in_copy(
-            "run", "--env", "cluster", "--pipelines", "ingestion,validation",
-            PYSPARK_PYTHON=str(venv / "bin" / "python"),
-        )  # fmt: skip
-        assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
-        assert master_url in done.stdout + done.stderr  # the session says where it runs
-        quarantined = python_json(
-            spark_project.root,
-            FRAME_FIGURES,
-            str(copy / "data/03_primary/spark/quarantined_rows.parquet"),
-        )
-        assert quarantined["rows"] == 200
-        finished = python_json(
-            spark_project.root,
-            RUN_FIGURES,
-            f"sqlite:///{copy / 'mlflow.db'}",
-            spark_project.package,
-            "cluster",
-        )
-        assert finished["status"] == "FINISHED"
-        assert finished["metrics"]["validation.rows_passed"] == 9800
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    assert all(process.poll() is not None for process in processes)
-
-
-def _ui_up(ui_port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2):
-            return True
-    except OSError:
-        return False

@@ -1,6 +1,7 @@
 """Batch inference and monitoring on Spark give the pandas figures for the same model and batch.
 
-In a copy of the default project with its MLflow store copied beside it (the model the default
+The Spark run uses a real standalone cluster on 127.0.0.1 (fixture ``spark_cluster``). In a copy
+of the default project with its MLflow store copied beside it (the model the default
 ``kedro run`` logged, so no training here, and the copy's runs never reach the store other tests
 read), the ``drifted`` batch is scored and monitored once with pandas and once with
 ``--env spark`` (one ``kedro run`` each, both pipelines at once). Then:
@@ -53,8 +54,11 @@ def copy_store(source: Path, copy: Path) -> None:
         shutil.copytree(source / "mlartifacts", copy / "mlartifacts")
 
 
-def test_spark_scoring_and_monitoring_match_pandas(spark_project, tmp_path: Path) -> None:
+def test_spark_scoring_and_monitoring_match_pandas(spark_project, spark_cluster, tmp_path: Path) -> None:
+    """The Spark run goes to a real standalone cluster (master and two workers on 127.0.0.1):
+    the batch's ingestion, validation and scoring (the spark_udf on the workers' Python)."""
     copy, kedro_in_copy = copy_of_default(spark_project, tmp_path)
+    spark_cluster.point_at(copy)
     copy_store(spark_project.root, copy)
     reference = "data/05_model_input/training_set.parquet"  # the monitoring reference
     shutil.copy2(spark_project.root / reference, copy / reference)
@@ -69,6 +73,7 @@ def test_spark_scoring_and_monitoring_match_pandas(spark_project, tmp_path: Path
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
     assert "on Spark with" in output  # the Spark scorer ran, not the pandas one
+    assert f"session on {spark_cluster.url}" in output  # on the cluster, not local[*]
     spark_report = json.loads(report.read_text())
 
     predictions = f"data/07_model_output/batches/{BATCH}"
