@@ -21,6 +21,8 @@ from .rules import (
     DATASET_FILE,
     PARAMETERS_FILE,
     as_list,
+    columns_to_parse,
+    require_columns,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,15 +50,6 @@ PARSERS = {
     "boolean": _to_boolean,
     "date": lambda s: pd.to_datetime(s.str.strip(), errors="coerce", format="ISO8601"),
 }
-
-
-def _require_columns(frame: pd.DataFrame, columns: list[str], entry: str) -> None:
-    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"Catalog entry '{entry}' has no column(s) {missing}; it has {list(frame.columns)}. "
-            f"Fix the data, or the column names in {PARAMETERS_FILE}."
-        )
 
 
 def check_related_source(name: str, spec: Any) -> dict[str, Any]:
@@ -154,7 +147,7 @@ def summarise_related_source(
     spec = plan["related_sources"][source]
     records = normalise_column_names(rows)
     key, aggregations = spec["key"], spec["aggregations"]
-    _require_columns(
+    require_columns(
         records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}"
     )
     summary = (
@@ -169,7 +162,7 @@ def summarise_related_source(
 def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
     """Parse each configured column into its type (checked by ``check_ingestion_config``);
     columns not configured are kept as text."""
-    _require_columns(frame, list(column_types), entry)
+    require_columns(frame, list(column_types), entry)
     return frame.assign(
         **{
             column: PARSERS[kind](frame[column].astype("str"))
@@ -261,13 +254,7 @@ def build_primary_table(
         raise DataError(f"Catalog entry 'raw_{main}' has no rows: check the file it points at.")
     frame = normalise_column_names(main_rows)
     target = plan["target"]
-    labelled = not plan.get("target_optional") or target["column"] in frame.columns
-    if labelled:
-        _require_columns(frame, [target["column"]], f"raw_{main}")
-        column_types = plan["column_types"]
-    else:  # a scoring batch whose labels come later
-        logger.info("raw_%s has no target column %r: read without labels.", main, target["column"])
-        column_types = {c: t for c, t in plan["column_types"].items() if c != target["column"]}
+    labelled, column_types = columns_to_parse(plan, frame)
     typed = parse_columns(frame, column_types, f"raw_{main}")
     primary = encode_target(typed, target) if labelled else typed
     primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))

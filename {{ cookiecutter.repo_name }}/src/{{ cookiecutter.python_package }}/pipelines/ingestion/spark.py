@@ -10,18 +10,17 @@ from typing import Any
 from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError
 from ...spark_engine import normalise_spark_columns, quoted, with_row_position
-from .rules import BOOLEAN_WORDS, COUNT_LIKE, DATASET_FILE, PARAMETERS_FILE, as_list
+from .rules import (
+    BOOLEAN_WORDS,
+    COUNT_LIKE,
+    DATASET_FILE,
+    PARAMETERS_FILE,
+    as_list,
+    columns_to_parse,
+    require_columns,
+)
 
 _NUMERIC_TYPES = ("byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean")
-
-
-def _require_columns(frame: Any, columns: list[str], entry: str) -> None:
-    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"Catalog entry '{entry}' has no column(s) {missing}; it has {list(frame.columns)}. "
-            f"Fix the data, or the column names in {PARAMETERS_FILE}."
-        )
 
 
 def _parsed(column: str, kind: str) -> Any:
@@ -44,7 +43,7 @@ def _parsed(column: str, kind: str) -> Any:
 
 def parse_columns(frame: Any, column_types: dict[str, str], entry: str) -> Any:
     """Each configured column parsed into its type; other columns kept as text."""
-    _require_columns(frame, list(column_types), entry)
+    require_columns(frame, list(column_types), entry)
     return frame.select(
         *(
             _parsed(c, column_types[c]).alias(c) if c in column_types else quoted(c)
@@ -93,7 +92,7 @@ def summarise_related_source(rows: Any, plan: dict[str, Any], source: str) -> tu
     spec = plan["related_sources"][source]
     records = normalise_spark_columns(rows)
     key, aggregations = spec["key"], spec["aggregations"]
-    _require_columns(
+    require_columns(
         records, [key, *(column for column, _ in aggregations.values())], f"raw_{source}"
     )
     how = {
@@ -161,12 +160,7 @@ def build_primary_table(main_rows: Any, plan: dict[str, Any], *summaries: Any) -
     main = plan["main_source"]
     frame = normalise_spark_columns(main_rows)
     target = plan["target"]
-    labelled = not plan.get("target_optional") or target["column"] in frame.columns
-    if labelled:
-        _require_columns(frame, [target["column"]], f"raw_{main}")
-        column_types = plan["column_types"]
-    else:
-        column_types = {c: t for c, t in plan["column_types"].items() if c != target["column"]}
+    labelled, column_types = columns_to_parse(plan, frame)
     typed = parse_columns(with_row_position(frame, ROW_POSITION), column_types, f"raw_{main}")
     if labelled:
         primary = encode_target(typed, target)
