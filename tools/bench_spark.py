@@ -204,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             run_args=run_args,
         )
         result["engine"] = engine
-        for bulky in ("nodes", "datasets"):
-            result.pop(bulky, None)
+        result.pop("datasets", None)
         results["runs"].append(result)
         if result["status"] == "ok":
             print(
