@@ -119,7 +119,13 @@ def _plain_sources(conf: str, env: str | None) -> Sources | None:
     """The sources as written in ``base``, or None where Kedro's loader has to decide."""
     from kedro.framework.project import settings
 
-    if {"config_patterns", "merge_strategy"} & set(settings.CONFIG_LOADER_ARGS):
+    loader_args = settings.CONFIG_LOADER_ARGS
+    # Only a change to how *parameters* are found or merged needs Kedro's loader (settings.py
+    # adds a pattern for spark.yml, which does not touch them).
+    if (
+        "parameters" in (loader_args.get("config_patterns") or {})
+        or "merge_strategy" in loader_args
+    ):
         return None
     try:
         base = _written_ingestion(Path(conf) / "base")
