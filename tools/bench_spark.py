@@ -114,8 +114,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"Machine: {machine_line(results['machine'])}. Template commit "
         f"{results['template'].get('commit', '?')}. Spark: `local[2]`, `conf/spark/spark.yml`.",
         "",
-        "| engine | rows | status | wall (s) | peak memory (MB) | " + " | ".join(STAGES) + " |",
-        "|---|---:|---|---:|---:|" + "---:|" * len(STAGES),
+        "| engine | rows | status | wall (s) | driver peak (MB) | tree peak, PSS (MB) | "
+        "tree peak, RSS sum (MB) | " + " | ".join(STAGES) + " |",
+        "|---|---:|---|---:|---:|---:|---:|" + "---:|" * len(STAGES),
     ]
     for run in results["runs"]:
         stages = run.get("stages") or {}
