@@ -81,8 +81,13 @@ def rows_with_label_ids(
         return keyed.join(wanted.hint("broadcast"), on="_id", how="left_semi").drop("_id")
 
     chosen = named(predictions).toPandas()
+    # The chosen rows' positions (at most one per label) pick the batch's rows; the
+    # predictions are not filtered a second time.
+    positions = spark.createDataFrame(
+        chosen[[ROW_POSITION]], scored_rows.select(quoted(ROW_POSITION)).schema
+    )
     rows = scored_rows.join(
-        named(predictions).select(quoted(ROW_POSITION)), on=ROW_POSITION, how="left_semi"
+        positions.hint("broadcast"), on=ROW_POSITION, how="left_semi"
     ).toPandas()
     rows = chosen[[ROW_POSITION]].merge(rows, on=ROW_POSITION, how="left", validate="one_to_one")
     held = (

@@ -102,17 +102,24 @@ def feature_row(
     }
 
 
+def present_groups(groups: dict[str, Any], columns: Any) -> list[tuple[str, str, Any]]:
+    """(name, column, bins) of each sensitive attribute whose column is among ``columns``."""
+    found = []
+    for name, given in groups.items():
+        spec = given or {}
+        column = spec.get("column", name)
+        if column in columns:
+            found.append((name, column, spec.get("bins")))
+    return found
+
+
 def selection_rates(
     frame: pd.DataFrame, decision: np.ndarray, groups: dict[str, Any]
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Share predicted positive and row count, per group of each sensitive attribute."""
     rates: dict[str, dict[str, dict[str, float]]] = {}
-    for name, given in groups.items():
-        spec = given or {}
-        column = spec.get("column", name)
-        if column not in frame.columns:
-            continue
-        labels = group_column(frame, column, spec.get("bins")).to_numpy()
+    for name, column, bins in present_groups(groups, frame.columns):
+        labels = group_column(frame, column, bins).to_numpy()
         rates[name] = {
             str(group): {
                 "selection_rate": float(decision[labels == group].mean()),
@@ -227,23 +234,17 @@ def assess_batch(
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     thresholds = plan["thresholds"]
     first = batch_predictions.iloc[0]
-    # The training rows the batch is compared with: all, or a seeded sample above the cap.
-    max_rows = int(plan["reference_max_rows"] or len(training_set))
-    reference = seeded_sample(training_set, max_rows, int(plan["seed"]))
-    features = feature_drift(reference, scoring_batch, training, plan)
-
-    model = load_logged_model(str(first["model_uri"]))
-    reference_scores = predict_positive(
-        model, reference, *feature_columns(training), "training_set"
+    reference, reference_scores = reference_with_scores(
+        training_set, str(first["model_uri"]), training, plan
     )
+    features = feature_drift(reference, scoring_batch, training, plan)
     batch_scores = batch_predictions["probability"].to_numpy(dtype=float)
-    prediction_psi = psi_numeric(reference_scores, batch_scores, int(plan["psi_bins"]))
-    prediction = {
-        "psi": prediction_psi,
-        "reference_mean": float(reference_scores.mean()),
-        "batch_mean": float(batch_scores.mean()),
-        "verdict": _level(prediction_psi, thresholds["prediction_psi"]),
-    }
+    prediction = prediction_drift(
+        reference_scores,
+        psi_numeric(reference_scores, batch_scores, int(plan["psi_bins"])),
+        float(batch_scores.mean()),
+        thresholds,
+    )
 
     # Selection rates need no labels: judged on every batch.
     threshold = float(training["decision_threshold"])
@@ -266,25 +267,74 @@ def assess_batch(
         performance = performance_decay(
             y, batch_scores, run_id, threshold, thresholds["performance_drop"]
         )
-    else:
+    return drift_report(
+        plan,
+        target=target,
+        rows_batch=len(scoring_batch),
+        reference=reference,
+        first_prediction=dict(first),
+        features=features,
+        prediction=prediction,
+        performance=performance,
+        fairness=fairness,
+    )
+
+
+def reference_with_scores(
+    training_set: pd.DataFrame, model_uri: str, training: dict[str, Any], plan: dict[str, Any]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The training rows the batch is compared with (all, or a seeded sample above the cap),
+    and the model's positive-class probability for each of them."""
+    max_rows = int(plan["reference_max_rows"] or len(training_set))
+    reference = seeded_sample(training_set, max_rows, int(plan["seed"]))
+    model = load_logged_model(model_uri)
+    scores = predict_positive(model, reference, *feature_columns(training), "training_set")
+    return reference, scores
+
+
+def prediction_drift(
+    reference_scores: np.ndarray, psi: float, batch_mean: float, thresholds: dict[str, Any]
+) -> dict[str, Any]:
+    """The report's prediction line: PSI of the scores, both means, the verdict."""
+    return {
+        "psi": psi,
+        "reference_mean": float(reference_scores.mean()),
+        "batch_mean": batch_mean,
+        "verdict": _level(psi, thresholds["prediction_psi"]),
+    }
+
+
+def drift_report(
+    plan: dict[str, Any],
+    *,
+    target: str,
+    rows_batch: int,
+    reference: pd.DataFrame,
+    first_prediction: dict[str, Any],
+    features: list[dict[str, Any]],
+    prediction: dict[str, Any],
+    performance: dict[str, Any],
+    fairness: dict[str, Any],
+) -> dict[str, Any]:
+    """The drift report of either engine; says so in the log when the batch had no labels."""
+    if not performance["labels"]:
         logger.info(
             "The batch has no labels (%s): performance decay skipped (it comes with "
             "`kedro run --pipelines labels`).",
             target,
         )
     fairness["labels"] = performance["labels"]
-
     return {
         "batch": str(plan["batch"]),
-        "rows_batch": len(scoring_batch),
+        "rows_batch": rows_batch,
         "rows_reference": len(reference),
-        "model_uri": str(first["model_uri"]),
-        "model_source": str(first.get("model_source", "")),
+        "model_uri": str(first_prediction["model_uri"]),
+        "model_source": str(first_prediction.get("model_source", "")),
         "features": features,
         "prediction": prediction,
         "performance": performance,
         "fairness": fairness,
-        "thresholds": thresholds,
+        "thresholds": plan["thresholds"],
     }
 
 

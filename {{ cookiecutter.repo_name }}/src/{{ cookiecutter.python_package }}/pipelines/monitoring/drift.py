@@ -78,7 +78,6 @@ def ks_test(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
 
 def chi_squared_test(reference: pd.Series, current: pd.Series) -> tuple[float, float]:
     """Chi-squared test that both samples share the category shares; statistic and p-value."""
-
     return chi_squared_from_counts(*category_counts(pd.Series(reference), pd.Series(current)))
 
 

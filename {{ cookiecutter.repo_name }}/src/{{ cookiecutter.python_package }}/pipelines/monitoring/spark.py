@@ -41,13 +41,16 @@ import pandas as pd
 from ...columns import ROW_POSITION
 from ...errors import DataError
 from ...groups import MISSING, band_labels
-from ...modelling import feature_columns, load_logged_model, predict_positive, seeded_sample
+from ...modelling import feature_columns
 from ...spark_engine import is_spark_frame, quoted
 from .assessment import (
-    _level,
     compare_selection_rates,
+    drift_report,
     feature_row,
     performance_decay,
+    prediction_drift,
+    present_groups,
+    reference_with_scores,
     selection_rates,
 )
 from .drift import (
@@ -256,12 +259,8 @@ def batch_selection_rates(
     from pyspark.sql import functions as F
 
     rates: dict[str, dict[str, dict[str, float]]] = {}
-    for name, given in groups.items():
-        spec = given or {}
-        column = spec.get("column", name)
-        if column not in scored.columns:
-            continue
-        group = spark_group_column(scored, column, spec.get("bins")).alias("group")
+    for name, column, bins in present_groups(groups, scored.columns):
+        group = spark_group_column(scored, column, bins).alias("group")
         counts = scored.groupBy(group).agg(
             F.count(F.lit(1)).alias("count"), F.sum("decision").alias("positive")
         )
@@ -311,24 +310,18 @@ def assess_spark_batch(
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     first = first.asDict()
     thresholds = plan["thresholds"]
-    max_rows = int(plan["reference_max_rows"] or len(training_set))
-    reference = seeded_sample(training_set, max_rows, int(plan["seed"]))
-    features = feature_drift(reference, scoring_batch, training, plan)
-
-    model = load_logged_model(str(first["model_uri"]))
-    reference_scores = predict_positive(
-        model, reference, *feature_columns(training), "training_set"
+    reference, reference_scores = reference_with_scores(
+        training_set, str(first["model_uri"]), training, plan
     )
+    features = feature_drift(reference, scoring_batch, training, plan)
     edges = numeric_bin_edges(reference_scores, int(plan["psi_bins"]))
-    ref_counts = binned_counts(reference_scores, edges)
     batch_counts, batch_mean = prediction_histogram(batch_predictions, edges)
-    prediction_psi = psi_from_counts(ref_counts, batch_counts)
-    prediction = {
-        "psi": prediction_psi,
-        "reference_mean": float(reference_scores.mean()),
-        "batch_mean": batch_mean,
-        "verdict": _level(prediction_psi, thresholds["prediction_psi"]),
-    }
+    prediction = prediction_drift(
+        reference_scores,
+        psi_from_counts(binned_counts(reference_scores, edges), batch_counts),
+        batch_mean,
+        thresholds,
+    )
 
     threshold = float(training["decision_threshold"])
     rows_batch = scoring_batch.count()
@@ -382,23 +375,14 @@ def assess_spark_batch(
             threshold,
             thresholds["performance_drop"],
         )
-    else:
-        logger.info(
-            "The batch has no labels (%s): performance decay skipped (it comes with "
-            "`kedro run --pipelines labels`).",
-            target,
-        )
-    fairness["labels"] = performance["labels"]
-
-    return {
-        "batch": str(plan["batch"]),
-        "rows_batch": rows_batch,
-        "rows_reference": len(reference),
-        "model_uri": str(first["model_uri"]),
-        "model_source": str(first.get("model_source", "")),
-        "features": features,
-        "prediction": prediction,
-        "performance": performance,
-        "fairness": fairness,
-        "thresholds": thresholds,
-    }
+    return drift_report(
+        plan,
+        target=target,
+        rows_batch=rows_batch,
+        reference=reference,
+        first_prediction=first,
+        features=features,
+        prediction=prediction,
+        performance=performance,
+        fairness=fairness,
+    )
