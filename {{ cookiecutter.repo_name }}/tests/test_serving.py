@@ -52,12 +52,13 @@ VALIDATION = {
     "report_folder": "r",
     "suites": SUITES,
 }
+DATASET = {"problem_type": "binary", "target": INGESTION["target"]}
 NUMERIC = ["income", "age", "n_events", "has_events", "events_per_income"]
 
 
 @pytest.fixture(scope="module")
 def plan():
-    ingestion = check_ingestion_config(INGESTION)
+    ingestion = check_ingestion_config(INGESTION, DATASET)
     validation = check_validation_config(VALIDATION, INGESTION)
     return serving_plan(
         ingestion,

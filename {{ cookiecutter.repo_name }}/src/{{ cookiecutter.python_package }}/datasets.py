@@ -1,6 +1,7 @@
 """Project datasets that record results in the active MLflow run."""
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
@@ -46,3 +47,47 @@ class MlflowRunRecordDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
 
     def _describe(self) -> dict[str, Any]:
         return {"prefix": self._prefix}
+
+
+class MlflowFiguresDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
+    """Save ``{name: matplotlib Figure}`` as ``<folder>/<name>.png`` and log each to MLflow.
+
+    The set of figures may differ from run to run (the problem type decides which plots
+    there are), so PNGs of an earlier run that this one did not draw are removed from the
+    folder. The files go under ``artifact_path`` in the active MLflow run (none: not logged).
+    Loading returns the saved files' paths by name.
+    """
+
+    def __init__(
+        self,
+        folder: str,
+        artifact_path: str,
+        dpi: int = 100,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._folder = Path(folder)
+        self._artifact_path = artifact_path
+        self._dpi = dpi
+        self.metadata = metadata
+
+    def _save(self, data: dict[str, Any]) -> None:
+        import mlflow
+
+        self._folder.mkdir(parents=True, exist_ok=True)
+        for stale in self._folder.glob("*.png"):
+            if stale.stem not in data:
+                stale.unlink()
+        paths = []
+        for name, figure in data.items():
+            path = self._folder / f"{name}.png"
+            figure.savefig(path, dpi=self._dpi)
+            paths.append(path)
+        if mlflow.active_run() is not None:
+            for path in paths:
+                mlflow.log_artifact(str(path), self._artifact_path)
+
+    def _load(self) -> dict[str, str]:
+        return {path.stem: str(path) for path in sorted(self._folder.glob("*.png"))}
+
+    def _describe(self) -> dict[str, Any]:
+        return {"folder": str(self._folder), "artifact_path": self._artifact_path}

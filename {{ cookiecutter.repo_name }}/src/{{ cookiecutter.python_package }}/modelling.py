@@ -22,6 +22,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from .errors import ConfigError, DataError
 from .groups import attribute_columns
+from .problem import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +79,16 @@ def greater_is_better(metric: str) -> bool:
 # --- estimators from configuration ------------------------------------------------------------
 
 
-def load_estimator_class(path: Any, key: str, parameters_file: str) -> type:
-    """The classifier class at an import path, e.g. ``sklearn.linear_model.LogisticRegression``."""
+def load_estimator_class(path: Any, key: str, parameters_file: str, problem: Problem) -> type:
+    """The estimator class at an import path, e.g. ``sklearn.linear_model.LogisticRegression``;
+    null: the problem type's default candidate. It must predict what the problem type needs."""
+    if path is None:
+        path = problem.DEFAULT_CANDIDATE
     where = f"{key} in {parameters_file}"
     if not isinstance(path, str) or "." not in path:
         raise ConfigError(
             f"{where} is {path!r}; give a full import path such as "
-            "'sklearn.ensemble.HistGradientBoostingClassifier'."
+            f"{problem.DEFAULT_CANDIDATE!r} (or null for that default)."
         )
     module_name, _, class_name = path.rpartition(".")
     try:
@@ -96,15 +100,9 @@ def load_estimator_class(path: Any, key: str, parameters_file: str) -> type:
     estimator_class = getattr(module, class_name, None)
     if estimator_class is None:
         raise ConfigError(f"{where} is {path!r}, but {module_name!r} has no {class_name!r}.")
-    if not (
-        isinstance(estimator_class, type)
-        and callable(getattr(estimator_class, "fit", None))
-        and callable(getattr(estimator_class, "predict_proba", None))
-    ):
-        raise ConfigError(
-            f"{where} is {path!r}, which is not a classifier with fit() and predict_proba() "
-            "(probabilities are needed for ROC AUC, log loss and the Brier score)."
-        )
+    if not isinstance(estimator_class, type):
+        raise ConfigError(f"{where} is {path!r}, which is not a class.")
+    problem.check_estimator_class(estimator_class, where)
     return estimator_class
 
 
@@ -121,7 +119,7 @@ def accepted_parameters(estimator_class: type) -> set[str] | None:
 
 
 def build_estimator(
-    spec: Any, key: str, parameters_file: str, random_state: int | None = None
+    spec: Any, key: str, parameters_file: str, problem: Problem, random_state: int | None = None
 ) -> Any:
     """An unfitted estimator from ``{class: <import path>, kwargs: {...}}``.
 
@@ -140,15 +138,15 @@ def build_estimator(
             f"{key} in {parameters_file} has unknown key(s) {sorted(unknown_keys)}; "
             "use 'class' and 'kwargs'."
         )
-    estimator_class = load_estimator_class(spec["class"], f"{key}.class", parameters_file)
+    estimator_class = load_estimator_class(spec["class"], f"{key}.class", parameters_file, problem)
     kwargs = dict(spec.get("kwargs") or {})
     accepted = accepted_parameters(estimator_class)
     if accepted is not None:
         for name in kwargs:
             if name not in accepted:
                 raise ConfigError(
-                    f"{key}.kwargs.{name} in {parameters_file}: {spec['class']} takes no "
-                    f"keyword {name!r}; it takes {sorted(accepted)}."
+                    f"{key}.kwargs.{name} in {parameters_file}: {estimator_class.__name__} "
+                    f"takes no keyword {name!r}; it takes {sorted(accepted)}."
                 )
         if random_state is not None and "random_state" in accepted:
             kwargs.setdefault("random_state", random_state)
@@ -451,10 +449,11 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
         from mlflow.models import infer_signature
 
         model, example = data["model"], data["input_example"]
+        predict_fn = data.get("predict_fn") or self._predict_fn  # the problem type's, if given
         if mlflow.active_run() is None:
             logger.info("No active MLflow run: model %r not logged.", self._name)
             return
-        signature = infer_signature(example, getattr(model, self._predict_fn)(example))
+        signature = infer_signature(example, getattr(model, predict_fn)(example))
         save_args = dict(self._save_args)
         serialization = (
             save_args.get("serialization_format")
@@ -471,7 +470,7 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
                 name=self._name,
                 signature=signature,
                 input_example=example,
-                pyfunc_predict_fn=self._predict_fn,
+                pyfunc_predict_fn=predict_fn,
                 skops_trusted_types=self._trusted or None,
                 **save_args,
             )

@@ -2,7 +2,9 @@
 
 ``mlflow models serve`` serves the model that training logs as ``serving_model``
 (``serving_model.ValidatingModel``): for each row of a request it answers either the
-probability of the positive class or the reasons the row is refused. It reuses the batch's own
+prediction columns of the problem type (``problem.py``: the positive class's probability and
+the decision, the class and each class's probability, or the predicted number) or the reasons
+the row is refused. It reuses the batch's own
 functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites and
 quarantine (``validate_dataset``, ``quarantine_rows``), so the reasons are the batch quarantine's
 ``<dataset>.<expectation id>`` strings.
@@ -40,9 +42,7 @@ from .pipelines.validation.nodes import (
 )
 from .pipelines.validation.suites import PRIMARY_TABLE, _named_columns
 
-# Columns of an answer besides the request's kept columns.
-PROBABILITY = "probability"
-PREDICTION = "prediction"
+# Columns of an answer besides the request's kept columns and the prediction columns.
 REASONS = "quarantine_reasons"
 REQUEST = "request"
 # What the served model needs besides the scikit-learn model's own requirements.
@@ -71,7 +71,8 @@ def serving_plan(
     decision_threshold: float,
     keep_columns: list[str],
 ) -> dict[str, Any]:
-    """What the served model needs, from the checked ingestion and validation plans."""
+    """What the served model needs, from the checked ingestion and validation plans (the
+    ingestion plan holds the ``dataset`` section: the problem type)."""
     target = ingestion["target"]["column"]
     main = f"raw_{ingestion['main_source']}"
     related: dict[str, str] = {}
@@ -92,6 +93,7 @@ def serving_plan(
         "numeric": list(numeric),
         "categorical": list(categorical),
         "decision_threshold": float(decision_threshold),
+        "dataset": ingestion["dataset"],
         "keep_columns": [c for c in keep_columns or [] if c != target],
     }
 
@@ -133,11 +135,12 @@ def _related_values(frame: pd.DataFrame, related: dict[str, str]) -> tuple[dict,
 
 
 def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.DataFrame:
-    """One answer per request row, in order: probability and prediction, or the reasons refused.
+    """One answer per request row, in order: the prediction columns, or the reasons refused.
 
     A request without a needed column is refused whole (DataError naming them).
     """
-    from .modelling import predict_positive
+    from .modelling import model_inputs
+    from .problem import problem_of
 
     frame = normalise_column_names(request).reset_index(drop=True)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
@@ -172,42 +175,40 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
     reasons = [r + extra for r, extra in zip(reasons, request_reasons, strict=True)]
     refused = np.array([bool(r) for r in reasons])
     passed = primary[~refused]
-    probability = np.full(len(primary), np.nan)
+    problem = problem_of(plan["dataset"])
+    columns: dict[str, Any] = {}
     if len(passed):
-        numeric, categorical = plan["numeric"], plan["categorical"]
-        probability[~refused] = predict_positive(model, passed, numeric, categorical, REQUEST)
+        inputs = model_inputs(passed, plan["numeric"], plan["categorical"])
+        prediction = problem.predict(model, inputs)
+        columns = problem.prediction_columns(prediction, plan["decision_threshold"])
+    else:
+        empty = problem.prediction_columns(problem.predict_nothing(), plan["decision_threshold"])
+        columns = {name: [] for name in empty}
     keep = [c for c in plan["keep_columns"] if c in primary.columns]
     kept = primary[keep].copy()
     for column in kept.columns:
         if pd.api.types.is_datetime64_any_dtype(kept[column]):
             kept[column] = kept[column].astype("str").where(kept[column].notna())
     answer = kept.astype(object).where(kept.notna(), None)
-    # object columns: a refused row's probability is JSON null, not NaN
-    answer[PROBABILITY] = pd.Series(
-        [None if r else float(p) for r, p in zip(refused, probability, strict=True)],
-        dtype=object,
-        index=answer.index,
-    )
-    answer[PREDICTION] = pd.Series(
-        [
-            None if r else int(p >= plan["decision_threshold"])
-            for r, p in zip(refused, probability, strict=True)
-        ],
-        dtype=object,
-        index=answer.index,
-    )
+    # object columns: a refused row's prediction is JSON null, not NaN
+    for name, given in columns.items():
+        values = np.broadcast_to(np.asarray(given, dtype=object), (int((~refused).sum()),))
+        column = np.full(len(answer), None, dtype=object)
+        column[~refused] = [v.item() if isinstance(v, np.generic) else v for v in values]
+        answer[name] = pd.Series(column, dtype=object, index=answer.index)
     answer[REASONS] = pd.Series(
         [REASON_SEPARATOR.join(r) if r else None for r in reasons], dtype=object, index=answer.index
     )
     return answer.reset_index(drop=True)
 
 
-def prepare_serving_model(
+def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     logged_model: Any,
     ingestion: dict[str, Any],
     validation: dict[str, Any],
     training: dict[str, Any],
     keep_columns: list[str],
+    dataset: dict[str, Any],
 ) -> dict[str, Any]:
     """The plan of the served model, from the same configuration as the batch pipeline.
 
@@ -220,7 +221,7 @@ def prepare_serving_model(
     return {
         "model": logged_model,
         "plan": serving_plan(
-            check_ingestion_config(ingestion),
+            check_ingestion_config(ingestion, dataset),
             check_validation_config(validation, ingestion),
             numeric=numeric,
             categorical=categorical,

@@ -41,6 +41,7 @@ PARAMS = {
     "on_fail": "flag",
     "report_folder": "data/08_reporting/benchmark",
 }
+DATASET = {"problem_type": "binary", "target": {"column": "defaulted", "positive": 1}}
 
 
 def frame(n: int = 600, noise: bool = False, seed: int = 0) -> pd.DataFrame:
@@ -55,9 +56,9 @@ def frame(n: int = 600, noise: bool = False, seed: int = 0) -> pd.DataFrame:
 
 def run_benchmark(data: pd.DataFrame, **overrides: object) -> tuple:
     params = {**PARAMS, **overrides}
-    models = nodes.build_benchmark_models(TRAINING, params)
-    scores = nodes.cross_validate_models(data, models, TRAINING, params)
-    return scores, *nodes.compare_models(scores, params)
+    models, plan = nodes.build_benchmark_models(TRAINING, params, DATASET)
+    scores = nodes.cross_validate_models(data, models, TRAINING, plan)
+    return scores, *nodes.compare_models(scores, plan)
 
 
 def test_corrected_t_test_matches_a_hand_computation() -> None:
@@ -128,14 +129,16 @@ def test_rows_above_max_rows_are_sampled() -> None:
 def test_bad_baseline_keyword_and_on_fail_are_refused_before_fitting() -> None:
     bad = {"class": "sklearn.linear_model.LogisticRegression", "kwargs": {"c": 1.0}}
     with pytest.raises(ConfigError, match=r"benchmarking\.baselines\.linear\.kwargs\.c"):
-        nodes.build_benchmark_models(TRAINING, {**PARAMS, "baselines": {"linear": bad}})
+        nodes.build_benchmark_models(TRAINING, {**PARAMS, "baselines": {"linear": bad}}, DATASET)
     missing = {"class": "sklearn.linear_model.LogisticRegresion"}
     with pytest.raises(ConfigError, match=r"benchmarking\.baselines\.linear\.class"):
-        nodes.build_benchmark_models(TRAINING, {**PARAMS, "baselines": {"linear": missing}})
+        nodes.build_benchmark_models(
+            TRAINING, {**PARAMS, "baselines": {"linear": missing}}, DATASET
+        )
     with pytest.raises(ConfigError, match=r"benchmarking\.on_fail"):
-        nodes.build_benchmark_models(TRAINING, {**PARAMS, "on_fail": "halt"})
+        nodes.build_benchmark_models(TRAINING, {**PARAMS, "on_fail": "halt"}, DATASET)
     with pytest.raises(ConfigError, match=r"benchmarking\.primary_metric"):
-        nodes.build_benchmark_models(TRAINING, {**PARAMS, "primary_metric": "f1"})
+        nodes.build_benchmark_models(TRAINING, {**PARAMS, "primary_metric": "f1"}, DATASET)
 
 
 def test_failed_gate_stops_or_flags() -> None:

@@ -5,6 +5,7 @@ import pytest
 
 from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.ingestion import nodes
+from {{ cookiecutter.python_package }}.problem import problem_of
 
 PARAMS = {
     "main_source": "members",
@@ -28,11 +29,12 @@ PARAMS = {
     },
     "ratios": {"spend_to_income": ["spend", "income"]},
 }
+DATASET = {"problem_type": "binary", "target": PARAMS["target"]}
 
 
 @pytest.fixture
 def plan() -> dict:
-    return nodes.check_ingestion_config(PARAMS)
+    return nodes.check_ingestion_config(PARAMS, DATASET)
 
 
 @pytest.fixture
@@ -102,14 +104,22 @@ def test_one_table_without_an_id_uses_the_row_position() -> None:
         "ratios": {},
     }
     raw = pd.DataFrame({"x": ["1", "2", "3"], "label": ["True", "false", "TRUE"]}, dtype="str")
-    primary, _ = nodes.build_primary_table(raw, nodes.check_ingestion_config(params))
+    primary, _ = nodes.build_primary_table(
+        raw,
+        nodes.check_ingestion_config(
+            params, {"problem_type": "binary", "target": params["target"]}
+        ),
+    )
     assert primary["source_row"].tolist() == [0, 1, 2]
     assert primary["label"].tolist() == [1, 0, 1]
 
 
 def test_without_negative_every_other_label_is_negative() -> None:
     frame = pd.DataFrame({"y": [">50K", "<=50K", ">50K.", None]}, dtype="str")
-    encoded = nodes.encode_target(frame, {"column": "y", "positive": [">50K", ">50K."]})
+    problem = problem_of(
+        {"problem_type": "binary", "target": {"column": "y", "positive": [">50K", ">50K."]}}
+    )
+    encoded = problem.encode_target_column(frame)
     assert encoded["y"].tolist()[:3] == [1, 0, 1]
     assert encoded["y"].isna().tolist() == [False, False, False, True]
 
@@ -117,7 +127,9 @@ def test_without_negative_every_other_label_is_negative() -> None:
 def test_a_positive_value_the_target_never_takes_is_named() -> None:
     frame = pd.DataFrame({"y": ["a", "b"]}, dtype="str")
     with pytest.raises(ConfigError, match=r"dataset.target.positive .* never takes"):
-        nodes.encode_target(frame, {"column": "y", "positive": "c"})
+        problem_of(
+            {"problem_type": "binary", "target": {"column": "y", "positive": "c"}}
+        ).encode_target_column(frame)
 
 
 def test_missing_column_is_named(plan: dict, members: pd.DataFrame, visits: pd.DataFrame) -> None:
@@ -145,14 +157,17 @@ def test_missing_column_is_named(plan: dict, members: pd.DataFrame, visits: pd.D
 )
 def test_bad_configuration_is_refused(change: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        nodes.check_ingestion_config({**PARAMS, **change})
+        target = change.get("target", PARAMS["target"])
+        nodes.check_ingestion_config(
+            {**PARAMS, **change}, {"problem_type": "binary", "target": target}
+        )
 
 
 def test_a_scoring_batch_may_come_without_its_target(members, visits) -> None:
     """Scoring (target_optional) reads a main source without the target column; training
     refuses it, naming the column."""
     unlabelled = members.drop(columns=["Renewed"])
-    scoring = nodes.check_ingestion_config(PARAMS, target_optional=True)
+    scoring = nodes.check_ingestion_config(PARAMS, DATASET, target_optional=True)
     summary, _ = nodes.summarise_related_source(visits, scoring, "visits")
     primary, record = nodes.build_primary_table(unlabelled, scoring, summary)
     assert "renewed" not in primary.columns and len(primary) == len(members)
@@ -160,4 +175,6 @@ def test_a_scoring_batch_may_come_without_its_target(members, visits) -> None:
     labelled, _ = nodes.build_primary_table(members, scoring, summary)
     assert labelled["renewed"].tolist()[:2] == [1, 0]
     with pytest.raises(DataError, match="renewed"):
-        nodes.build_primary_table(unlabelled, nodes.check_ingestion_config(PARAMS), summary)
+        nodes.build_primary_table(
+            unlabelled, nodes.check_ingestion_config(PARAMS, DATASET), summary
+        )

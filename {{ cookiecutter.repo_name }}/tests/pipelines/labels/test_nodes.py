@@ -25,12 +25,13 @@ PARAMS = {
     "on_fail": "flag",
     "report_folder": "data/08_reporting/monitoring",
 }
+DATASET = {"problem_type": "binary", "target": PARAMS["target"]}
 SCORED = ["M1", "M2", "M3", "M4", "M5", "M6"]
 
 
 @pytest.fixture
 def plan() -> dict:
-    return check_labels_config(PARAMS)
+    return check_labels_config(PARAMS, DATASET)
 
 
 def _batch(run_id: str = "") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -124,10 +125,10 @@ def test_error_rates_per_group_and_metric_names(plan: dict) -> None:
 
 def test_bad_configuration_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"labels\.performance_drop.*unknown metric"):
-        check_labels_config({**PARAMS, "performance_drop": {"roc_acu": 0.05}})
+        check_labels_config({**PARAMS, "performance_drop": {"roc_acu": 0.05}}, DATASET)
     with pytest.raises(ConfigError, match=r"labels\.experiment .*missing"):
-        check_labels_config({k: v for k, v in PARAMS.items() if k != "experiment"})
-    assert check_labels_config({**PARAMS, "id_column": None})["id_column"] == "source_row"
+        check_labels_config({k: v for k, v in PARAMS.items() if k != "experiment"}, DATASET)
+    assert check_labels_config({**PARAMS, "id_column": None}, DATASET)["id_column"] == "source_row"
 
 
 @pytest.fixture
@@ -174,6 +175,7 @@ def test_pipeline_wiring() -> None:
     assert {n.namespace for n in pipeline.nodes} == {"labels"}
     assert pipeline.inputs() == {
         "params:labels",
+        "params:dataset",
         "batch_labels",
         "batch_predictions",
         "scoring_batch",

@@ -31,6 +31,7 @@ PARAMS = {
     "preprocessing": {"numeric_imputation": "median"},
     "modelling_sample": {"max_rows": 500000, "seed": 0},
 }
+DATASET = {"problem_type": "binary", "target": {"column": "renewed", "positive": 1}}
 
 
 @pytest.fixture
@@ -63,36 +64,38 @@ def with_candidate(**candidate: object) -> dict:
 def test_bad_import_path_is_refused_naming_the_key() -> None:
     for path in ("sklearn.ensemble.GradientBoostedTrees", "no_such_package.Model", "Model"):
         with pytest.raises(ConfigError, match=r"training\.candidate\.class"):
-            nodes.build_candidate_model(with_candidate(**{"class": path}))
+            nodes.build_candidate_model(with_candidate(**{"class": path}), DATASET)
 
 
 def test_bad_keyword_is_refused_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"training\.candidate\.kwargs\.max_iterations"):
-        nodes.build_candidate_model(with_candidate(kwargs={"max_iterations": 10}))
+        nodes.build_candidate_model(with_candidate(kwargs={"max_iterations": 10}), DATASET)
     with pytest.raises(ConfigError, match=r"training\.candidate\.kwargs"):
-        nodes.build_candidate_model(with_candidate(kwargs={"max_iter": -1}))  # a refused value
+        nodes.build_candidate_model(
+            with_candidate(kwargs={"max_iter": -1}), DATASET
+        )  # a refused value
 
 
 def test_configuration_is_checked_before_any_data_or_fitting() -> None:
     """The checks run in a node that reads only parameters, and fitting waits for it."""
     pipeline = create_pipeline()
     check = next(n for n in pipeline.nodes if n.name == "training.build_candidate_model")
-    assert check.inputs == ["params:training"]
+    assert check.inputs == ["params:training", "params:dataset"]
     train = next(n for n in pipeline.nodes if n.name == "training.train_model")
     upstream = Pipeline(pipeline.nodes).to_nodes(train.name).nodes
     assert check in upstream
 
 
 def test_random_state_comes_from_the_seed() -> None:
-    model = nodes.build_candidate_model(PARAMS)
+    model = nodes.build_candidate_model(PARAMS, DATASET)
     assert model.named_steps["model"].random_state == PARAMS["split"]["seed"]
 
 
 def test_split_is_stratified_reproducible_and_keeps_every_column(
     members: pd.DataFrame,
 ) -> None:
-    training_set, held_out, ids = nodes.split_data(members, PARAMS)
-    again = nodes.split_data(members, PARAMS)
+    training_set, held_out, ids = nodes.split_data(members, PARAMS, DATASET)
+    again = nodes.split_data(members, PARAMS, DATASET)
     assert len(held_out) == 100 and len(training_set) == 300
     assert list(held_out.columns) == list(members.columns)
     assert held_out["member_id"].tolist() == again[1]["member_id"].tolist()
@@ -103,14 +106,18 @@ def test_split_is_stratified_reproducible_and_keeps_every_column(
 
 
 def test_sensitive_attributes_are_not_inputs_unless_asked(members: pd.DataFrame) -> None:
-    training_set, _, _ = nodes.split_data(members, PARAMS)
-    model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
+    training_set, _, _ = nodes.split_data(members, PARAMS, DATASET)
+    model = nodes.train_model(
+        training_set, nodes.build_candidate_model(PARAMS, DATASET), PARAMS, DATASET
+    )
     assert set(model.feature_names_in_) == {"income", "late_payments", "region_code", "housing"}
     features = {**PARAMS["features"], "numeric": [*PARAMS["features"]["numeric"], "age"]}
     with pytest.raises(ConfigError, match=r"sensitive attribute\(s\) \['age'\] as model inputs"):
-        nodes.build_candidate_model({**PARAMS, "features": features})
+        nodes.build_candidate_model({**PARAMS, "features": features}, DATASET)
     params = {**PARAMS, "features": features, "use_sensitive_features": True}
-    model = nodes.train_model(training_set, nodes.build_candidate_model(params), params)
+    model = nodes.train_model(
+        training_set, nodes.build_candidate_model(params, DATASET), params, DATASET
+    )
     assert "age" in set(model.feature_names_in_)
 
 
@@ -119,53 +126,55 @@ def test_decision_threshold_outside_zero_one_is_refused(threshold: object) -> No
     with pytest.raises(
         ConfigError, match=r"training.decision_threshold .* strictly between 0 and 1"
     ):
-        nodes.build_candidate_model({**PARAMS, "decision_threshold": threshold})
+        nodes.build_candidate_model({**PARAMS, "decision_threshold": threshold}, DATASET)
 
 
 def test_split_without_an_id_column_keeps_the_row_position(members: pd.DataFrame) -> None:
     params = {**PARAMS, "id_column": None}
-    _, held_out, held_out_ids = nodes.split_data(members.drop(columns="member_id"), params)
+    _, held_out, held_out_ids = nodes.split_data(members.drop(columns="member_id"), params, DATASET)
     assert list(held_out_ids.columns) == ["source_row"]
     assert held_out_ids["source_row"].tolist() == held_out["source_row"].tolist()
 
 
 def test_missing_feature_column_is_named(members: pd.DataFrame) -> None:
     with pytest.raises(DataError, match=r"'income'.*training\.features"):
-        nodes.split_data(members.drop(columns="income"), PARAMS)
+        nodes.split_data(members.drop(columns="income"), PARAMS, DATASET)
 
 
 def test_missing_target_is_refused(members: pd.DataFrame) -> None:
     members.loc[3, "renewed"] = pd.NA
     with pytest.raises(DataError, match="without a target"):
-        nodes.split_data(members, PARAMS)
+        nodes.split_data(members, PARAMS, DATASET)
 
 
 def test_model_is_evaluated_on_held_out_rows_and_predicts_raw_rows(
     members: pd.DataFrame,
 ) -> None:
-    training_set, held_out, _ = nodes.split_data(members, PARAMS)
-    model = nodes.train_model(training_set, nodes.build_candidate_model(PARAMS), PARAMS)
-    test, train = nodes.evaluate_model(model, training_set, held_out, PARAMS)
+    training_set, held_out, _ = nodes.split_data(members, PARAMS, DATASET)
+    model = nodes.train_model(
+        training_set, nodes.build_candidate_model(PARAMS, DATASET), PARAMS, DATASET
+    )
+    test, train = nodes.evaluate_model(model, training_set, held_out, PARAMS, DATASET)
     assert set(PARAMS["metrics"]) <= set(test["metrics"])
     assert test["metrics"]["rows"] == 100 and train["metrics"]["rows"] == 300
     assert 0.5 < test["metrics"]["roc_auc"] <= 1
     # the fitted pipeline takes the raw columns (extra columns, nullable integers, missing values)
     held_out.loc[0, "housing"] = "boat"  # a category unseen in training is ignored
     assert model.predict_proba(held_out).shape == (100, 2)
-    figures = nodes.plot_model_performance(model, held_out, PARAMS)
+    figures = nodes.plot_model_performance(model, held_out, PARAMS, DATASET)
     assert len(figures) == 4
-    logged = nodes.prepare_model_for_mlflow(model, held_out, PARAMS)
+    logged = nodes.prepare_model_for_mlflow(model, held_out, PARAMS, DATASET)
     assert logged["input_example"].shape == (3, 4)
 
 
 def test_modelling_sample_is_every_row_or_a_seeded_stratified_sample(members) -> None:
-    table, record = nodes.sample_for_modelling(members, PARAMS)
+    table, record = nodes.sample_for_modelling(members, PARAMS, DATASET)
     assert table is members
     assert record["metrics"] == {"modelling_rows": 400, "validated_rows": 400}
     assert record["tags"]["training.modelling_sample"] == "all validated rows"
     small = {**PARAMS, "modelling_sample": {"max_rows": 100, "seed": 0}}
-    sample, record = nodes.sample_for_modelling(members, small)
-    again, _ = nodes.sample_for_modelling(members, small)
+    sample, record = nodes.sample_for_modelling(members, small, DATASET)
+    again, _ = nodes.sample_for_modelling(members, small, DATASET)
     assert len(sample) == 100
     assert record["metrics"] == {"modelling_rows": 100, "validated_rows": 400}
     assert record["tags"]["training.modelling_sample_sha256"] == frame_digest(sample)
@@ -178,4 +187,4 @@ def test_modelling_sample_is_every_row_or_a_seeded_stratified_sample(members) ->
 def test_modelling_sample_size_must_be_a_number_of_rows(members) -> None:
     bad = {**PARAMS, "modelling_sample": {"max_rows": "all", "seed": 0}}
     with pytest.raises(ConfigError, match=r"training\.modelling_sample\.max_rows"):
-        nodes.sample_for_modelling(members, bad)
+        nodes.sample_for_modelling(members, bad, DATASET)

@@ -69,7 +69,7 @@ def run_validation(raw: dict[str, pd.DataFrame], parameters: dict[str, Any]) -> 
             **{name: MemoryDataset(data) for name, data in raw.items()},
             **{
                 f"params:{key}": MemoryDataset(parameters[key])
-                for key in ("ingestion", "validation")
+                for key in ("ingestion", "validation", "dataset")
             },
             **{name: KeptDataset() for name in kept},
         }

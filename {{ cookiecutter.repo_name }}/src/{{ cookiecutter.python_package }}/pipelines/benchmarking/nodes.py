@@ -15,19 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import ConfigError, DataError, check_keys
+from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags
 from ...modelling import (
     build_estimator,
     build_model,
-    check_metrics,
     feature_columns,
-    greater_is_better,
     model_inputs,
-    score,
-    target_values,
     thread_limit,
 )
+from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,20 +45,23 @@ KEYS = (
 MODEL_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def build_benchmark_models(training: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """Unfitted models by name: the candidate of ``training.candidate`` and the baselines.
-
-    All share the training pipeline's preprocessing. Runs on configuration alone, so a bad
-    baseline, metric, fold count or ``on_fail`` is refused before any data is read.
-    """
+def check_benchmark_config(params: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark plan: ``benchmarking`` checked, with the problem type's defaults where a
+    key is null (``metrics``, ``primary_metric``, ``baselines``: see ``problem.py``)."""
+    problem = problem_of(dataset)
     check_keys(params, KEYS, "benchmarking", PARAMETERS)
     check_keys(params["cv"], ("n_splits", "n_repeats", "seed"), "benchmarking.cv", PARAMETERS)
     check_on_fail("benchmarking", params["on_fail"], PARAMETERS)
-    check_metrics(params["metrics"], "benchmarking.metrics", PARAMETERS)
-    if params["primary_metric"] not in params["metrics"]:
+    metrics = (
+        list(problem.DEFAULT_BENCHMARK_METRICS)
+        if params["metrics"] is None
+        else problem.check_metrics(params["metrics"], "benchmarking.metrics", PARAMETERS)
+    )
+    primary = params["primary_metric"] or problem.PRIMARY_METRIC
+    if primary not in metrics:
         raise ConfigError(
-            f"benchmarking.primary_metric in {PARAMETERS} is {params['primary_metric']!r}; "
-            f"it must be one of benchmarking.metrics {params['metrics']}."
+            f"benchmarking.primary_metric in {PARAMETERS} is {primary!r}; it must be one of "
+            f"benchmarking.metrics {metrics}."
         )
     cv = params["cv"]
     if int(cv["n_splits"]) < 2 or int(cv["n_repeats"]) < 1:
@@ -72,42 +72,66 @@ def build_benchmark_models(training: dict[str, Any], params: dict[str, Any]) -> 
         raise ConfigError(
             f"benchmarking.max_rows in {PARAMETERS} is too small: {params['max_rows']}."
         )
-    if not params["baselines"]:
+    baselines = problem.baselines() if params["baselines"] is None else params["baselines"]
+    if not baselines:
         raise ConfigError(f"benchmarking.baselines in {PARAMETERS} lists no baseline model.")
-    candidate = params["candidate_name"]
-    names = [candidate, *params["baselines"]]
+    names = [params["candidate_name"], *baselines]
     for name in names:
         if not set(str(name)) <= MODEL_NAME_CHARACTERS or names.count(name) > 1:
             raise ConfigError(
                 f"Model name {name!r} in {PARAMETERS} (benchmarking.candidate_name or a key of "
                 "benchmarking.baselines) must be unique, lower-case letters, digits, _ or -."
             )
+    return {
+        **params,
+        "metrics": metrics,
+        "primary_metric": primary,
+        "greater_is_better": {m: problem.greater_is_better(m) for m in metrics},
+        "baselines": baselines,
+        "dataset": problem.dataset,
+    }
+
+
+def build_benchmark_models(
+    training: dict[str, Any], params: dict[str, Any], dataset: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Unfitted models by name: the candidate of ``training.candidate`` and the baselines, and
+    the benchmark plan.
+
+    All share the training pipeline's preprocessing. Runs on configuration alone, so a bad
+    baseline, metric, fold count or ``on_fail`` is refused before any data is read.
+    """
+    plan = check_benchmark_config(params, dataset)
+    problem = problem_of(dataset)
     seed = training["split"]["seed"]
+    training_file = "conf/base/parameters_training.yml"
     models = {
-        candidate: build_model(
+        plan["candidate_name"]: build_model(
             training,
             build_estimator(
-                training["candidate"],
-                "training.candidate",
-                "conf/base/parameters_training.yml",
-                seed,
+                training["candidate"], "training.candidate", training_file, problem, seed
             ),
         )
     }
-    for name, spec in params["baselines"].items():
-        estimator = build_estimator(spec, f"benchmarking.baselines.{name}", PARAMETERS, seed)
-        models[name] = build_model(training, estimator)
-    return models
+    for name, spec in plan["baselines"].items():
+        where = f"benchmarking.baselines.{name}"
+        models[name] = build_model(
+            training, build_estimator(spec, where, PARAMETERS, problem, seed)
+        )
+    return models, plan
 
 
-def _sample(frame: pd.DataFrame, y: np.ndarray, max_rows: int, seed: int) -> pd.DataFrame:
-    """At most ``max_rows`` rows, stratified by the target (benchmarking cost grows with rows)."""
+def _sample(
+    frame: pd.DataFrame, y: np.ndarray, max_rows: int, seed: int, problem: Any
+) -> pd.DataFrame:
+    """At most ``max_rows`` rows, stratified by class (benchmarking cost grows with rows)."""
     if len(frame) <= max_rows:
         return frame
     from sklearn.model_selection import train_test_split
 
-    sample, _ = train_test_split(frame, train_size=max_rows, random_state=seed, stratify=y)
-    logger.info("Benchmarking on a stratified sample of %d of %d rows.", max_rows, len(frame))
+    stratify = problem.stratify_by(y)
+    sample, _ = train_test_split(frame, train_size=max_rows, random_state=seed, stratify=stratify)
+    logger.info("Benchmarking on a sample of %d of %d rows.", max_rows, len(frame))
     return sample
 
 
@@ -117,30 +141,22 @@ def cross_validate_models(
     training: dict[str, Any],
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Score every model on the same repeated stratified K-fold splits of the training set.
+    """Score every model on the same repeated K-fold splits of the training set (stratified
+    by class for classes, as the problem type says).
 
     One row per model and fold: the metrics, fit and predict seconds and the fold sizes.
     """
     from sklearn.base import clone
-    from sklearn.model_selection import RepeatedStratifiedKFold
 
-    target = training["target"]
+    problem = problem_of(params["dataset"])
     cv = params["cv"]
     n_splits, n_repeats, seed = int(cv["n_splits"]), int(cv["n_repeats"]), int(cv["seed"])
-    y_all = target_values(training_set, target, "training_set")
-    frame = _sample(training_set, y_all, int(params["max_rows"]), seed)
-    y = target_values(frame, target, "training_set")
-    if np.bincount(y).min() < n_splits:
-        raise DataError(
-            f"The training set has {np.bincount(y).min()} rows of its rarer class, fewer than "
-            f"benchmarking.cv.n_splits ({n_splits}) in {PARAMETERS}."
-        )
+    y_all = problem.target_values(training_set, "training_set")
+    frame = _sample(training_set, y_all, int(params["max_rows"]), seed, problem)
+    y = problem.target_values(frame, "training_set")
+    problem.check_folds(y, n_splits, f"benchmarking.cv.n_splits in {PARAMETERS}")
     X = model_inputs(frame, *feature_columns(training))
-    splits = list(
-        RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed).split(
-            X, y
-        )
-    )
+    splits = list(problem.folds(n_splits, n_repeats, seed).split(X, y))
     rows = []
     for name, model in benchmark_models.items():
         for index, (train, test) in enumerate(splits):
@@ -151,9 +167,11 @@ def cross_validate_models(
                 fitted.fit(X.iloc[train], y[train])
                 fit_seconds = time.perf_counter() - start
                 start = time.perf_counter()
-                probability = fitted.predict_proba(X.iloc[test])[:, 1]
+                prediction = problem.predict(fitted, X.iloc[test])
             predict_seconds = time.perf_counter() - start
-            scores = score(params["metrics"], y[test], probability, training["decision_threshold"])
+            scores = problem.score(
+                params["metrics"], y[test], prediction, training["decision_threshold"]
+            )
             rows.append(
                 {
                     "model": name,
@@ -240,7 +258,7 @@ def summarise_models(fold_scores: pd.DataFrame, params: dict[str, Any]) -> pd.Da
         }
         rows.append(row)
     board = pd.DataFrame(rows).sort_values(
-        f"{primary}_mean", ascending=not greater_is_better(primary), kind="stable"
+        f"{primary}_mean", ascending=not params["greater_is_better"][primary], kind="stable"
     )
     board.insert(0, "rank", range(1, len(board) + 1))
     return board.reset_index(drop=True)
@@ -270,7 +288,7 @@ def compare_models(
     baselines = board[board["role"] == "baseline"]
     best = str(baselines.iloc[0]["model"])  # the leaderboard is sorted best first
     paired = fold_scores.pivot_table(index=["repeat", "fold"], columns="model", values=primary)
-    sign = 1.0 if greater_is_better(primary) else -1.0
+    sign = 1.0 if params["greater_is_better"][primary] else -1.0
     improvement = sign * (paired[candidate] - paired[best]).to_numpy()
     test = corrected_t_test(
         improvement, fold_scores["n_train"].mean(), fold_scores["n_test"].mean()
@@ -343,13 +361,13 @@ def leaderboard_markdown(
         lines.append("| " + " | ".join(cells) + " |")
     test = comparison["improvement"]
     cv = params["cv"]
-    better = "higher" if greater_is_better(comparison["primary_metric"]) else "lower"
+    better = "higher" if params["greater_is_better"][comparison["primary_metric"]] else "lower"
     return "\n".join(
         [
             "# Benchmark leaderboard",
             "",
             f"Every model was fitted on the same {cv['n_repeats']} x {cv['n_splits']}-fold "
-            f"stratified splits of the training set ({comparison['folds']} folds). Ranked by "
+            f"splits of the training set ({comparison['folds']} folds). Ranked by "
             f"`{comparison['primary_metric']}` ({better} is better). Intervals are 95 % "
             "t-intervals with the Nadeau-Bengio corrected variance.",
             "",

@@ -17,8 +17,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 func=build_benchmark_models,
-                inputs=["params:training", "params:benchmarking"],
-                outputs="benchmark_models",
+                inputs=["params:training", "params:benchmarking", "params:dataset"],
+                outputs=["benchmark_models", "benchmark_plan"],
                 name="build_benchmark_models",
             ),
             Node(
@@ -27,14 +27,14 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "training_set",
                     "benchmark_models",
                     "params:training",
-                    "params:benchmarking",
+                    "benchmark_plan",
                 ],
                 outputs="benchmark_fold_scores",
                 name="cross_validate_models",
             ),
             Node(
                 func=compare_models,
-                inputs=["benchmark_fold_scores", "params:benchmarking"],
+                inputs=["benchmark_fold_scores", "benchmark_plan"],
                 outputs=[
                     "leaderboard",
                     "leaderboard_report",
@@ -45,13 +45,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=plot_fold_scores,
-                inputs=["benchmark_fold_scores", "params:benchmarking"],
+                inputs=["benchmark_fold_scores", "benchmark_plan"],
                 outputs="benchmark_fold_plot",
                 name="plot_fold_scores",
             ),
             Node(
                 func=enforce_benchmark_gate,
-                inputs=["benchmark_comparison", "benchmark_record", "params:benchmarking"],
+                inputs=["benchmark_comparison", "benchmark_record", "benchmark_plan"],
                 outputs="benchmark_verdict",
                 name="enforce_benchmark_gate",
             ),

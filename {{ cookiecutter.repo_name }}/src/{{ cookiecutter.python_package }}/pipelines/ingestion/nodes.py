@@ -1,7 +1,8 @@
 """Ingestion nodes: pure functions from raw sources to one typed, normalised primary table.
 
 The main source gives one primary row per raw row, with its position as ``source_row``;
-each related source is summarised per key and joined onto it; the target is encoded 0/1.
+each related source is summarised per key and joined onto it; the target is encoded as the
+problem type says (``problem.py``: class codes, or numbers), unknown values as missing.
 """
 
 import logging
@@ -12,22 +13,19 @@ import pandas as pd
 
 from ...columns import ROW_POSITION, normalise_column_names
 from ...errors import ConfigError, DataError
+from ...problem import problem_of
 from ...project_config import sources_of
 from ...spark_engine import is_spark_frame
 from .rules import (
     AGGREGATIONS,
     BOOLEAN_WORDS,
     COUNT_LIKE,
-    DATASET_FILE,
     PARAMETERS_FILE,
-    as_list,
     columns_to_parse,
     require_columns,
 )
 
 logger = logging.getLogger(__name__)
-
-MISSING_LABEL = pd.NA
 
 
 def _to_integer(values: pd.Series) -> pd.Series:
@@ -87,11 +85,16 @@ def check_related_source(name: str, spec: Any) -> dict[str, Any]:
     }
 
 
-def check_ingestion_config(params: dict[str, Any], target_optional: bool = False) -> dict[str, Any]:
+def check_ingestion_config(
+    params: dict[str, Any], dataset: dict[str, Any], target_optional: bool = False
+) -> dict[str, Any]:
     """Refuse a bad ingestion configuration before any data is read; return the checked plan.
 
-    ``target_optional`` (scoring): a main source without the target column is read without it.
+    ``dataset`` is the ``dataset`` section (its problem type and target, checked by
+    ``problem_of``). ``target_optional`` (scoring): a main source without the target column is
+    read without it.
     """
+    problem = problem_of(dataset)
     sources = sources_of(params)
     column_types = params.get("column_types") or {}
     unknown = {c: t for c, t in column_types.items() if t not in PARSERS}
@@ -99,14 +102,6 @@ def check_ingestion_config(params: dict[str, Any], target_optional: bool = False
         raise ConfigError(
             f"ingestion.column_types in {PARAMETERS_FILE} has unknown types {unknown}; "
             f"use one of {sorted(PARSERS)}."
-        )
-    target = params.get("target")
-    if not isinstance(target, dict) or not isinstance(target.get("column"), str):
-        raise ConfigError(f"dataset.target.column in {DATASET_FILE} must name the target column.")
-    if target.get("positive") is None:
-        raise ConfigError(
-            f"dataset.target.positive in {DATASET_FILE} is empty; give the value of the target "
-            "that is the positive class (a number, a text or a boolean)."
         )
     related = {}
     for source in sources.related:
@@ -128,7 +123,8 @@ def check_ingestion_config(params: dict[str, Any], target_optional: bool = False
     return {
         "main_source": sources.main,
         "id_column": params.get("id_column"),
-        "target": dict(target),
+        "target": problem.target,
+        "dataset": problem.dataset,
         "column_types": dict(column_types),
         "related_sources": related,
         "ratios": dict(ratios),
@@ -171,45 +167,6 @@ def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str)
     )
 
 
-def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
-    """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        numbers = pd.to_numeric(pd.Series(wanted, dtype="object"), errors="coerce").dropna()
-        return values.astype("Float64").isin(numbers.astype(float).tolist()).fillna(False)
-    text = values.astype("string").str.strip().str.lower()
-    return text.isin([str(w).strip().lower() for w in wanted]).fillna(False)
-
-
-def label_values(values: pd.Series, target: dict[str, Any]) -> pd.Series:
-    """Labels as 0/1 (1 = ``target.positive``); a value that is neither is missing."""
-    positive = _matches(values, as_list(target["positive"]))
-    if target.get("negative") is None:
-        negative = values.notna() & ~positive
-    else:
-        negative = _matches(values, as_list(target["negative"])) & ~positive
-    encoded = pd.Series(MISSING_LABEL, index=values.index, dtype="Int64")
-    encoded[positive.to_numpy()] = 1
-    encoded[negative.to_numpy()] = 0
-    return encoded
-
-
-def encode_target(frame: pd.DataFrame, target: dict[str, Any]) -> pd.DataFrame:
-    """The target column as 0/1 (1 = ``target.positive``); a label that is neither is missing.
-
-    With ``target.negative`` null, every known label other than the positive one is 0.
-    """
-    column = target["column"]
-    values = frame[column]
-    encoded = label_values(values, target)
-    if not (encoded == 1).any():
-        seen = sorted(map(str, values.dropna().unique()))[:10]
-        raise ConfigError(
-            f"dataset.target.positive in {DATASET_FILE} is {target['positive']!r}, but column "
-            f"{column!r} never takes that value; it holds {seen}."
-        )
-    return frame.assign(**{column: encoded})
-
-
 def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFrame:
     """Add ``numerator / denominator`` columns; a zero or missing denominator gives missing."""
     new = {}
@@ -240,7 +197,8 @@ def join_summary(
 def build_primary_table(
     main_rows: pd.DataFrame, plan: dict[str, Any], *summaries: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The main source typed, its target encoded, joined with each related summary, with lineage.
+    """The main source typed, its target encoded (``problem.py``), joined with each related
+    summary, with lineage.
 
     ``source_row`` is the row's position in the main source, so any later finding can be
     traced back to it; one primary row per raw row, always.
@@ -256,7 +214,8 @@ def build_primary_table(
     target = plan["target"]
     labelled, column_types = columns_to_parse(plan, frame)
     typed = parse_columns(frame, column_types, f"raw_{main}")
-    primary = encode_target(typed, target) if labelled else typed
+    problem = problem_of(plan["dataset"])
+    primary = problem.encode_target_column(typed) if labelled else typed
     primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))
     for (source, spec), summary in zip(plan["related_sources"].items(), summaries, strict=True):
         primary = join_summary(primary, summary, source, spec)

@@ -37,7 +37,7 @@ def create_pipeline(
             # Depends on parameters only: every node that reads data runs after it.
             Node(
                 func=check,
-                inputs="params:ingestion",
+                inputs=["params:ingestion", "params:dataset"],
                 outputs="ingestion_plan",
                 name="check_ingestion_config",
             ),

@@ -18,8 +18,8 @@ from ...columns import normalise_column_names
 from ...errors import DataError
 from ...gates import gate_tags, worst
 from ...groups import group_column, metric_safe
+from ...problem import problem_of
 from ...spark_engine import is_spark_frame
-from ..ingestion.nodes import label_values
 from ..monitoring.alerts import deliver_alert
 from ..monitoring.assessment import performance_decay
 
@@ -122,7 +122,7 @@ def _join_labels(
         set(_ids(quarantined[id_column]).dropna()) if id_column in quarantined.columns else set()
     )
     label_ids = _ids(labels[id_column])
-    values = label_values(labels[target].reset_index(drop=True), plan["target"])
+    values = problem_of(plan["dataset"]).encode_target(labels[target].reset_index(drop=True))
     known = set(scored_ids.dropna())
     outcome = pd.Series("joined", index=label_ids.index, dtype=object)
     outcome[~label_ids.isin(known)] = "unknown_ids"

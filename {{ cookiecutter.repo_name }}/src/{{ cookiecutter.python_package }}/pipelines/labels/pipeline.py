@@ -24,7 +24,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 func=check_labels_config,
-                inputs="params:labels",
+                inputs=["params:labels", "params:dataset"],
                 outputs="labels_plan",
                 name="check_labels_config",
             ),

@@ -10,6 +10,7 @@ from ...columns import ROW_POSITION
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
 from ...modelling import METRICS
+from ...problem import problem_of
 
 PARAMETERS_FILE = "conf/base/parameters_labels.yml"
 KEYS = (
@@ -30,8 +31,9 @@ KEYS = (
 )
 
 
-def check_labels_config(params: dict[str, Any]) -> dict[str, Any]:
+def check_labels_config(params: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
     """Refuse a bad labels configuration before any data is read; return the plan."""
+    problem = problem_of(dataset)
     check_keys(params, KEYS, "labels", PARAMETERS_FILE)
     check_on_fail("labels", params["on_fail"], PARAMETERS_FILE)
     target = params["target"] or {}
@@ -56,6 +58,7 @@ def check_labels_config(params: dict[str, Any]) -> dict[str, Any]:
         "batch": str(params["batch"]),
         "id_column": params["id_column"] or ROW_POSITION,
         "target": dict(target),
+        "dataset": problem.dataset,
         "performance_drop": drops,
         "sensitive_features": dict(params["sensitive_features"] or {}),
         "alert_recipients": list(params["alert_recipients"] or []),

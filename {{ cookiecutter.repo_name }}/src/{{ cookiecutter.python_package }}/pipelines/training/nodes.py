@@ -8,21 +8,18 @@ import pandas as pd
 
 from ...audit import frame_digest
 from ...columns import ROW_POSITION
-from ...errors import ConfigError, DataError, check_keys
+from ...errors import ConfigError, check_keys
 from ...modelling import (
     TRAINING_PARAMETERS,
     build_estimator,
     build_model,
     check_columns,
-    check_metrics,
     feature_columns,
     model_inputs,
-    predict_positive,
-    score,
     sensitive_columns,
-    target_values,
     thread_limit,
 )
+from ...problem import problem_of
 from ...spark_engine import is_spark_frame
 
 logger = logging.getLogger(__name__)
@@ -45,17 +42,27 @@ TRAINING_KEYS = (
 )
 
 
-def build_candidate_model(params: dict[str, Any]) -> Any:
-    """The unfitted candidate: preprocessing + the estimator of ``training.candidate``.
+def training_metrics(params: dict[str, Any], dataset: dict[str, Any]) -> list[str]:
+    """``training.metrics``, or the problem type's default metrics when it is null."""
+    problem = problem_of(dataset)
+    if params["metrics"] is None:
+        return list(problem.DEFAULT_METRICS)
+    return problem.check_metrics(params["metrics"], "training.metrics", TRAINING_PARAMETERS)
+
+
+def build_candidate_model(params: dict[str, Any], dataset: dict[str, Any]) -> Any:
+    """The unfitted candidate: preprocessing + the estimator of ``training.candidate`` (its
+    class null: the problem type's default, see ``problem.py``).
 
     Runs on configuration alone, so a bad import path, keyword or feature list is refused
     before any data is read or any model is fitted.
     """
+    problem = problem_of(dataset)
     check_keys(params, TRAINING_KEYS, "training", TRAINING_PARAMETERS)
     check_keys(
         params["split"], ("test_size", "seed", "stratify"), "training.split", TRAINING_PARAMETERS
     )
-    check_metrics(params["metrics"], "training.metrics", TRAINING_PARAMETERS)
+    training_metrics(params, dataset)
     split = params["split"]
     if not 0 < split["test_size"] < 1:
         raise ConfigError(
@@ -73,7 +80,7 @@ def build_candidate_model(params: dict[str, Any]) -> Any:
             "probability strictly between 0 and 1 (e.g. 0.5)."
         )
     estimator = build_estimator(
-        params["candidate"], "training.candidate", TRAINING_PARAMETERS, split["seed"]
+        params["candidate"], "training.candidate", TRAINING_PARAMETERS, problem, split["seed"]
     )
     return build_model(params, estimator)
 
@@ -92,33 +99,35 @@ def check_modelling_sample(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def sample_for_modelling(
-    validated_table: Any, params: dict[str, Any]
+    validated_table: Any, params: dict[str, Any], dataset: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The rows training, benchmarking and the fairness review work on, as a pandas table.
 
     Every validated row when there are at most ``training.modelling_sample.max_rows``; else a
-    seeded sample of that size, stratified by the target (each class keeps its share). A Spark
+    seeded sample of that size, stratified by the target for classes (each class keeps its
+    share), a plain seeded sample for a number. A Spark
     table is sampled in Spark and only the sample is collected. The record gives the sample's
     size, the table's size and the sample's digest; the model card says which it was.
     """
     settings = check_modelling_sample(params)
+    problem = problem_of(dataset)
     target, max_rows = params["target"], settings["max_rows"]
     if is_spark_frame(validated_table):
         from .spark import collect_modelling_sample
 
-        table, total = collect_modelling_sample(validated_table, target, settings)
+        table, total = collect_modelling_sample(validated_table, target, settings, problem)
     else:
         total = len(validated_table)
         table = validated_table
         if total > max_rows:
             from sklearn.model_selection import train_test_split
 
-            labels = target_values(validated_table, target, _INPUT)
+            labels = problem.target_values(validated_table, _INPUT)
             table, _ = train_test_split(
                 validated_table,
                 train_size=max_rows,
                 random_state=settings["seed"],
-                stratify=labels,
+                stratify=problem.stratify_by(labels),
             )
             table = table.sort_values(ROW_POSITION).reset_index(drop=True)
     sampled = len(table) < total
@@ -131,7 +140,11 @@ def sample_for_modelling(
     record = {
         "metrics": {"modelling_rows": len(table), "validated_rows": total},
         "tags": {
-            "training.modelling_sample": "stratified sample" if sampled else "all validated rows",
+            "training.modelling_sample": (
+                ("stratified sample" if problem.is_classification else "random sample")
+                if sampled
+                else "all validated rows"
+            ),
             "training.modelling_sample_sha256": frame_digest(table),
             "training.modelling_sample_seed": str(settings["seed"]),
         },
@@ -140,9 +153,10 @@ def sample_for_modelling(
 
 
 def split_data(
-    validated_table: pd.DataFrame, params: dict[str, Any]
+    validated_table: pd.DataFrame, params: dict[str, Any], dataset: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Stratified, seeded split into a training set and a held-out set (all columns kept).
+    """Seeded split into a training set and a held-out set (all columns kept), stratified by
+    class when ``training.split.stratify`` is true and the target is a class.
 
     The held-out ids are saved so benchmarking and the fairness review use exactly the rows
     the model never saw.
@@ -154,15 +168,17 @@ def split_data(
     id_columns = list(dict.fromkeys([params["id_column"] or ROW_POSITION, ROW_POSITION]))
     check_columns(validated_table, numeric + categorical, "training.features", _INPUT)
     check_columns(validated_table, id_columns[:1], "training.id_column", _INPUT)
-    y = target_values(validated_table, params["target"], _INPUT)
+    problem = problem_of(dataset)
+    y = problem.target_values(validated_table, _INPUT)
     split = params["split"]
-    if split["stratify"] and np.bincount(y).min() < 2:
-        raise DataError(f"Dataset '{_INPUT}' has fewer than 2 rows of one class: cannot stratify.")
+    stratify = problem.stratify_by(y) if split["stratify"] else None
+    if stratify is not None:
+        problem.check_folds(y, 2, f"training.split.stratify in {TRAINING_PARAMETERS}")
     training_set, held_out_set = train_test_split(
         validated_table,
         test_size=split["test_size"],
         random_state=split["seed"],
-        stratify=y if split["stratify"] else None,
+        stratify=stratify,
     )
     unused = [
         c
@@ -188,17 +204,22 @@ def split_data(
     return training_set.reset_index(drop=True), held_out_set.reset_index(drop=True), held_out_ids
 
 
-def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[str, Any]) -> Any:
+def train_model(
+    training_set: pd.DataFrame,
+    candidate_model: Any,
+    params: dict[str, Any],
+    dataset: dict[str, Any],
+) -> Any:
     """Fit the candidate model on the training set."""
     from sklearn.base import clone
 
     numeric, categorical = feature_columns(params)
     X = model_inputs(training_set, numeric, categorical)
-    y = target_values(training_set, params["target"], "training_set")
+    y = problem_of(dataset).target_values(training_set, "training_set")
     model = clone(candidate_model)
     logger.info(
         "Fitting %s on %d rows, %d numeric and %d categorical features.",
-        params["candidate"]["class"],
+        type(model.steps[-1][1]).__name__,
         len(X),
         len(numeric),
         len(categorical),
@@ -208,22 +229,38 @@ def train_model(training_set: pd.DataFrame, candidate_model: Any, params: dict[s
     return model
 
 
+def predictions_of(
+    model: Any, frame: pd.DataFrame, params: dict[str, Any], problem: Any, dataset_name: str
+) -> np.ndarray:
+    """The model's predictions for ``frame`` as the problem type defines them (``problem.py``)."""
+    numeric, categorical = feature_columns(params)
+    check_columns(frame, numeric + categorical, "training.features", dataset_name)
+    return problem.predict(model, model_inputs(frame, numeric, categorical))
+
+
 def evaluate_model(
     trained_model: Any,
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
     params: dict[str, Any],
+    dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Metrics on the held-out set (``test.*``) and on the training set (``train.*``).
 
-    A large gap between the two is over-fitting; the held-out figures are the ones to quote.
+    The problem type's metrics (``training.metrics``, null: its defaults) and its details (per
+    class for a multiclass problem). A large gap between the two sets is over-fitting; the
+    held-out figures are the ones to quote.
     """
+    problem = problem_of(dataset)
+    names = training_metrics(params, dataset)
+    threshold = params["decision_threshold"]
     records = []
     for frame, name in ((held_out_set, "held_out_set"), (training_set, "training_set")):
-        y = target_values(frame, params["target"], name)
-        probability = predict_positive(trained_model, frame, *feature_columns(params), name)
-        metrics = score(params["metrics"], y, probability, params["decision_threshold"])
-        metrics |= {"rows": len(frame), "positive_rate": float(y.mean())}
+        y = problem.target_values(frame, name)
+        prediction = predictions_of(trained_model, frame, params, problem, name)
+        metrics = problem.score(names, y, prediction, threshold)
+        metrics |= problem.detail_metrics(y, prediction, threshold)
+        metrics |= {"rows": len(frame), **problem.describe_labels(y)}
         records.append({"metrics": metrics})
     test = records[0]["metrics"]
     logger.info("Held-out metrics: %s", {k: round(v, 4) for k, v in test.items()})
@@ -231,52 +268,23 @@ def evaluate_model(
 
 
 def plot_model_performance(
-    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any]
-) -> tuple[Any, Any, Any, Any]:
-    """ROC, precision-recall, confusion-matrix and calibration plots on the held-out set."""
-    from matplotlib.figure import Figure
-    from sklearn.calibration import CalibrationDisplay
-    from sklearn.metrics import (
-        ConfusionMatrixDisplay,
-        PrecisionRecallDisplay,
-        RocCurveDisplay,
-    )
-
-    y = target_values(held_out_set, params["target"], "held_out_set")
-    probability = predict_positive(
-        trained_model, held_out_set, *feature_columns(params), "held_out_set"
-    )
-    decision = (probability >= params["decision_threshold"]).astype(int)
-    figures = []
-    for title, draw in (
-        ("ROC curve", lambda ax: RocCurveDisplay.from_predictions(y, probability, ax=ax)),
-        (
-            "Precision-recall curve",
-            lambda ax: PrecisionRecallDisplay.from_predictions(y, probability, ax=ax),
-        ),
-        (
-            f"Confusion matrix (threshold {params['decision_threshold']})",
-            lambda ax: ConfusionMatrixDisplay.from_predictions(y, decision, ax=ax, colorbar=False),
-        ),
-        (
-            "Calibration",
-            lambda ax: CalibrationDisplay.from_predictions(
-                y, probability, n_bins=10, strategy="quantile", ax=ax
-            ),
-        ),
-    ):
-        figure = Figure(figsize=(5, 4.5), layout="constrained")
-        ax = figure.subplots()
-        draw(ax)
-        ax.set_title(f"{title}, held-out set (n={len(y)})")
-        figures.append(figure)
-    return tuple(figures)
+    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any], dataset: dict[str, Any]
+) -> dict[str, Any]:
+    """The problem type's held-out plots (``problem.py``): ROC, precision-recall, confusion
+    matrix and calibration for two classes; a normalised confusion matrix and per-class
+    precision-recall for several; predicted against actual and residuals for a number."""
+    problem = problem_of(dataset)
+    y = problem.target_values(held_out_set, "held_out_set")
+    prediction = predictions_of(trained_model, held_out_set, params, problem, "held_out_set")
+    return problem.plots(y, prediction, params["decision_threshold"])
 
 
 def prepare_model_for_mlflow(
-    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any]
+    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any], dataset: dict[str, Any]
 ) -> dict[str, Any]:
-    """The model with a few input rows, from which MLflow records its signature and example.
+    """The model with a few input rows, from which MLflow records its signature and example,
+    and the method MLflow's pyfunc flavour calls (``predict_proba`` for classes, ``predict``
+    for a number).
 
     The example rows are stored with the model and are real people's features: keep
     ``input_example_rows`` small (at least 1).
@@ -284,4 +292,8 @@ def prepare_model_for_mlflow(
     numeric, categorical = feature_columns(params)
     rows = max(1, int(params["input_example_rows"]))
     example = model_inputs(held_out_set.head(rows), numeric, categorical)
-    return {"model": trained_model, "input_example": example.reset_index(drop=True)}
+    return {
+        "model": trained_model,
+        "input_example": example.reset_index(drop=True),
+        "predict_fn": problem_of(dataset).PREDICT_METHOD,
+    }

@@ -24,22 +24,27 @@ def stratum_sizes(counts: dict[Any, int], size: int) -> dict[Any, int]:
 
 
 def collect_modelling_sample(
-    table: Any, target: str, settings: dict[str, Any]
+    table: Any, target: str, settings: dict[str, Any], problem: Any
 ) -> tuple[pd.DataFrame, int]:
     """``table`` as pandas when it has at most ``max_rows`` rows, else its seeded sample.
 
-    Within each class the rows with the smallest hash of (``source_row``, seed) are taken: the
-    same seed and rows give the same sample on any cluster and partitioning. Rows come back in
-    ``source_row`` order.
+    Within each class (the whole table for a number to predict) the rows with the smallest
+    hash of (``source_row``, seed) are taken: the same seed and rows give the same sample on any
+    cluster and partitioning. Rows come back in ``source_row`` order.
     """
     from functools import reduce
 
     from pyspark.sql import functions as F
 
+    order = F.xxhash64(quoted(ROW_POSITION), F.lit(int(settings["seed"])))
+    if not problem.is_classification:
+        total = table.count()
+        if total > settings["max_rows"]:
+            table = table.orderBy(order).limit(settings["max_rows"])
+        return table.toPandas().sort_values(ROW_POSITION).reset_index(drop=True), total
     counts = {row[0]: row[1] for row in table.groupBy(quoted(target)).count().collect()}
     total = sum(counts.values())
     if total > settings["max_rows"]:
-        order = F.xxhash64(quoted(ROW_POSITION), F.lit(int(settings["seed"])))
         parts = [
             table.filter(quoted(target).eqNullSafe(value)).orderBy(order).limit(size)
             for value, size in stratum_sizes(counts, settings["max_rows"]).items()

@@ -1,0 +1,885 @@
+"""What the problem type means here: one small object per type that every stage asks.
+
+``dataset.problem_type`` in ``conf/base/parameters_dataset.yml`` is ``binary``, ``multiclass`` or
+``regression``; :func:`problem_of` turns the ``dataset`` section into a :class:`Binary`,
+:class:`Multiclass` or :class:`Regression` object, refusing a bad key before any data is read.
+Everything that differs by type is decided here and nowhere else:
+
+- the target: which keys describe it, how a raw value becomes a label (a class code 0..k-1, or
+  a number) and which values are unknown (validation quarantines those rows);
+- the split (stratified for classes, plain for a number) and the cross-validation folds;
+- the candidate's default estimator, the baselines, the metrics, their direction and the
+  primary one (scikit-learn's scorer registry knows each metric's function, sign and whether it
+  needs probabilities);
+- what a prediction is (a probability, a row of class probabilities, a number), the decision
+  taken from it, the columns a scored batch gets, and the held-out plots;
+- the fairness review's per-group metrics and criteria, and the words reports use.
+
+Stages never test the type themselves: they call the object's methods.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, DataError
+
+DATASET_FILE = "conf/base/parameters_dataset.yml"
+PROBLEM_TYPES = ("binary", "multiclass", "regression")
+DATASET_KEYS = (
+    "id_column",
+    "problem_type",
+    "target",
+    "features",
+    "sensitive_attributes",
+    "intersections",
+    "fairness_criteria",
+    "keep_with_predictions",
+)
+# Prediction columns of a scored batch (and of the served model's answer).
+PREDICTION = "prediction"
+PROBABILITY = "probability"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _matches(values: pd.Series, wanted: list[Any]) -> pd.Series:
+    """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        numbers = pd.to_numeric(pd.Series(wanted, dtype="object"), errors="coerce").dropna()
+        return values.astype("Float64").isin(numbers.astype(float).tolist()).fillna(False)
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin([str(w).strip().lower() for w in wanted]).fillna(False)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric as scikit-learn's scorer registry defines it (function, sign, response)."""
+
+    name: str
+    scorer: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def _scorer(self) -> Any:
+        from sklearn.metrics import get_scorer
+
+        return get_scorer(self.scorer)
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self._scorer()._sign > 0
+
+    @property
+    def uses_scores(self) -> bool:
+        """True when the metric needs probabilities (or predicted numbers), not decisions."""
+        response = self._scorer()._response_method
+        return "predict_proba" in _as_list(response) or "decision_function" in _as_list(response)
+
+    def __call__(self, y_true: np.ndarray, y_score: np.ndarray, **extra: Any) -> float:
+        scorer = self._scorer()
+        return float(
+            scorer._score_func(y_true, y_score, **{**scorer._kwargs, **self.kwargs, **extra})
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What every problem type answers; see the three subclasses for each type's answers."""
+
+    dataset: dict[str, Any]
+    kind: ClassVar[str] = ""
+    is_classification: ClassVar[bool] = True
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ()
+    REQUIRED_TARGET_KEYS: ClassVar[tuple[str, ...]] = ("column",)
+    METRICS: ClassVar[dict[str, Metric]] = {}
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = ()
+    DEFAULT_BENCHMARK_METRICS: ClassVar[tuple[str, ...]] = ()
+    PRIMARY_METRIC: ClassVar[str] = ""
+    DEFAULT_CANDIDATE: ClassVar[str] = ""
+    BASELINES: ClassVar[dict[str, dict[str, Any]]] = {}
+    # the fairness review: per-group metrics computed, criteria and their default thresholds
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {}
+    # what MLflow's pyfunc flavour calls on the model
+    PREDICT_METHOD: ClassVar[str] = "predict_proba"
+
+    # --- the target -------------------------------------------------------------------------
+
+    @property
+    def target(self) -> dict[str, Any]:
+        return self.dataset["target"]
+
+    @property
+    def target_column(self) -> str:
+        return self.target["column"]
+
+    def encode_target(self, values: pd.Series) -> pd.Series:
+        """The raw target as labels (class codes, or numbers); an unknown value is missing."""
+        raise NotImplementedError
+
+    def encode_target_column(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its target column encoded; refuse a column no value of which is known."""
+        column = self.target_column
+        encoded = self.encode_target(frame[column])
+        if len(frame) and encoded.isna().all():
+            seen = sorted(map(str, frame[column].dropna().unique()))[:10]
+            raise ConfigError(
+                f"dataset.target in {DATASET_FILE} describes the target {column!r} as "
+                f"{self.describe_target()}, but none of its values matches; it holds {seen}."
+            )
+        return frame.assign(**{column: encoded})
+
+    def describe_target(self) -> str:
+        raise NotImplementedError
+
+    def target_values(self, frame: pd.DataFrame, dataset: str) -> np.ndarray:
+        """The encoded target of a modelling table (codes as int64, numbers as float64)."""
+        column = self.target_column
+        if column not in frame.columns:
+            raise DataError(
+                f"Dataset '{dataset}' has no column {column!r} (dataset.target.column in "
+                f"{DATASET_FILE}); its columns are {list(frame.columns)}."
+            )
+        values = frame[column]
+        if values.isna().any():
+            raise DataError(
+                f"Dataset '{dataset}' has {int(values.isna().sum())} row(s) without a target "
+                f"({column!r}); validation should have quarantined them."
+            )
+        return self._checked_labels(values, dataset)
+
+    def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- splits and folds -------------------------------------------------------------------
+
+    def stratify_by(self, y: np.ndarray) -> np.ndarray | None:
+        """What a split keeps in proportion: the classes, or nothing for a number."""
+        return y if self.is_classification else None
+
+    def check_folds(self, y: np.ndarray, n_splits: int, where: str) -> None:
+        """Refuse a table some class of which has fewer rows than ``n_splits`` folds need."""
+        if not self.is_classification:
+            if len(y) < 2 * n_splits:
+                raise DataError(f"{len(y)} rows are too few for {n_splits} folds ({where}).")
+            return
+        counts = np.bincount(y.astype("int64"), minlength=len(self.class_names))
+        rare = [(self.class_names[i], int(n)) for i, n in enumerate(counts) if n < n_splits]
+        if rare:
+            listed = ", ".join(f"{name!r}: {n} row(s)" for name, n in rare)
+            raise DataError(
+                f"Class {listed} of target {self.target_column!r} has fewer rows than the "
+                f"{n_splits} folds need ({where}); collect more rows of it, merge it with "
+                f"another class in {DATASET_FILE}, or lower the number of folds."
+            )
+
+    def folds(self, n_splits: int, n_repeats: int, seed: int) -> Any:
+        """Repeated K folds, stratified for classes."""
+        from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+        splitter = RepeatedStratifiedKFold if self.is_classification else RepeatedKFold
+        return splitter(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+
+    # --- estimators -------------------------------------------------------------------------
+
+    def check_estimator_class(self, estimator_class: type, where: str) -> None:
+        """Refuse an estimator that cannot give this type's predictions."""
+        needed = ("fit", self.PREDICT_METHOD)
+        if not all(callable(getattr(estimator_class, name, None)) for name in needed):
+            raise ConfigError(
+                f"{where} is {estimator_class.__module__}.{estimator_class.__name__}, which "
+                f"has no {self.PREDICT_METHOD}(): a {self.kind} problem needs "
+                f"{self._estimator_words()}."
+            )
+
+    def _estimator_words(self) -> str:
+        return "a classifier with predict_proba() (probabilities are needed for its metrics)"
+
+    def baselines(self) -> dict[str, dict[str, Any]]:
+        """The simple models the candidate must beat: name -> {class, kwargs}."""
+        return {name: dict(spec) for name, spec in self.BASELINES.items()}
+
+    # --- metrics ----------------------------------------------------------------------------
+
+    def metric(self, name: str) -> Metric:
+        return self.METRICS[name]
+
+    def check_metrics(self, names: list[str], key: str, parameters_file: str) -> list[str]:
+        unknown = [name for name in names if name not in self.METRICS]
+        if unknown or not names:
+            raise ConfigError(
+                f"{key} in {parameters_file} has unknown metric(s) {unknown} for a {self.kind} "
+                f"problem (dataset.problem_type); use any of {list(self.METRICS)}."
+            )
+        return list(names)
+
+    def greater_is_better(self, name: str) -> bool:
+        return self.METRICS[name].greater_is_better
+
+    def score(
+        self, names: list[str], y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, float]:
+        """The named metrics of ``prediction`` (as :meth:`predict` returns it) against ``y``."""
+        decision = self.decide(prediction, threshold)
+        out = {}
+        for name in names:
+            metric = self.METRICS[name]
+            out[name] = metric(y, prediction if metric.uses_scores else decision)
+        return out
+
+    def describe_labels(self, y: np.ndarray) -> dict[str, float]:
+        """Figures of a set of labels logged beside the metrics (rate, shares, mean)."""
+        raise NotImplementedError
+
+    def detail_metrics(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, float]:
+        """Metrics logged beside the configured ones (e.g. per class); none by default."""
+        return {}
+
+    # --- predictions ------------------------------------------------------------------------
+
+    def predict(self, model: Any, inputs: pd.DataFrame) -> np.ndarray:
+        """What metrics and decisions are taken from: see each type."""
+        raise NotImplementedError
+
+    def decide(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """The label the model predicts (a class code, or the number itself)."""
+        raise NotImplementedError
+
+    def predict_nothing(self) -> np.ndarray:
+        """What :meth:`predict` returns for no rows."""
+        return np.empty(0)
+
+    def prediction_columns(self, prediction: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+        """The columns a scored batch (and the served model's answer) gets."""
+        raise NotImplementedError
+
+    def prediction_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        """:meth:`predict`'s result back from the columns of a scored batch."""
+        raise NotImplementedError
+
+    def decision_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        """The predicted labels (codes or numbers) back from the columns of a scored batch."""
+        return self.encode_target(frame[PREDICTION]).to_numpy()
+
+    # --- plots ------------------------------------------------------------------------------
+
+    def plots(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, Any]:
+        """Held-out plots: file name (without .png) -> matplotlib Figure."""
+        raise NotImplementedError
+
+    # --- words ------------------------------------------------------------------------------
+
+    def words(self) -> dict[str, Any]:
+        """Words for reports: what the target is and what each outcome means."""
+        raise NotImplementedError
+
+    @property
+    def class_names(self) -> list[str]:
+        return []
+
+
+def _figure(title: str, n: int) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(5, 4.5), layout="constrained")
+    ax = figure.subplots()
+    ax.set_title(f"{title}, held-out set (n={n})")
+    return figure, ax
+
+
+# --- binary -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binary(Problem):
+    """Two classes: the positive one (1) and the rest (0); a prediction is P(positive)."""
+
+    kind: ClassVar[str] = "binary"
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = (
+        "column",
+        "positive",
+        "negative",
+        "positive_means",
+        "negative_means",
+        "favourable",
+    )
+    REQUIRED_TARGET_KEYS: ClassVar[tuple[str, ...]] = ("column", "positive")
+    METRICS: ClassVar[dict[str, Metric]] = {
+        "roc_auc": Metric("roc_auc", "roc_auc"),
+        "average_precision": Metric("average_precision", "average_precision"),
+        "accuracy": Metric("accuracy", "accuracy"),
+        "balanced_accuracy": Metric("balanced_accuracy", "balanced_accuracy"),
+        "f1": Metric("f1", "f1", {"zero_division": 0}),
+        "precision": Metric("precision", "precision", {"zero_division": 0}),
+        "recall": Metric("recall", "recall", {"zero_division": 0}),
+        "log_loss": Metric("log_loss", "neg_log_loss", {"labels": [0, 1]}),
+        "brier": Metric("brier", "neg_brier_score"),
+    }
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = (
+        "roc_auc",
+        "average_precision",
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "log_loss",
+        "brier",
+    )
+    DEFAULT_BENCHMARK_METRICS: ClassVar[tuple[str, ...]] = (
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+        "brier",
+        "balanced_accuracy",
+    )
+    PRIMARY_METRIC: ClassVar[str] = "roc_auc"
+    DEFAULT_CANDIDATE: ClassVar[str] = "sklearn.ensemble.HistGradientBoostingClassifier"
+    BASELINES: ClassVar[dict[str, dict[str, Any]]] = {
+        "dummy_prior": {"class": "sklearn.dummy.DummyClassifier", "kwargs": {"strategy": "prior"}},
+        "logistic_regression": {
+            "class": "sklearn.linear_model.LogisticRegression",
+            "kwargs": {"C": 1.0, "max_iter": 1000},
+        },
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+        "accuracy",
+    )
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,
+        "equalized_odds_difference": 0.1,
+    }
+
+    def encode_target(self, values: pd.Series) -> pd.Series:
+        positive = _matches(values, _as_list(self.target["positive"]))
+        if self.target.get("negative") is None:
+            negative = values.notna() & ~positive
+        else:
+            negative = _matches(values, _as_list(self.target["negative"])) & ~positive
+        encoded = pd.Series(pd.NA, index=values.index, dtype="Int64")
+        encoded[positive.to_numpy()] = 1
+        encoded[negative.to_numpy()] = 0
+        return encoded
+
+    def encode_target_column(self, frame: pd.DataFrame) -> pd.DataFrame:
+        column = self.target_column
+        encoded = self.encode_target(frame[column])
+        if len(frame) and not (encoded == 1).any():
+            seen = sorted(map(str, frame[column].dropna().unique()))[:10]
+            raise ConfigError(
+                f"dataset.target.positive in {DATASET_FILE} is {self.target['positive']!r}, but "
+                f"column {column!r} never takes that value; it holds {seen}."
+            )
+        return frame.assign(**{column: encoded})
+
+    def describe_target(self) -> str:
+        return f"positive {self.target['positive']!r}"
+
+    def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
+        labels = set(pd.unique(values))
+        if not labels <= {0, 1} or len(labels) < 2:
+            raise DataError(
+                f"Target {self.target_column!r} of dataset '{dataset}' must hold both 0 and 1; "
+                f"it holds {sorted(labels)}."
+            )
+        return values.astype("int64").to_numpy()
+
+    @property
+    def class_names(self) -> list[str]:
+        words = self.words()
+        return [words["negative"], words["positive"]]
+
+    def describe_labels(self, y: np.ndarray) -> dict[str, float]:
+        return {"positive_rate": float(np.mean(y)) if len(y) else math.nan}
+
+    def predict(self, model: Any, inputs: pd.DataFrame) -> np.ndarray:
+        """Probability of the positive class for every row."""
+        return model.predict_proba(inputs)[:, 1]
+
+    def decide(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return (np.asarray(prediction) >= threshold).astype("int64")
+
+    def prediction_columns(self, prediction: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+        return {
+            PROBABILITY: prediction,
+            PREDICTION: self.decide(prediction, threshold),
+            "decision_threshold": threshold,
+        }
+
+    def prediction_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[PROBABILITY].to_numpy(dtype="float64")
+
+    def decision_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[PREDICTION].to_numpy(dtype="int64")
+
+    def plots(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, Any]:
+        from sklearn.calibration import CalibrationDisplay
+        from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
+
+        decision = self.decide(prediction, threshold)
+        draw = {
+            "roc_curve": (
+                "ROC curve",
+                lambda ax: RocCurveDisplay.from_predictions(y, prediction, ax=ax),
+            ),
+            "precision_recall_curve": (
+                "Precision-recall curve",
+                lambda ax: PrecisionRecallDisplay.from_predictions(y, prediction, ax=ax),
+            ),
+            "confusion_matrix": (
+                f"Confusion matrix (threshold {threshold})",
+                lambda ax: ConfusionMatrixDisplay.from_predictions(
+                    y, decision, ax=ax, colorbar=False
+                ),
+            ),
+            "calibration": (
+                "Calibration",
+                lambda ax: CalibrationDisplay.from_predictions(
+                    y, prediction, n_bins=10, strategy="quantile", ax=ax
+                ),
+            ),
+        }
+        figures = {}
+        for name, (title, plot) in draw.items():
+            figure, ax = _figure(title, len(y))
+            plot(ax)
+            ax.set_title(f"{title}, held-out set (n={len(y)})")
+            figures[name] = figure
+        return figures
+
+    def words(self) -> dict[str, Any]:
+        target = self.target
+        column = target.get("column", "target")
+        positive = target.get("positive_means") or f"has {column} = {target.get('positive')!r}"
+        negative = target.get("negative_means") or f"does not: {positive}"
+        favourable = bool(target.get("favourable", False))
+        return {
+            "problem_type": self.kind,
+            "column": column,
+            "positive": str(positive),
+            "negative": str(negative),
+            "favourable": favourable,
+            "positive_kind": "favourable" if favourable else "adverse",
+        }
+
+
+# --- multiclass -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Multiclass(Problem):
+    """Three or more classes, each configured with its words; a prediction is one probability
+    per class (columns in the configured order), the decision the most probable class."""
+
+    kind: ClassVar[str] = "multiclass"
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ("column", "classes")
+    REQUIRED_TARGET_KEYS: ClassVar[tuple[str, ...]] = ("column", "classes")
+    CLASS_KEYS: ClassVar[tuple[str, ...]] = ("value", "means", "favourable")
+    METRICS: ClassVar[dict[str, Metric]] = {
+        "balanced_accuracy": Metric("balanced_accuracy", "balanced_accuracy"),
+        "accuracy": Metric("accuracy", "accuracy"),
+        "f1_macro": Metric("f1_macro", "f1_macro", {"zero_division": 0}),
+        "f1_weighted": Metric("f1_weighted", "f1_weighted", {"zero_division": 0}),
+        "log_loss": Metric("log_loss", "neg_log_loss"),
+        "roc_auc_ovr": Metric("roc_auc_ovr", "roc_auc_ovr", {"average": "macro"}),
+    }
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = tuple(METRICS)
+    DEFAULT_BENCHMARK_METRICS: ClassVar[tuple[str, ...]] = (
+        "balanced_accuracy",
+        "f1_macro",
+        "log_loss",
+        "roc_auc_ovr",
+    )
+    PRIMARY_METRIC: ClassVar[str] = "balanced_accuracy"
+    DEFAULT_CANDIDATE: ClassVar[str] = "sklearn.ensemble.HistGradientBoostingClassifier"
+    BASELINES: ClassVar[dict[str, dict[str, Any]]] = {
+        "dummy_prior": {"class": "sklearn.dummy.DummyClassifier", "kwargs": {"strategy": "prior"}},
+        "logistic_regression": {  # multinomial (scikit-learn's default for lbfgs)
+            "class": "sklearn.linear_model.LogisticRegression",
+            "kwargs": {"C": 1.0, "max_iter": 1000},
+        },
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "accuracy",
+        "selection_rate",
+        "recall",
+        "precision",
+    )
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,
+        "equalized_odds_difference": 0.1,
+    }
+
+    @property
+    def classes(self) -> list[dict[str, Any]]:
+        return self.target["classes"]
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c["value"]) for c in self.classes]
+
+    def metric(self, name: str) -> Metric:
+        return self.METRICS[name]
+
+    def score(
+        self, names: list[str], y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, float]:
+        decision = self.decide(prediction)
+        labels = list(range(len(self.classes)))
+        out = {}
+        for name in names:
+            metric = self.METRICS[name]
+            if not metric.uses_scores:
+                out[name] = metric(y, decision)
+            elif name == "roc_auc_ovr" and len(np.unique(y)) < len(labels):
+                out[name] = math.nan  # a class absent from these rows: no one-vs-rest curve
+            else:
+                out[name] = metric(y, prediction, labels=labels)
+        return out
+
+    def detail_metrics(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, float]:
+        """Precision and recall of each class (``precision.<class>``, ``recall.<class>``)."""
+        from sklearn.metrics import precision_recall_fscore_support
+
+        from .groups import metric_safe
+
+        labels = list(range(len(self.classes)))
+        precision, recall, _, _ = precision_recall_fscore_support(
+            y, self.decide(prediction), labels=labels, zero_division=0
+        )
+        out = {}
+        for index, name in enumerate(self.class_names):
+            out[f"precision.{metric_safe(name)}"] = float(precision[index])
+            out[f"recall.{metric_safe(name)}"] = float(recall[index])
+        return out
+
+    def encode_target(self, values: pd.Series) -> pd.Series:
+        encoded = pd.Series(pd.NA, index=values.index, dtype="Int64")
+        for code, spec in enumerate(self.classes):
+            encoded[_matches(values, [spec["value"]]).to_numpy()] = code
+        return encoded
+
+    def describe_target(self) -> str:
+        return f"one of the classes {self.class_names}"
+
+    def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
+        y = values.astype("int64").to_numpy()
+        present = set(np.unique(y).tolist())
+        if not present <= set(range(len(self.classes))) or len(present) < 2:
+            raise DataError(
+                f"Target {self.target_column!r} of dataset '{dataset}' must hold class codes "
+                f"0..{len(self.classes) - 1} of at least two classes; it holds {sorted(present)}."
+            )
+        return y
+
+    def describe_labels(self, y: np.ndarray) -> dict[str, float]:
+        from .groups import metric_safe
+
+        counts = np.bincount(np.asarray(y, dtype="int64"), minlength=len(self.classes))
+        total = max(int(counts.sum()), 1)
+        return {
+            f"share.{metric_safe(n)}": float(c / total)
+            for n, c in zip(self.class_names, counts, strict=True)
+        }
+
+    def predict(self, model: Any, inputs: pd.DataFrame) -> np.ndarray:
+        """Probabilities of every configured class (rows sum to 1), in the configured order."""
+        probabilities = model.predict_proba(inputs)
+        seen = list(getattr(model, "classes_", range(probabilities.shape[1])))
+        out = np.zeros((len(inputs), len(self.classes)))
+        out[:, [int(c) for c in seen]] = probabilities
+        return out
+
+    def decide(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction).argmax(axis=1).astype("int64")
+
+    def predict_nothing(self) -> np.ndarray:
+        return np.empty((0, len(self.classes)))
+
+    def probability_column(self, name: str) -> str:
+        from .groups import metric_safe
+
+        return f"{PROBABILITY}_{metric_safe(name)}"
+
+    def prediction_columns(self, prediction: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+        names = np.array(self.class_names, dtype=object)
+        columns: dict[str, Any] = {
+            PREDICTION: names[self.decide(prediction)] if len(prediction) else []
+        }
+        for index, name in enumerate(self.class_names):
+            columns[self.probability_column(name)] = prediction[:, index] if len(prediction) else []
+        return columns
+
+    def prediction_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[[self.probability_column(n) for n in self.class_names]].to_numpy(
+            dtype="float64"
+        )
+
+    def decision_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.encode_target(frame[PREDICTION]).to_numpy(dtype="int64")
+
+    def plots(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, Any]:
+        from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay
+
+        names = self.class_names
+        figure, ax = _figure("Confusion matrix, share of each true class", len(y))
+        ConfusionMatrixDisplay.from_predictions(
+            y,
+            self.decide(prediction),
+            labels=list(range(len(names))),
+            display_labels=names,
+            normalize="true",
+            values_format=".2f",
+            ax=ax,
+            colorbar=False,
+        )
+        ax.set_title(f"Confusion matrix (rows: true class), held-out set (n={len(y)})")
+        curves, axes = _figure("Precision-recall per class (one against the rest)", len(y))
+        for index, name in enumerate(names):
+            if (y == index).any():
+                PrecisionRecallDisplay.from_predictions(
+                    y == index, prediction[:, index], ax=axes, name=name
+                )
+        axes.set_title(f"Precision-recall per class, held-out set (n={len(y)})")
+        return {"confusion_matrix": figure, "precision_recall_per_class": curves}
+
+    def words(self) -> dict[str, Any]:
+        column = self.target.get("column", "target")
+        classes = {
+            str(c["value"]): {
+                "means": str(c.get("means") or f"has {column} = {c['value']!r}"),
+                "favourable": c.get("favourable"),
+            }
+            for c in self.classes
+        }
+        return {"problem_type": self.kind, "column": column, "classes": classes}
+
+
+# --- regression -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Regression(Problem):
+    """A number to predict; a prediction is that number, and an error is its residual
+    (prediction minus truth: positive = over-estimated)."""
+
+    kind: ClassVar[str] = "regression"
+    is_classification: ClassVar[bool] = False
+    TARGET_KEYS: ClassVar[tuple[str, ...]] = ("column", "means", "unit", "higher_is_favourable")
+    METRICS: ClassVar[dict[str, Metric]] = {
+        "rmse": Metric("rmse", "neg_root_mean_squared_error"),
+        "mae": Metric("mae", "neg_mean_absolute_error"),
+        "r2": Metric("r2", "r2"),
+        "median_absolute_error": Metric("median_absolute_error", "neg_median_absolute_error"),
+        "mape": Metric("mape", "neg_mean_absolute_percentage_error"),
+    }
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = tuple(METRICS)
+    DEFAULT_BENCHMARK_METRICS: ClassVar[tuple[str, ...]] = ("rmse", "mae", "r2")
+    PRIMARY_METRIC: ClassVar[str] = "rmse"
+    DEFAULT_CANDIDATE: ClassVar[str] = "sklearn.ensemble.HistGradientBoostingRegressor"
+    BASELINES: ClassVar[dict[str, dict[str, Any]]] = {
+        "dummy_mean": {"class": "sklearn.dummy.DummyRegressor", "kwargs": {"strategy": "mean"}},
+        "dummy_median": {"class": "sklearn.dummy.DummyRegressor", "kwargs": {"strategy": "median"}},
+        "ridge": {"class": "sklearn.linear_model.Ridge", "kwargs": {"alpha": 1.0}},
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "mae",
+        "rmse",
+        "mean_prediction",
+        "mean_residual",
+    )
+    # worst group's MAE at most 1.25x the best's; mean residuals at most 0.1 target std apart
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "mae_ratio": 1.25,
+        "mean_residual_difference": 0.1,
+    }
+    PREDICT_METHOD: ClassVar[str] = "predict"
+
+    def _estimator_words(self) -> str:
+        return "a regressor with predict()"
+
+    def score(
+        self, names: list[str], y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, float]:
+        out = {}
+        for name in names:
+            if name == "mape" and not np.all(np.asarray(y) != 0):
+                continue  # undefined where the target is 0: not logged
+            out[name] = self.METRICS[name](y, prediction)
+        return out
+
+    def encode_target(self, values: pd.Series) -> pd.Series:
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = values.astype("float64")
+        else:
+            numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(
+                "float64"
+            )
+        return numbers.where(np.isfinite(numbers))
+
+    def describe_target(self) -> str:
+        return "a number"
+
+    def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
+        y = values.astype("float64").to_numpy()
+        if not np.isfinite(y).all():
+            raise DataError(
+                f"Target {self.target_column!r} of dataset '{dataset}' holds values that are "
+                "not finite numbers; validation should have quarantined them."
+            )
+        return y
+
+    def describe_labels(self, y: np.ndarray) -> dict[str, float]:
+        y = np.asarray(y, dtype="float64")
+        if not len(y):
+            return {"target_mean": math.nan}
+        return {
+            "target_mean": float(y.mean()),
+            "target_std": float(y.std(ddof=1)) if len(y) > 1 else 0.0,
+        }
+
+    def predict(self, model: Any, inputs: pd.DataFrame) -> np.ndarray:
+        return np.asarray(model.predict(inputs), dtype="float64")
+
+    def decide(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction, dtype="float64")
+
+    def prediction_columns(self, prediction: np.ndarray, threshold: float = 0.5) -> dict[str, Any]:
+        return {PREDICTION: np.asarray(prediction, dtype="float64")}
+
+    def prediction_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[PREDICTION].to_numpy(dtype="float64")
+
+    def decision_of_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.prediction_of_columns(frame)
+
+    def plots(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float = 0.5
+    ) -> dict[str, Any]:
+        from sklearn.metrics import PredictionErrorDisplay
+
+        quantity = self.quantity()
+        figures = {}
+        figure, ax = _figure("Predicted against actual", len(y))
+        PredictionErrorDisplay.from_predictions(y, prediction, kind="actual_vs_predicted", ax=ax)
+        ax.set_xlabel(f"predicted {quantity}")
+        ax.set_ylabel(f"actual {quantity}")
+        ax.set_title(f"Predicted against actual, held-out set (n={len(y)})")
+        figures["predicted_vs_actual"] = figure
+        figure, ax = _figure("Residuals against predicted", len(y))
+        PredictionErrorDisplay.from_predictions(y, prediction, kind="residual_vs_predicted", ax=ax)
+        ax.set_xlabel(f"predicted {quantity}")
+        ax.set_ylabel("actual - predicted")
+        ax.set_title(f"Residuals against predicted, held-out set (n={len(y)})")
+        figures["residuals_vs_predicted"] = figure
+        figure, ax = _figure("Residual distribution", len(y))
+        ax.hist(np.asarray(y) - np.asarray(prediction), bins=40, color="tab:blue", alpha=0.8)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel(f"actual - predicted ({self.target.get('unit') or 'target units'})")
+        ax.set_ylabel("rows")
+        ax.set_title(f"Residual distribution, held-out set (n={len(y)})")
+        figures["residual_distribution"] = figure
+        return figures
+
+    def quantity(self) -> str:
+        return str(self.target.get("means") or self.target.get("column", "target"))
+
+    def words(self) -> dict[str, Any]:
+        higher = self.target.get("higher_is_favourable")
+        return {
+            "problem_type": self.kind,
+            "column": self.target.get("column", "target"),
+            "quantity": self.quantity(),
+            "unit": str(self.target.get("unit") or ""),
+            "higher_is_favourable": higher,
+        }
+
+
+PROBLEMS: dict[str, type[Problem]] = {cls.kind: cls for cls in (Binary, Multiclass, Regression)}
+
+
+def check_dataset_keys(dataset: Any) -> None:
+    """Refuse an unknown key under ``dataset:`` (a misspelt key would otherwise be ignored)."""
+    if not isinstance(dataset, dict):
+        raise ConfigError(f"dataset in {DATASET_FILE} must be a mapping with {list(DATASET_KEYS)}.")
+    unknown = sorted(set(dataset) - set(DATASET_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"dataset.{unknown[0]} in {DATASET_FILE} is not a key; use {list(DATASET_KEYS)}."
+        )
+
+
+def _check_target(cls: type[Problem], target: Any) -> dict[str, Any]:
+    if not isinstance(target, dict):
+        raise ConfigError(
+            f"dataset.target in {DATASET_FILE} must be a mapping with {list(cls.TARGET_KEYS)}."
+        )
+    unknown = sorted(set(target) - set(cls.TARGET_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"dataset.target.{unknown[0]} in {DATASET_FILE} is not a key of a {cls.kind} target "
+            f"(dataset.problem_type: {cls.kind}); use {list(cls.TARGET_KEYS)}."
+        )
+    for key in cls.REQUIRED_TARGET_KEYS:
+        if target.get(key) is None or target.get(key) == "":
+            raise ConfigError(f"dataset.target.{key} in {DATASET_FILE} is missing or empty.")
+    if not isinstance(target["column"], str):
+        raise ConfigError(f"dataset.target.column in {DATASET_FILE} must name the target column.")
+    if cls is Multiclass:
+        classes = target["classes"]
+        if not isinstance(classes, list) or len(classes) < 3:
+            raise ConfigError(
+                f"dataset.target.classes in {DATASET_FILE} must list at least three classes, each "
+                "{value, means, favourable}; with two classes, use problem_type: binary."
+            )
+        checked, seen = [], set()
+        for index, given in enumerate(classes):
+            spec = given if isinstance(given, dict) else {"value": given}
+            unknown = sorted(set(spec) - set(Multiclass.CLASS_KEYS))
+            if unknown or spec.get("value") is None:
+                raise ConfigError(
+                    f"dataset.target.classes[{index}] in {DATASET_FILE} must be a mapping of "
+                    f"value, means and favourable, with a value; it is {spec!r}."
+                )
+            key = str(spec["value"]).strip().lower()
+            if key in seen:
+                raise ConfigError(
+                    f"dataset.target.classes in {DATASET_FILE} lists {spec['value']!r} twice."
+                )
+            seen.add(key)
+            checked.append(dict(spec))
+        target = {**target, "classes": checked}
+    return dict(target)
+
+
+def problem_of(dataset: Any) -> Problem:
+    """The problem object of the ``dataset`` section, checked; a bad key is a ConfigError."""
+    check_dataset_keys(dataset)
+    kind = dataset.get("problem_type")
+    if kind not in PROBLEMS:
+        raise ConfigError(
+            f"dataset.problem_type in {DATASET_FILE} is {kind!r}; use one of {list(PROBLEM_TYPES)}."
+        )
+    cls = PROBLEMS[kind]
+    return cls({**dataset, "target": _check_target(cls, dataset.get("target"))})
