@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """Deterministic generator of synthetic datasets shaped unlike the bundled sample.
 
-They check that a generated project takes any tabular binary-classification dataset through
-``conf/`` files only (the fixtures in ``tools/shapes/<shape>/conf/base/``). Two shapes:
+They check that a generated project takes any tabular dataset (binary classification,
+regression or multiclass classification) through ``conf/`` files only (the fixtures in
+``tools/shapes/<shape>/conf/base/``). Four shapes, two binary (``single_table``,
+``three_sources``), one of each other problem type (``regression``, ``multiclass``):
 
 ``single_table`` (an income survey, in the manner of the UCI "adult" file)
     ``income_survey.csv``: one file, no id column, a text target (``>50K`` / ``<=50K``),
@@ -19,17 +21,45 @@ They check that a generated project takes any tabular binary-classification data
     settled payments through a SQL query joining the two (voided payments are reversals with
     negative amounts: the query's WHERE leaves them out, so they are not dirt).
 
+``regression`` (property sales and their price per square metre)
+    ``property_sales.csv``: one file, id ``listing_id``, a numeric target ``price_per_m2`` (euros
+    per square metre, two decimals, strictly positive, nearly every value distinct), eight numeric
+    and three categorical inputs; the price is a non-linear function of them (a premium decaying
+    with the distance to the centre, new-build and historic-building premiums, floor level in a
+    flat, a garden for houses, ...) plus noise. Sensitive: ``seller_sex`` (categorical) and
+    ``seller_age`` (numeric, bins in the manifest). Planted disparity: sales by female sellers
+    closed about 10% below what the inputs say and scattered more widely, which no input shows, so
+    a model's mean residual and mean absolute error differ clearly between the sexes.
+
+``multiclass`` (support tickets and their triage)
+    ``support_tickets.csv``: one file, id ``ticket_id``, a text target ``priority`` with three
+    classes (``low`` / ``medium`` / ``high``, about 50 / 29 / 21%), seven numeric and three
+    categorical inputs; the class is drawn from multinomial logits of them (users affected, plan,
+    error rate, channel, an outage threshold, ...). Sensitive: ``requester_gender`` (categorical)
+    and ``requester_age`` (numeric, bins in the manifest). Planted disparity: female requesters'
+    tickets were triaged lower than their content says (high about half as often), which no input
+    shows: a model predicts high about as often for both groups, so the disparity shows in the
+    label shares and in error rates by group (precision and false positive rate of high, how often
+    the prediction is a higher class than the label), not in predicted shares.
+
 Each shape plants an exact number of dirty rows, each of a kind a row-level expectation catches,
 and writes ``manifest.json``: the shape, the main source's rows, the dirty rows (count, kinds,
 0-based positions in the main source = ``source_row``, and keys for a related source), the rows
-that must end up quarantined, the target's positive value and rate, the sensitive attributes.
+that must end up quarantined, the target (its ``problem_type``: ``binary`` with the positive value
+and rate, ``regression`` with unit, mean, std and minimum, ``multiclass`` with classes and shares),
+the id column, the sensitive attributes (``sensitive``: type, groups or suggested ``bins``) and the
+``planted_disparity`` (``null`` for the binary shapes, which plant none). The regression and
+multiclass shapes also list their model inputs (``features``); their figures about the target and
+the disparity are over the clean rows.
 
 The same shape, rows and seed give byte-identical CSV, Parquet and manifest files (for the same
 numpy / pandas / pyarrow versions; ``billing.db`` also depends on the SQLite library).
 
 Usage::
 
-    python tools/generate_shapes.py --shape single_table|three_sources --rows 2000 --seed 7 --out DIR
+    python tools/generate_shapes.py --shape SHAPE --rows 2000 --seed 7 --out DIR
+
+with SHAPE one of ``single_table``, ``three_sources``, ``regression``, ``multiclass``.
 """
 
 from __future__ import annotations
@@ -44,13 +74,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = "1.0.0"
-SHAPES = ("single_table", "three_sources")
+GENERATOR_VERSION = "1.1.0"
+SHAPES = ("single_table", "three_sources", "regression", "multiclass")
+# What each shape's target asks of the project (also in its manifest, target.problem_type).
+PROBLEM_TYPES = {
+    "single_table": "binary",
+    "three_sources": "binary",
+    "regression": "regression",
+    "multiclass": "multiclass",
+}
 DEFAULT_ROWS = 2000
 DEFAULT_SEED = 7
 MANIFEST_FILE = "manifest.json"
 # Rows to quarantine: 1% of the main source's rows (at least one of each kind). single_table: all
-# dirty rows of the file; three_sources: half dirty subscriber rows, half subscribers with a bad payment.
+# dirty rows of the file; three_sources: half dirty subscriber rows, half subscribers with a bad payment;
+# regression and multiclass: all dirty rows of the file.
 DIRTY_SHARE = 0.01
 
 
@@ -224,7 +262,9 @@ def _single_table(out: Path, rows: int, seed: int) -> dict[str, Any]:
     return {
         "files": {SURVEY_FILE: _sha256(path)},
         "main_source": {"file": SURVEY_FILE, "catalog_entry": "raw_income_survey", "id_column": None},
+        "id_column": None,
         "target": {
+            "problem_type": "binary",
             "column": "income_bracket",
             "header": "Income Bracket",
             "positive": SURVEY_POSITIVE,
@@ -234,6 +274,11 @@ def _single_table(out: Path, rows: int, seed: int) -> dict[str, Any]:
             "positive_rate_clean_rows": round(float(positive[clean].mean()), 6),
         },
         "sensitive_attributes": ["age", "sex"],
+        "sensitive": {
+            "age": {"type": "numeric", "range": [17, 90], "bins": [17, 25, 35, 45, 55, 65, 91]},
+            "sex": {"type": "categorical", "groups": ["Female", "Male"]},
+        },
+        "planted_disparity": None,
         "missing_marker": {"value": "?", "columns": ["work_class", "occupation"]},
         "dirty_rows": {
             "count": len(dirty_rows),
@@ -455,7 +500,9 @@ def _three_sources(out: Path, rows: int, seed: int) -> dict[str, Any]:
                 "voided_rows_left_out_by_query": len(voided),
             },
         },
+        "id_column": "customer_id",
         "target": {
+            "problem_type": "binary",
             "column": "churned",
             "positive": "True",
             "negative": "False",
@@ -464,6 +511,11 @@ def _three_sources(out: Path, rows: int, seed: int) -> dict[str, Any]:
             "positive_rate_clean_rows": round(float(churned[clean].mean()), 6),
         },
         "sensitive_attributes": ["age", "gender"],
+        "sensitive": {
+            "age": {"type": "numeric", "range": [18, 85], "bins": [18, 30, 45, 60, 86]},
+            "gender": {"type": "categorical", "groups": ["female", "male"]},
+        },
+        "planted_disparity": None,
         "dirty_rows": {
             "count": len(main_dirty),
             "source_rows": main_dirty,
@@ -486,6 +538,407 @@ def _three_sources(out: Path, rows: int, seed: int) -> dict[str, Any]:
     }
 
 
+# --- regression: property sales and their price per square metre -----------------------------
+
+SALES_FILE = "property_sales.csv"
+# district -> (nearest and farthest distance to the centre in km, share of sales, price lift)
+DISTRICTS = {
+    "centre": (0.3, 2.5, 0.10, 0.10),
+    "inner_north": (2.0, 6.0, 0.18, 0.05),
+    "inner_south": (2.0, 6.0, 0.17, -0.02),
+    "suburb_east": (6.0, 15.0, 0.20, -0.05),
+    "suburb_west": (6.0, 15.0, 0.20, 0.03),
+    "outskirts": (15.0, 35.0, 0.15, -0.08),
+}
+PROPERTY_TYPES = ("flat", "terraced", "detached")
+HEATING = ("gas", "district_heating", "heat_pump", "oil")
+SALES_NUMERIC = [
+    "floor_area_m2",
+    "rooms",
+    "bathrooms",
+    "building_age_years",
+    "floor_level",
+    "distance_to_centre_km",
+    "energy_use_kwh_m2",
+    "lot_area_m2",
+]
+SALES_CATEGORICAL = ["district", "property_type", "heating"]
+SALES_HEADERS = [
+    "listing_id",
+    *SALES_NUMERIC,
+    "district",
+    "property_type",
+    "heating",
+    "seller_sex",
+    "seller_age",
+    "price_per_m2",
+]
+# The planted disparity: sales by female sellers closed below what the property says (an offset
+# on the log price) and scattered more widely (extra noise), neither visible in the inputs.
+SALES_BIAS_GROUP = "female"
+SALES_BIAS_OFFSET = -0.10  # on log(price per m2): about -9.5%
+SALES_BIAS_NOISE = 0.18  # extra standard deviation on log(price per m2)
+SALES_NOISE = 0.07  # every sale's own noise on log(price per m2)
+SALES_AREA_RANGE = [10, 1000]  # valid floor areas (clean ones are 18-600)
+SALES_DIRT = [
+    ("floor_area_not_a_number", "floor_area_m2 holds text ('n/a', 'abc', '85 m2', 'approx 80')"),
+    ("floor_area_out_of_range", "floor_area_m2 is zero or negative (outside 10-1000)"),
+    ("price_not_a_number", "the target price_per_m2 holds text ('unknown', 'n/a', 'on request')"),
+]
+
+
+def _regression(out: Path, rows: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    ids = np.char.mod("P%06d", np.arange(1, rows + 1))
+    near, far, share, lift = (np.array(column) for column in zip(*DISTRICTS.values(), strict=True))
+    at = rng.choice(len(DISTRICTS), rows, p=share)
+    district = np.array(list(DISTRICTS))[at]
+    distance = np.round(near[at] + (far[at] - near[at]) * rng.random(rows), 1)
+    p_flat = np.clip(0.9 - 0.03 * distance, 0.2, 0.9)
+    u = rng.random(rows)
+    kind = np.where(u < p_flat, 0, np.where(u < p_flat + (1 - p_flat) * 0.45, 1, 2))
+    property_type = np.array(PROPERTY_TYPES)[kind]
+    flat = kind == 0
+    area_mu = np.log(np.array([70.0, 110.0, 150.0]))[kind]
+    area = np.round(np.clip(np.exp(area_mu + 0.3 * rng.standard_normal(rows)), 18, 600), 1)
+    rooms = np.clip(np.round(area / 28 + 0.7 * rng.standard_normal(rows)), 1, 12).astype(int)
+    bathrooms = (1 + (area > 90) + (area > 160) + (rng.random(rows) < 0.15)).astype(int)
+    age = np.clip(np.round(rng.gamma(1.6, 28.0, rows)), 0, 150).astype(int)
+    floor_level = np.where(
+        flat, rng.integers(0, 9, rows) + np.where(distance < 3, rng.integers(0, 4, rows), 0), 0
+    )
+    heating = np.where(
+        age < 15,
+        rng.choice(HEATING, rows, p=[0.25, 0.2, 0.5, 0.05]),
+        rng.choice(HEATING, rows, p=[0.5, 0.25, 0.15, 0.10]),
+    )
+    heating_use = np.select([heating == "heat_pump", heating == "oil"], [-40.0, 30.0], 0.0)
+    energy = np.clip(
+        np.round(60 + 1.6 * np.minimum(age, 100) + heating_use + 25 * rng.standard_normal(rows)), 25, 400
+    )
+    lot_mu = np.log(np.array([1.0, 150.0, 600.0]))[kind]
+    lot = np.where(flat, 0, np.round(np.exp(lot_mu + 0.4 * rng.standard_normal(rows)))).astype(int)
+    seller_sex = rng.choice(["female", "male"], rows, p=[0.48, 0.52])
+    seller_age = np.clip(np.round(rng.normal(52, 14, rows)), 20, 95).astype(int)
+
+    # The truth, on log(price per m2): a premium that decays fast with the distance to the centre,
+    # the district, smaller homes dearer per m2, older buildings cheaper except new builds and
+    # historic ones (100 years or more), energy use, floors up in a flat (the ground floor
+    # cheaper), bathrooms, a garden for houses, and heat pumps in recent buildings.
+    truth = (
+        np.log(3400.0)
+        + 0.75 * np.exp(-distance / 3.0)
+        + lift[at]
+        + np.array([0.0, -0.04, 0.02])[kind]
+        - 0.12 * np.log(area / 80)
+        - 0.0035 * np.minimum(age, 80)
+        + 0.10 * (age <= 5)
+        + 0.22 * (age >= 100)
+        - 0.0010 * (energy - 120)
+        + flat * (0.025 * np.minimum(floor_level, 8) - 0.08 * (floor_level == 0))
+        + 0.03 * (bathrooms - 1)
+        + ~flat * 0.06 * np.log1p(lot / 300)
+        + 0.05 * ((heating == "heat_pump") & (age < 15))
+    )
+    noise = SALES_NOISE * rng.standard_normal(rows)
+    biased = seller_sex == SALES_BIAS_GROUP
+    bias = biased * (SALES_BIAS_OFFSET + SALES_BIAS_NOISE * rng.standard_normal(rows))
+    price = np.round(np.exp(truth + noise + bias), 2)
+    expected = np.exp(truth)  # the price the inputs say, without any noise
+
+    frame = pd.DataFrame(
+        {
+            "listing_id": ids,
+            "floor_area_m2": np.char.mod("%.1f", area),
+            "rooms": rooms.astype(str),
+            "bathrooms": bathrooms.astype(str),
+            "building_age_years": age.astype(str),
+            "floor_level": floor_level.astype(str),
+            "distance_to_centre_km": np.char.mod("%.1f", distance),
+            "energy_use_kwh_m2": energy.astype(int).astype(str),
+            "lot_area_m2": lot.astype(str),
+            "district": district,
+            "property_type": property_type,
+            "heating": heating,
+            "seller_sex": seller_sex,
+            "seller_age": seller_age.astype(str),
+            "price_per_m2": np.char.mod("%.2f", price),
+        },
+        columns=SALES_HEADERS,
+    )
+
+    n_dirty = max(len(SALES_DIRT), round(rows * DIRTY_SHARE))
+    parts = _pick_rows(rng, np.arange(rows), _split_counts(n_dirty, len(SALES_DIRT)))
+    by_kind = dict(zip((k for k, _ in SALES_DIRT), parts, strict=True))
+    rows_of = by_kind["floor_area_not_a_number"]
+    frame.loc[rows_of, "floor_area_m2"] = rng.choice(["n/a", "abc", "85 m2", "approx 80", "?"], len(rows_of))
+    rows_of = by_kind["floor_area_out_of_range"]
+    frame.loc[rows_of, "floor_area_m2"] = np.char.mod("%.1f", -np.round(area[rows_of], 0))
+    frame.loc[rows_of[:1], "floor_area_m2"] = "0.0"
+    rows_of = by_kind["price_not_a_number"]
+    frame.loc[rows_of, "price_per_m2"] = rng.choice(["unknown", "n/a", "on request", "tbd"], len(rows_of))
+
+    path = out / SALES_FILE
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+    dirty_rows = sorted(int(r) for r in np.concatenate(parts))
+    clean = np.ones(rows, dtype=bool)
+    clean[dirty_rows] = False
+    target = price[clean]
+    std = float(target.std())
+    deviation = price - expected
+    groups = {}
+    for name, mask in ((SALES_BIAS_GROUP, biased & clean), ("male", ~biased & clean)):
+        groups[name] = {
+            "rows": int(mask.sum()),
+            "mean_price": round(float(price[mask].mean()), 2),
+            "mean_deviation": round(float(deviation[mask].mean()), 2),
+            "mean_absolute_deviation": round(float(np.abs(deviation[mask]).mean()), 2),
+        }
+    gap = groups["male"]["mean_deviation"] - groups[SALES_BIAS_GROUP]["mean_deviation"]
+    mad_ratio = (
+        groups[SALES_BIAS_GROUP]["mean_absolute_deviation"] / groups["male"]["mean_absolute_deviation"]
+    )
+    return {
+        "files": {SALES_FILE: _sha256(path)},
+        "main_source": {"file": SALES_FILE, "catalog_entry": "raw_property_sales", "id_column": "listing_id"},
+        "id_column": "listing_id",
+        "target": {
+            "problem_type": "regression",
+            "column": "price_per_m2",
+            "unit": "euros per square metre",
+            "meaning": "the sale price per square metre of floor area",
+            # On the clean rows (those not quarantined).
+            "mean": round(float(target.mean()), 2),
+            "std": round(std, 2),
+            "min": round(float(target.min()), 2),
+            "max": round(float(target.max()), 2),
+            "distinct_values": len(np.unique(target)),
+            "has_zeros": bool((target == 0).any()),
+        },
+        "features": {"numeric": SALES_NUMERIC, "categorical": SALES_CATEGORICAL},
+        "valid_ranges": {"floor_area_m2": SALES_AREA_RANGE},
+        "sensitive_attributes": ["seller_age", "seller_sex"],
+        "sensitive": {
+            "seller_age": {"type": "numeric", "range": [20, 95], "bins": [20, 35, 50, 65, 96]},
+            "seller_sex": {"type": "categorical", "groups": ["female", "male"]},
+        },
+        "planted_disparity": {
+            "attribute": "seller_sex",
+            "group": SALES_BIAS_GROUP,
+            "what": (
+                "sales by female sellers closed below what the inputs say (an offset on the log "
+                "price) and scattered more widely (extra noise); seller_sex and seller_age are not "
+                "model inputs and no input tells the groups apart, so a model leaves the female "
+                "group with a negative mean residual and a larger mean absolute error"
+            ),
+            "log_offset": SALES_BIAS_OFFSET,
+            "extra_log_noise_sd": SALES_BIAS_NOISE,
+            "base_log_noise_sd": SALES_NOISE,
+            # price minus the noiseless price the inputs give, on the clean rows
+            "by_group": groups,
+            "mean_deviation_gap_over_target_std": round(gap / std, 4),
+            "mean_absolute_deviation_ratio": round(mad_ratio, 4),
+        },
+        "dirty_rows": {
+            "count": len(dirty_rows),
+            "source_rows": dirty_rows,
+            "by_kind": {
+                kind: {"description": text, "count": len(part), "source_rows": [int(r) for r in part]}
+                for (kind, text), part in zip(SALES_DIRT, parts, strict=True)
+            },
+        },
+        "quarantined": {"count": len(dirty_rows), "source_rows": dirty_rows},
+    }
+
+
+# --- multiclass: support tickets and their priority ---------------------------------------------
+
+TICKETS_FILE = "support_tickets.csv"
+PRIORITIES = ("low", "medium", "high")
+CHANNELS = ("email", "web_form", "chat", "phone")
+PRODUCT_AREAS = ("billing", "login", "performance", "data_export", "integrations")
+PLAN_TIERS = ("free", "pro", "enterprise")
+TICKETS_NUMERIC = [
+    "affected_users",
+    "message_words",
+    "attachments",
+    "previous_tickets_90d",
+    "customer_tenure_months",
+    "monthly_spend_eur",
+    "error_rate_pct",
+]
+TICKETS_CATEGORICAL = ["channel", "product_area", "plan_tier"]
+TICKETS_HEADERS = [
+    "ticket_id",
+    "channel",
+    "product_area",
+    "plan_tier",
+    *TICKETS_NUMERIC,
+    "requester_gender",
+    "requester_age",
+    "priority",
+]
+# The planted disparity: tickets of female requesters were triaged lower than their content says
+# (logits of high and medium pushed down), which no input shows.
+TICKETS_BIAS_GROUP = "female"
+TICKETS_BIAS_HIGH, TICKETS_BIAS_MEDIUM = -3.0, -1.5
+TICKETS_TENURE_RANGE = [0, 360]  # valid tenures in months (clean ones are 0-180)
+TICKETS_DIRT = [
+    ("affected_users_not_a_number", "affected_users holds text ('many', '10+', 'all', 'n/a')"),
+    ("tenure_out_of_range", "customer_tenure_months is negative or above 360"),
+    ("priority_not_a_class", "the target priority is not low / medium / high ('unknown', 'urgent')"),
+    ("priority_missing", "the target priority is empty"),
+]
+
+
+def _multiclass(out: Path, rows: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    ids = np.char.mod("T%06d", np.arange(1, rows + 1))
+    channel = rng.choice(CHANNELS, rows, p=[0.4, 0.25, 0.2, 0.15])
+    area = rng.choice(PRODUCT_AREAS, rows, p=[0.25, 0.2, 0.2, 0.15, 0.2])
+    tier_at = rng.choice(len(PLAN_TIERS), rows, p=[0.5, 0.35, 0.15])
+    tier = np.array(PLAN_TIERS)[tier_at]
+    users_mu = np.array([0.2, 1.0, 2.2])[tier_at]
+    affected = np.maximum(1, np.round(np.exp(users_mu + 1.1 * rng.standard_normal(rows)))).astype(int)
+    words = np.clip(np.round(rng.lognormal(np.log(80), 0.6, rows)), 3, 2000).astype(int)
+    attachments = np.minimum(rng.poisson(0.6, rows), 8)
+    previous = rng.poisson(1.2, rows)
+    tenure = np.minimum(rng.geometric(1 / 24, rows) - 1, 180)
+    spend = np.round(np.array([0.0, 29.0, 400.0])[tier_at] * rng.lognormal(0.0, 0.3, rows), 2)
+    error_mu = np.where(np.isin(area, ["login", "performance"]), 5.0, 2.5)
+    error_rate = np.round(np.clip(rng.gamma(1.2, error_mu), 0, 100), 1)
+    gender = rng.choice(["female", "male"], rows, p=[0.47, 0.53])
+    age = np.clip(np.round(rng.normal(46, 16, rows)), 18, 85).astype(int)
+
+    # The truth: one urgency score (users affected, the plan, the error rate, calls and chats,
+    # repeat contacts) pushes tickets up; billing questions lean medium; a login or performance
+    # outage (error rate above 10%) jumps to high; data exports are rarely high. Logits of
+    # (low, medium, high); the class is drawn with the Gumbel-max trick (a softmax draw).
+    urgency = (
+        0.55 * np.log(affected)
+        + 0.9 * (tier == "enterprise")
+        + 0.35 * (tier == "pro")
+        + 0.07 * error_rate
+        + 0.5 * (channel == "phone")
+        + 0.25 * (channel == "chat")
+        + 0.15 * np.minimum(previous, 5)
+    )
+    outage = np.isin(area, ["login", "performance"]) & (error_rate > 10)
+    logits = np.zeros((rows, 3))
+    logits[:, 1] = -2.0 + 1.5 * urgency + 1.0 * (area == "billing") + 0.25 * np.minimum(attachments, 3)
+    logits[:, 1] += 0.3 * np.log(words / 80)
+    logits[:, 2] = -4.5 + 3.0 * urgency + 3.0 * outage - 1.0 * (area == "data_export")
+    biased = gender == TICKETS_BIAS_GROUP
+    logits[:, 2] += TICKETS_BIAS_HIGH * biased
+    logits[:, 1] += TICKETS_BIAS_MEDIUM * biased
+    drawn = np.argmax(logits + rng.gumbel(size=(rows, 3)), axis=1)
+    priority = np.array(PRIORITIES)[drawn]
+
+    frame = pd.DataFrame(
+        {
+            "ticket_id": ids,
+            "channel": channel,
+            "product_area": area,
+            "plan_tier": tier,
+            "affected_users": affected.astype(str),
+            "message_words": words.astype(str),
+            "attachments": attachments.astype(str),
+            "previous_tickets_90d": previous.astype(str),
+            "customer_tenure_months": tenure.astype(str),
+            "monthly_spend_eur": np.char.mod("%.2f", spend),
+            "error_rate_pct": np.char.mod("%.1f", error_rate),
+            "requester_gender": gender,
+            "requester_age": age.astype(str),
+            "priority": priority,
+        },
+        columns=TICKETS_HEADERS,
+    )
+
+    n_dirty = max(len(TICKETS_DIRT), round(rows * DIRTY_SHARE))
+    parts = _pick_rows(rng, np.arange(rows), _split_counts(n_dirty, len(TICKETS_DIRT)))
+    by_kind = dict(zip((k for k, _ in TICKETS_DIRT), parts, strict=True))
+    rows_of = by_kind["affected_users_not_a_number"]
+    frame.loc[rows_of, "affected_users"] = rng.choice(["many", "10+", "all", "n/a", "~50"], len(rows_of))
+    rows_of = by_kind["tenure_out_of_range"]
+    frame.loc[rows_of, "customer_tenure_months"] = rng.choice(
+        ["-1", "-12", "-40", "999", "1200"], len(rows_of)
+    )
+    rows_of = by_kind["priority_not_a_class"]
+    frame.loc[rows_of, "priority"] = rng.choice(["unknown", "urgent", "n/a", "critical"], len(rows_of))
+    frame.loc[by_kind["priority_missing"], "priority"] = ""
+
+    path = out / TICKETS_FILE
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+    dirty_rows = sorted(int(r) for r in np.concatenate(parts))
+    clean = np.ones(rows, dtype=bool)
+    clean[dirty_rows] = False
+    counts = {c: int((priority[clean] == c).sum()) for c in PRIORITIES}
+    shares = {c: round(n / int(clean.sum()), 6) for c, n in counts.items()}
+    by_group = {}
+    for name, mask in ((TICKETS_BIAS_GROUP, biased & clean), ("male", ~biased & clean)):
+        by_group[name] = {
+            "rows": int(mask.sum()),
+            "shares": {c: round(float((priority[mask] == c).mean()), 6) for c in PRIORITIES},
+        }
+    high_ratio = by_group[TICKETS_BIAS_GROUP]["shares"]["high"] / by_group["male"]["shares"]["high"]
+    return {
+        "files": {TICKETS_FILE: _sha256(path)},
+        "main_source": {
+            "file": TICKETS_FILE,
+            "catalog_entry": "raw_support_tickets",
+            "id_column": "ticket_id",
+        },
+        "id_column": "ticket_id",
+        "target": {
+            "problem_type": "multiclass",
+            "column": "priority",
+            "classes": list(PRIORITIES),
+            "meaning": "the priority a ticket was triaged to",
+            # On the clean rows (those not quarantined).
+            "counts": counts,
+            "shares": shares,
+        },
+        "features": {"numeric": TICKETS_NUMERIC, "categorical": TICKETS_CATEGORICAL},
+        "valid_ranges": {"customer_tenure_months": TICKETS_TENURE_RANGE},
+        "sensitive_attributes": ["requester_age", "requester_gender"],
+        "sensitive": {
+            "requester_age": {"type": "numeric", "range": [18, 85], "bins": [18, 30, 45, 60, 86]},
+            "requester_gender": {"type": "categorical", "groups": ["female", "male"]},
+        },
+        "planted_disparity": {
+            "attribute": "requester_gender",
+            "group": TICKETS_BIAS_GROUP,
+            "class": "high",
+            "shifted_towards": "low",
+            "what": (
+                "tickets of female requesters were triaged lower than their content says (the "
+                "logits of high and medium pushed down); requester_gender and requester_age are not "
+                "model inputs and no input tells the groups apart, so the group's tickets are "
+                "labelled high about half as often, while a model, which cannot see the group, "
+                "predicts high about as often for both groups: the disparity shows in the label "
+                "shares and in error rates by group (precision, false positive rate and recall of "
+                "high; how often the prediction is a higher class than the label), not in the "
+                "predicted shares"
+            ),
+            "logit_shift": {"high": TICKETS_BIAS_HIGH, "medium": TICKETS_BIAS_MEDIUM},
+            # label shares on the clean rows
+            "by_group": by_group,
+            "label_share_ratio_of_class": round(high_ratio, 4),
+        },
+        "dirty_rows": {
+            "count": len(dirty_rows),
+            "source_rows": dirty_rows,
+            "by_kind": {
+                kind: {"description": text, "count": len(part), "source_rows": [int(r) for r in part]}
+                for (kind, text), part in zip(TICKETS_DIRT, parts, strict=True)
+            },
+        },
+        "quarantined": {"count": len(dirty_rows), "source_rows": dirty_rows},
+    }
+
+
 def generate(shape: str, out: Path | str, rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> dict:
     """Write ``shape``'s files and ``manifest.json`` into ``out``; return the manifest."""
     if shape not in SHAPES:
@@ -494,7 +947,13 @@ def generate(shape: str, out: Path | str, rows: int = DEFAULT_ROWS, seed: int = 
         raise ValueError(f"rows must be at least 200 (got {rows}): the validation suites expect it")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    built = _single_table(out, rows, seed) if shape == "single_table" else _three_sources(out, rows, seed)
+    build = {
+        "single_table": _single_table,
+        "three_sources": _three_sources,
+        "regression": _regression,
+        "multiclass": _multiclass,
+    }[shape]
+    built = build(out, rows, seed)
     manifest = {
         "shape": shape,
         "generator_version": GENERATOR_VERSION,
@@ -515,10 +974,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for the files and manifest.json")
     args = parser.parse_args(argv)
     manifest = generate(args.shape, args.out, args.rows, args.seed)
+    target = manifest["target"]
+    if target["problem_type"] == "binary":
+        about = f"positive rate {target['positive_rate']:.3f}"
+    elif target["problem_type"] == "regression":
+        about = f"target mean {target['mean']:.2f} {target['unit']}"
+    else:
+        about = "class shares " + ", ".join(f"{c} {s:.3f}" for c, s in target["shares"].items())
     print(
         f"{manifest['shape']}: {manifest['rows']} rows, {manifest['quarantined']['count']} to quarantine "
-        f"({manifest['quarantined_share']:.2%}), positive rate {manifest['target']['positive_rate']:.3f} "
-        f"-> {args.out}"
+        f"({manifest['quarantined_share']:.2%}), {about} -> {args.out}"
     )
     return 0
 
