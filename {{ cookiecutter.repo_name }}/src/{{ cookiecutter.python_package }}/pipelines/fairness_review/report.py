@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ...problem import problem_of
 from ...reporting import fmt, markdown_table
 from .plan import PARAMETERS
 
@@ -25,7 +26,8 @@ def group_tables(report: dict[str, Any]) -> list[str]:
         if feature["criteria"]:
             rows = [
                 [
-                    criterion,
+                    criterion
+                    + (f" (worst class: {c['worst_class']})" if "worst_class" in c else ""),
                     with_interval(c["value"], c.get("ci")),
                     f"{c['rule']} {c['threshold']}",
                     f"**{c['verdict']}**",
@@ -34,6 +36,7 @@ def group_tables(report: dict[str, Any]) -> list[str]:
             ]
             lines += markdown_table(["criterion", "value [95 % CI]", "required", "verdict"], rows)
             lines.append("")
+            lines += _per_class_lines(feature)
         rows = [
             [
                 group["group"],
@@ -49,6 +52,21 @@ def group_tables(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _per_class_lines(feature: dict[str, Any]) -> list[str]:
+    """Each judged criterion's value per class, where it is judged on its worst class."""
+    lines = []
+    for criterion, c in feature["criteria"].items():
+        if "worst_class" not in c:
+            continue
+        parts = [
+            f"{key.split('.', 1)[1]} {with_interval(entry['value'], entry.get('ci'))}"
+            for key, entry in feature["summary"].items()
+            if key.startswith(f"{criterion}.")
+        ]
+        lines.append(f"- {criterion} per class: {'; '.join(parts)}")
+    return [*lines, ""] if lines else []
+
+
 def proxy_table(proxy_report: dict[str, Any], limit: int = 10) -> list[str]:
     """Markdown: the strongest associations between model inputs and sensitive attributes."""
     rows = [
@@ -57,6 +75,12 @@ def proxy_table(proxy_report: dict[str, Any], limit: int = 10) -> list[str]:
     ]
     header = ["model input", "sensitive attribute", "Cramér's V", "flag"]
     return markdown_table(header, rows, ["l", "l", "r", "l"])
+
+
+def _label(metric: str, by_group: tuple[str, ...]) -> str:
+    """``selection rate (all)`` for a figure also shown by group, else ``accuracy``."""
+    words = metric.replace("_", " ")
+    return f"{words} (all)" if metric in by_group else words
 
 
 def mitigation_table(mitigation: dict[str, Any]) -> list[str]:
@@ -69,20 +93,23 @@ def mitigation_table(mitigation: dict[str, Any]) -> list[str]:
     feature = mitigation["sensitive_feature"]
     b, a = mitigation["before"], mitigation["after"]
     fb, fa = b["features"][feature], a["features"][feature]
+    by_group = tuple(k for k, v in fb.items() if isinstance(v, dict))
+    overall = [k for k in b if k != "features"]
+    criteria = mitigation.get("criteria", ["demographic_parity_ratio", "equalized_odds_difference"])
     rows = [
-        ["accuracy", fmt(b["accuracy"]), fmt(a["accuracy"])],
-        ["selection rate (all)", fmt(b["selection_rate"]), fmt(a["selection_rate"])],
+        *([_label(m, by_group), fmt(b[m]), fmt(a[m])] for m in overall),
         *(
             [
-                f"selection rate, {feature} = {group}",
-                fmt(rate),
-                fmt(fa["selection_rate"].get(group)),
+                f"{metric.replace('_', ' ')}, {feature} = {group}",
+                fmt(value),
+                fmt(fa[metric].get(group)),
             ]
-            for group, rate in fb["selection_rate"].items()
+            for metric in by_group
+            for group, value in fb[metric].items()
         ),
         *(
             [f"{criterion} ({feature})", fmt(fb.get(criterion)), fmt(fa.get(criterion))]
-            for criterion in ("demographic_parity_ratio", "equalized_odds_difference")
+            for criterion in criteria
         ),
     ]
     return [
@@ -94,26 +121,31 @@ def mitigation_table(mitigation: dict[str, Any]) -> list[str]:
 
 
 def write_fairness_report(
-    fairness_report: dict[str, Any], mitigation: dict[str, Any], plan: dict[str, Any]
+    fairness_report: dict[str, Any],
+    mitigation: dict[str, Any],
+    plan: dict[str, Any],
+    dataset: dict[str, Any],
 ) -> str:
     """The Markdown fairness report: verdict, reasons, tables, proxies, mitigation."""
+    problem = problem_of(dataset)
     report = fairness_report
     lines = [
         "# Fairness review",
         "",
-        f"Verdict: **{report['verdict']}** (held-out rows: {report['rows']}; positive = "
-        f"{report['positive_label']}: {report['outcome']['positive']}; predicted at probability "
-        f">= {report['decision_threshold']}).",
+        f"Verdict: **{report['verdict']}** ({problem.fairness_headline(report)}).",
         "",
         *(f"- {reason}" for reason in report["reasons"]),
         "",
-        f"Selection rate = share of a group predicted to {report['outcome']['positive']} (the "
-        f"{report['outcome']['positive_kind']} outcome for the person scored). Intervals: "
+        f"{problem.fairness_explanation(report)} Intervals: "
         f"{report['bootstrap']['confidence']:.0%} bootstrap percentile intervals "
         f"({report['bootstrap']['n_boot']} resamples of the held-out rows). Groups with fewer "
         f"than {report['min_group_size']} rows are too small to judge and left out of the "
         "verdict. A criterion fails when its estimate and its whole interval breach the "
         "threshold, and warns when the estimate breaches it but the interval does not.",
+        "",
+        "## In short",
+        "",
+        *(f"- {line}" for line in report.get("summary_lines", [])),
         "",
         "## By sensitive feature",
         "",
@@ -133,22 +165,28 @@ def write_fairness_report(
     return "\n".join(lines)
 
 
-def plot_fairness(fairness_report: dict[str, Any]) -> dict[str, Any]:
-    """Per feature, one panel per metric: a bar per group with its interval and the overall line.
+def plot_fairness(fairness_report: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+    """Per feature, one panel per figure: a bar per group with its interval and the overall
+    line (shares on a 0-1 axis, figures in the target's unit on their own).
 
     Groups too small to judge are drawn hatched and grey.
     """
+    import math
+
     from matplotlib.figure import Figure
 
+    problem = problem_of(dataset)
     metrics = [m for m in fairness_report["overall"] if m != "count"]
+    columns = min(len(metrics), 4)
+    lines = math.ceil(len(metrics) / columns)
     figures = {}
     for name, feature in fairness_report["features"].items():
         groups = feature["groups"]
         width = max(4.0, 0.7 * len(groups) + 1.5)
-        figure = Figure(figsize=(width * len(metrics) / 1.6, 4.2), layout="constrained")
-        axes = figure.subplots(1, len(metrics), squeeze=False)[0]
+        figure = Figure(figsize=(width * columns / 1.6, 4.2 * lines), layout="constrained")
+        axes = figure.subplots(lines, columns, squeeze=False).ravel()
         positions = np.arange(len(groups))
-        for ax, metric in zip(axes, metrics, strict=True):
+        for ax, metric in zip(axes, metrics, strict=False):
             values = np.array([g[metric] for g in groups], dtype=float)
             cis = np.array([g.get(f"{metric}_ci", [np.nan, np.nan]) for g in groups], dtype=float)
             errors = np.abs(np.vstack([values - cis[:, 0], cis[:, 1] - values]))
@@ -161,7 +199,13 @@ def plot_fairness(fairness_report: dict[str, Any]) -> dict[str, Any]:
             ax.axhline(fairness_report["overall"][metric], color="tab:red", linestyle="--")
             ax.set_xticks(positions, [g["group"] for g in groups], rotation=30, ha="right")
             ax.set_title(metric.replace("_", " "))
-            ax.set_ylim(0, 1.05)
+            axis = problem.fairness_axis(metric)
+            if "ylim" in axis:
+                ax.set_ylim(*axis["ylim"])
+            if axis.get("ylabel"):
+                ax.set_ylabel(axis["ylabel"])
+        for ax in axes[len(metrics) :]:
+            ax.set_visible(False)
         confidence = fairness_report["bootstrap"]["confidence"]
         figure.suptitle(
             f"{name}: {feature['verdict']} (bars: {confidence:.0%} interval; dashed: overall; "
