@@ -359,7 +359,8 @@ class Problem:
         ]
 
     def fairness_axis(self, column: str) -> dict[str, Any]:
-        """How the plot draws a per-group figure: ``ylim`` for shares, else a ``ylabel``."""
+        """How the plot draws a per-group figure: ``ylim`` for shares, else a ``ylabel``; a
+        ``title`` other than the figure's name."""
         return {"ylim": (0, 1.05)}
 
 
@@ -1375,9 +1376,10 @@ class Regression(Problem):
         return f" {unit}" if unit else ""
 
     def fairness_headline(self, report: dict[str, Any]) -> str:
+        unit = self.target.get("unit")
+        quantity = f"{self.quantity()} ({unit})" if unit else self.quantity()
         return (
-            f"held-out rows: {report['rows']}; predicted: {self.quantity()}"
-            f"{self._fairness_unit()}; residual = actual - predicted"
+            f"held-out rows: {report['rows']}; predicted: {quantity}; residual = actual - predicted"
         )
 
     def _fairness_favour(self) -> tuple[str, str]:
@@ -1433,7 +1435,10 @@ class Regression(Problem):
         return lines
 
     def fairness_axis(self, column: str) -> dict[str, Any]:
-        return {"ylabel": self.target.get("unit") or self.quantity()}
+        axis = {"ylabel": self.target.get("unit") or self.quantity()}
+        if column == "mean_residual":
+            axis["title"] = "mean residual (actual - predicted)"
+        return axis
 
 
 PROBLEMS: dict[str, type[Problem]] = {cls.kind: cls for cls in (Binary, Multiclass, Regression)}

@@ -103,6 +103,8 @@ def _review_feature(
             low, high = disparity.interval(boot[key], value, confidence, shrink)
             entry["ci"] = [float(low), float(high)]
         result["summary"][key] = entry
+    for criterion in plan["rules"]:
+        _judge_on_worst_part(result["summary"], criterion)
     thresholds = plan["feature_thresholds"].get(name, plan["thresholds"])
     if not thresholds:
         result["verdict"] = "reported only"
@@ -117,20 +119,27 @@ def _review_feature(
             "threshold": threshold,
             "rule": rule,
             "verdict": verdict,
-            **_worst_part(result["summary"], criterion, entry["value"]),
         }
     result["verdict"] = worst(*(c["verdict"] for c in result["criteria"].values()))
     return result
 
 
-def _worst_part(summary: dict[str, Any], criterion: str, value: float) -> dict[str, str]:
-    """Where a criterion is the worst of its parts (``<criterion>.<class>``), which part."""
+def _judge_on_worst_part(summary: dict[str, Any], criterion: str) -> None:
+    """A criterion computed for every part (``<criterion>.<class>``) is its worst part's value:
+    name that part, and take the part's own interval (the resamples' worst over all parts would
+    be biased upward: a maximum of noisy figures)."""
+    entry = summary.get(criterion)
+    if entry is None:
+        return
     parts = [
-        key.split(".", 1)[1]
-        for key, entry in summary.items()
-        if key.startswith(f"{criterion}.") and entry["value"] == value
+        key
+        for key, part in summary.items()
+        if key.startswith(f"{criterion}.") and part["value"] == entry["value"]
     ]
-    return {"worst_class": parts[0]} if parts else {}
+    if parts:
+        entry["worst_class"] = parts[0].split(".", 1)[1]
+        if "ci" in summary[parts[0]]:
+            entry["ci"] = list(summary[parts[0]]["ci"])
 
 
 def _reason(name: str, criterion: str, c: dict[str, Any], confidence: float) -> str:

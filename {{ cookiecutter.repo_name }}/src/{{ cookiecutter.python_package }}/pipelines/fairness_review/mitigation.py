@@ -96,13 +96,21 @@ def _exponentiated_gradient(  # noqa: PLR0917
     settings: dict[str, Any],
 ) -> np.ndarray:
     """The model refitted under fairlearn's BoundedGroupLoss: every group's mean squared error
-    (target clipped to the training range) at most ``bound`` times the fitted model's overall
-    one on the training rows; predictions of the randomised mixture on the held-out rows."""
+    at most ``bound`` times the fitted model's overall one on the training rows; predictions of
+    the randomised mixture on the held-out rows.
+
+    The target is rescaled to 0-1 over its training range for the reduction (its Lagrange
+    multipliers grow with the loss, so squared errors in the target's own unit overflow) and the
+    predictions are scaled back.
+    """
     from fairlearn.reductions import BoundedGroupLoss, ExponentiatedGradient, SquareLoss
     from sklearn.base import clone
 
-    loss = SquareLoss(float(np.min(y_train)), float(np.max(y_train)))
-    baseline = float(np.mean(loss.eval(y_train, trained_model.predict(x_train))))
+    low = float(np.min(y_train))
+    scale = float(np.max(y_train)) - low or 1.0
+    y_scaled = (np.asarray(y_train, dtype="float64") - low) / scale
+    loss = SquareLoss(0.0, 1.0)
+    baseline = float(np.mean(loss.eval(y_scaled, (trained_model.predict(x_train) - low) / scale)))
     steps = getattr(trained_model, "steps", None)  # a Pipeline takes <last step>__sample_weight
     weight = f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
     mitigator = ExponentiatedGradient(
@@ -113,9 +121,9 @@ def _exponentiated_gradient(  # noqa: PLR0917
     )
     with warnings.catch_warnings():  # fairlearn's own pandas deprecation warnings
         warnings.filterwarnings("ignore", module=r"fairlearn\.")
-        mitigator.fit(x_train, pd.Series(y_train), sensitive_features=train_groups)
+        mitigator.fit(x_train, pd.Series(y_scaled), sensitive_features=train_groups)
         after = mitigator.predict(x_held_out, random_state=int(settings["seed"]))
-    return np.asarray(after, dtype="float64")
+    return low + scale * np.asarray(after, dtype="float64")
 
 
 METHODS = {

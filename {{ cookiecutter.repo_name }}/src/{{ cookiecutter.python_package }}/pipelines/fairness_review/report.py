@@ -198,8 +198,8 @@ def plot_fairness(fairness_report: dict[str, Any], dataset: dict[str, Any]) -> d
             ax.errorbar(positions, values, yerr=np.nan_to_num(errors), fmt="none", color="black")
             ax.axhline(fairness_report["overall"][metric], color="tab:red", linestyle="--")
             ax.set_xticks(positions, [g["group"] for g in groups], rotation=30, ha="right")
-            ax.set_title(metric.replace("_", " "))
             axis = problem.fairness_axis(metric)
+            ax.set_title(axis.get("title") or metric.replace("_", " "))
             if "ylim" in axis:
                 ax.set_ylim(*axis["ylim"])
             if axis.get("ylabel"):
