@@ -1026,6 +1026,11 @@ class Multiclass(Problem):
                 columns.append(metric)
         return columns
 
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        metric, _, key = column.partition(".")
+        title = f"{metric.replace('_', ' ')} of {key}" if key else metric
+        return {"ylim": (0, 1.05), "title": title}
+
     def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
         import fairlearn.metrics as fm
         from sklearn.metrics import accuracy_score

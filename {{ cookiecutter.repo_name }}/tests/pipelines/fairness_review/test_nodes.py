@@ -358,6 +358,9 @@ def test_multiclass_planted_disparity_fails_on_equalised_odds() -> None:
         odds["value"]
         == foreign["summary"][f"equalized_odds_difference.{odds['worst_class']}"]["value"]
     )
+    # judged on the worst class with that class's own interval
+    worst = foreign["summary"][f"equalized_odds_difference.{odds['worst_class']}"]
+    assert odds["ci"] == worst["ci"] == foreign["summary"]["equalized_odds_difference"]["ci"]
     assert report["verdict"] == "fail" and record["tags"]["gate.fairness"] == "fail"
     assert any("equalized_odds_difference (worst class" in r for r in report["reasons"])
     yes = next(g for g in foreign["groups"] if g["group"] == "yes")

@@ -45,8 +45,14 @@ _KEYS = (
 )
 
 
+DATASET_PARAMETERS = "conf/base/parameters_dataset.yml"
+
+
 def _fail(key: str, problem: str) -> ConfigError:
-    return ConfigError(f"fairness_review.{key} in {PARAMETERS} {problem}")
+    where = PARAMETERS
+    if key.startswith("feature_thresholds"):  # written as dataset.fairness_criteria
+        where += f" (dataset.fairness_criteria in {DATASET_PARAMETERS})"
+    return ConfigError(f"fairness_review.{key} in {where} {problem}")
 
 
 def _range_words(low: float, high: float) -> str:

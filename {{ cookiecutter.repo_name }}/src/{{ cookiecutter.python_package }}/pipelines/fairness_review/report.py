@@ -165,47 +165,47 @@ def write_fairness_report(
     return "\n".join(lines)
 
 
+def _panel_rows(metrics: list[str]) -> list[list[str]]:
+    """Panels in rows: one row of every figure, or, with figures per class (``recall.<class>``),
+    a row per such metric and one of the others (at most four panels a row)."""
+    per_class: dict[str, list[str]] = {}
+    for metric in metrics:
+        if "." in metric:
+            per_class.setdefault(metric.split(".", 1)[0], []).append(metric)
+    if not per_class:
+        return [metrics]
+    width = min(4, max(len(panels) for panels in per_class.values()))
+    groups = [*per_class.values(), [m for m in metrics if "." not in m]]
+    return [panels[i : i + width] for panels in groups for i in range(0, len(panels), width)]
+
+
 def plot_fairness(fairness_report: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
     """Per feature, one panel per figure: a bar per group with its interval and the overall
     line (shares on a 0-1 axis, figures in the target's unit on their own).
 
     Groups too small to judge are drawn hatched and grey.
     """
-    import math
-
     from matplotlib.figure import Figure
 
     problem = problem_of(dataset)
     metrics = [m for m in fairness_report["overall"] if m != "count"]
-    columns = min(len(metrics), 4)
-    lines = math.ceil(len(metrics) / columns)
+    grid = _panel_rows(metrics)
+    columns = max(len(row) for row in grid)
     figures = {}
     for name, feature in fairness_report["features"].items():
         groups = feature["groups"]
         width = max(4.0, 0.7 * len(groups) + 1.5)
-        figure = Figure(figsize=(width * columns / 1.6, 4.2 * lines), layout="constrained")
-        axes = figure.subplots(lines, columns, squeeze=False).ravel()
+        size = (width * columns / 1.6, 4.2)  # one row; several rows: smaller, wide enough
+        if len(grid) > 1:  # for the title
+            size = (max(size[0], 10.0), 3.2 * len(grid))
+        figure = Figure(figsize=size, layout="constrained")
+        axes = figure.subplots(len(grid), columns, squeeze=False)
         positions = np.arange(len(groups))
-        for ax, metric in zip(axes, metrics, strict=False):
-            values = np.array([g[metric] for g in groups], dtype=float)
-            cis = np.array([g.get(f"{metric}_ci", [np.nan, np.nan]) for g in groups], dtype=float)
-            errors = np.abs(np.vstack([values - cis[:, 0], cis[:, 1] - values]))
-            colours = ["tab:blue" if g["judged"] else "lightgrey" for g in groups]
-            bars = ax.bar(positions, np.nan_to_num(values), color=colours, edgecolor="black")
-            for bar, group in zip(bars, groups, strict=True):
-                if not group["judged"]:
-                    bar.set_hatch("//")
-            ax.errorbar(positions, values, yerr=np.nan_to_num(errors), fmt="none", color="black")
-            ax.axhline(fairness_report["overall"][metric], color="tab:red", linestyle="--")
-            ax.set_xticks(positions, [g["group"] for g in groups], rotation=30, ha="right")
-            axis = problem.fairness_axis(metric)
-            ax.set_title(axis.get("title") or metric.replace("_", " "))
-            if "ylim" in axis:
-                ax.set_ylim(*axis["ylim"])
-            if axis.get("ylabel"):
-                ax.set_ylabel(axis["ylabel"])
-        for ax in axes[len(metrics) :]:
-            ax.set_visible(False)
+        for line, row in zip(axes, grid, strict=True):
+            for ax in line[len(row) :]:
+                ax.set_visible(False)
+            for ax, metric in zip(line, row, strict=False):
+                _panel(ax, metric, groups, positions, fairness_report, problem)
         confidence = fairness_report["bootstrap"]["confidence"]
         figure.suptitle(
             f"{name}: {feature['verdict']} (bars: {confidence:.0%} interval; dashed: overall; "
@@ -213,3 +213,31 @@ def plot_fairness(fairness_report: dict[str, Any], dataset: dict[str, Any]) -> d
         )
         figures[f"{name}.png"] = figure
     return figures
+
+
+def _panel(  # noqa: PLR0917  (one panel: its axes, figure, groups and words)
+    ax: Any,
+    metric: str,
+    groups: list[dict[str, Any]],
+    positions: np.ndarray,
+    fairness_report: dict[str, Any],
+    problem: Any,
+) -> None:
+    """One figure's bars by group, with intervals and the overall line."""
+    values = np.array([g[metric] for g in groups], dtype=float)
+    cis = np.array([g.get(f"{metric}_ci", [np.nan, np.nan]) for g in groups], dtype=float)
+    errors = np.abs(np.vstack([values - cis[:, 0], cis[:, 1] - values]))
+    colours = ["tab:blue" if g["judged"] else "lightgrey" for g in groups]
+    bars = ax.bar(positions, np.nan_to_num(values), color=colours, edgecolor="black")
+    for bar, group in zip(bars, groups, strict=True):
+        if not group["judged"]:
+            bar.set_hatch("//")
+    ax.errorbar(positions, values, yerr=np.nan_to_num(errors), fmt="none", color="black")
+    ax.axhline(fairness_report["overall"][metric], color="tab:red", linestyle="--")
+    ax.set_xticks(positions, [g["group"] for g in groups], rotation=30, ha="right")
+    axis = problem.fairness_axis(metric)
+    ax.set_title(axis.get("title") or metric.replace("_", " "))
+    if "ylim" in axis:
+        ax.set_ylim(*axis["ylim"])
+    if axis.get("ylabel"):
+        ax.set_ylabel(axis["ylabel"])
