@@ -288,6 +288,20 @@ class Problem:
     def class_names(self) -> list[str]:
         return []
 
+    # --- the model card's words ---------------------------------------------------------------
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        """Sentences of the model card that depend on the type (``conf/base/model_card.md``):
+        ``prediction`` (what the model predicts), ``primary_use``, ``fairness_metrics`` (what
+        the review measures) and ``split`` (how the held-out rows were drawn)."""
+        raise NotImplementedError
+
+    def describe_labels_text(self, y: np.ndarray) -> str:
+        """A set of labels in words for the model card (rate, shares or mean)."""
+        return ", ".join(
+            f"{k.replace('_', ' ')} {v:.4f}" for k, v in self.describe_labels(y).items()
+        )
+
 
 def _figure(title: str, n: int) -> tuple[Any, Any]:
     from matplotlib.figure import Figure
@@ -461,6 +475,31 @@ class Binary(Problem):
             ax.set_title(f"{title}, held-out set (n={len(y)})")
             figures[name] = figure
         return figures
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`: 1 = {words['positive']} (the "
+                f"{words['positive_kind']} outcome for the person\n  scored), 0 = "
+                f"{words['negative']}. A row is predicted positive at probability >= {threshold}."
+            ),
+            "primary_use": (
+                f"estimate, for each case, the probability that it {words['positive']}, to help "
+                "a\n  person prioritise their review"
+            ),
+            "fairness_metrics": (
+                "by group, selection rate (share predicted positive), true and false positive "
+                "rates and accuracy;\n  between groups, the demographic-parity ratio (lowest / "
+                "highest selection rate) and the\n  equalised-odds difference (largest gap in true "
+                "or false positive rate)"
+            ),
+            "split": "seeded, stratified",
+            "positive_means": words["positive"],
+            "negative_means": words["negative"],
+            "positive_kind": words["positive_kind"],
+            "decision_threshold": str(threshold),
+        }
 
     def words(self) -> dict[str, Any]:
         target = self.target
@@ -663,6 +702,31 @@ class Multiclass(Problem):
         axes.set_title(f"Precision-recall per class, held-out set (n={len(y)})")
         return {"confusion_matrix": figure, "precision_recall_per_class": curves}
 
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()["classes"]
+        listed = "; ".join(
+            f"`{name}` = {spec['means']}"
+            + {True: " (favourable)", False: " (adverse)"}.get(spec["favourable"], "")
+            for name, spec in words.items()
+        )
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`, one of {len(words)} classes: {listed}. Each "
+                "row gets every class's probability; the most probable class is the prediction."
+            ),
+            "primary_use": (
+                "estimate, for each case, how likely each class is, to help a person route or "
+                "prioritise it"
+            ),
+            "fairness_metrics": (
+                "by group and class, the share predicted in the class, recall and precision, and "
+                "accuracy by group;\n  between groups, per class (one against the rest), the "
+                "demographic-parity ratio and the\n  equalised-odds difference, judged on the "
+                "worst class"
+            ),
+            "split": "seeded, stratified by class",
+        }
+
     def words(self) -> dict[str, Any]:
         column = self.target.get("column", "target")
         classes = {
@@ -804,6 +868,35 @@ class Regression(Problem):
 
     def quantity(self) -> str:
         return str(self.target.get("means") or self.target.get("column", "target"))
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()
+        unit = f" in {words['unit']}" if words["unit"] else ""
+        direction = {
+            True: "higher values are favourable for the person or thing scored",
+            False: "higher values are adverse for the person or thing scored",
+        }.get(words["higher_is_favourable"], "neither higher nor lower values are favourable")
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`: the {words['quantity']}{unit} ({direction})."
+            ),
+            "primary_use": (
+                f"estimate, for each case, the {words['quantity']}, to help a person plan or "
+                "review it"
+            ),
+            "fairness_metrics": (
+                "by group, mean absolute error, root mean squared error, mean prediction and "
+                "mean residual\n  (prediction minus truth: who is over- or under-estimated); "
+                "between groups, the ratio of the\n  worst to the best mean absolute error and "
+                "the gap in mean residual"
+            ),
+            "split": "seeded, random",
+        }
+
+    def describe_labels_text(self, y: np.ndarray) -> str:
+        y = np.asarray(y, dtype="float64")
+        unit = f" {self.target.get('unit')}" if self.target.get("unit") else ""
+        return f"mean {y.mean():.4g}{unit} (standard deviation {y.std(ddof=1):.4g})"
 
     def words(self) -> dict[str, Any]:
         higher = self.target.get("higher_is_favourable")
