@@ -139,6 +139,11 @@ class Problem:
     def describe_target(self) -> str:
         raise NotImplementedError
 
+    def named_target_values(self) -> dict[str, list[Any]]:
+        """The raw target values the configuration names, by key (none for a number): each
+        must be one the main source's suite allows."""
+        return {}
+
     def target_values(self, frame: pd.DataFrame, dataset: str) -> np.ndarray:
         """The encoded target of a modelling table (codes as int64, numbers as float64)."""
         column = self.target_column
@@ -402,6 +407,9 @@ class Binary(Problem):
     def describe_target(self) -> str:
         return f"positive {self.target['positive']!r}"
 
+    def named_target_values(self) -> dict[str, list[Any]]:
+        return {"positive": _as_list(self.target["positive"])}
+
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         labels = set(pd.unique(values))
         if not labels <= {0, 1} or len(labels) < 2:
@@ -618,6 +626,11 @@ class Multiclass(Problem):
 
     def describe_target(self) -> str:
         return f"one of the classes {self.class_names}"
+
+    def named_target_values(self) -> dict[str, list[Any]]:
+        return {
+            f"classes[{index}].value": [spec["value"]] for index, spec in enumerate(self.classes)
+        }
 
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         y = values.astype("int64").to_numpy()
