@@ -757,8 +757,8 @@ class Multiclass(Problem):
 
 @dataclass(frozen=True)
 class Regression(Problem):
-    """A number to predict; a prediction is that number, and an error is its residual
-    (prediction minus truth: positive = over-estimated)."""
+    """A number to predict; a prediction is that number, and an error is its residual, truth
+    minus prediction as scikit-learn plots it (negative = over-estimated)."""
 
     kind: ClassVar[str] = "regression"
     is_classification: ClassVar[bool] = False
@@ -899,7 +899,7 @@ class Regression(Problem):
             ),
             "fairness_metrics": (
                 "by group, mean absolute error, root mean squared error, mean prediction and "
-                "mean residual\n  (prediction minus truth: who is over- or under-estimated); "
+                "mean residual\n  (truth minus prediction: negative = over-estimated); "
                 "between groups, the ratio of the\n  worst to the best mean absolute error and "
                 "the gap in mean residual"
             ),
