@@ -705,7 +705,9 @@ class Multiclass(Problem):
             ax=ax,
             colorbar=False,
         )
-        ax.set_title(f"Confusion matrix (rows: true class), held-out set (n={len(y)})")
+        ax.set_title(f"Confusion matrix, held-out set (n={len(y)})")
+        ax.set_ylabel("true class (each row sums to 1)")
+        ax.set_xlabel("predicted class")
         curves, axes = _figure("Precision-recall per class (one against the rest)", len(y))
         for index, name in enumerate(names):
             if (y == index).any():
