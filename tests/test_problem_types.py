@@ -17,6 +17,7 @@ The binary type is the default project itself (the sample), tested everywhere el
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,7 +290,9 @@ def test_spark_gives_the_pandas_figures(type_run: TypeRun, spark_project) -> Non
         type_run.ok(step)
     package, store = spark_project.package, f"sqlite:///{type_run.copy / 'mlflow.db'}"
     kedro = str(spark_project.root / ".venv/bin/kedro")
-    batch = ("--params", f"batch={BATCH}")
+    batches = type_run.copy / "data/01_raw/batches"
+    shutil.copytree(batches / BATCH, batches / f"{BATCH}_spark")  # its own monitoring run
+    batch = ("--params", f"batch={BATCH}_spark")
     for args in (("run",), ("run", "--pipelines", "inference", *batch)):
         done = run(type_run.copy, kedro, *args, "--env", "spark", check=False, MLFLOW_TRACKING_URI=store)
         assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
