@@ -17,6 +17,7 @@ The binary type is the default project itself (the sample), tested everywhere el
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ for name in (sys.argv[2], sys.argv[2] + "_monitoring"):
     runs = client.search_runs([experiment.experiment_id]) if experiment else []
     out[name] = [
         {
+            "run_id": r.info.run_id,
             "status": r.info.status,
             "run_name": r.data.tags.get("mlflow.runName", ""),
             "metrics": r.data.metrics,
@@ -103,6 +105,7 @@ class TypeRun:
     steps: dict[str, subprocess.CompletedProcess]
     records: dict[str, list[dict[str, Any]]]
     package: str
+    before_labels: dict[str, list[dict[str, Any]]]  # the runs before the labels arrived
 
     def output(self, step: str) -> str:
         done = self.steps[step]
@@ -150,6 +153,7 @@ def type_run(request, default_project, tmp_path_factory) -> TypeRun:
     kind = request.param
     spec = TYPES[kind]
     copy, kedro = copy_of_default(default_project, tmp_path_factory.mktemp(kind))
+    store, package, before_labels = f"sqlite:///{copy / 'mlflow.db'}", default_project.package, {}
     run(copy, "git", "init", "-q")  # draft-config keeps the replaced files in a commit
     manifest = generate(kind, copy / "data" / "01_raw" / kind, rows=ROWS, seed=SEED)
     source = f"data/01_raw/{kind}/{manifest['main_source']['file']}"
@@ -160,13 +164,13 @@ def type_run(request, default_project, tmp_path_factory) -> TypeRun:
     if steps.get("run") and steps["run"].returncode == 0:
         make_batch(copy, kind, manifest, spec["unseen_label"])
         for pipeline in ("inference", "monitoring", "labels"):
+            if pipeline == "labels":
+                before_labels = python_json(default_project.root, RUNS, store, package)
             steps[pipeline] = kedro("run", "--pipelines", pipeline, "--params", f"batch={BATCH}")
             if steps[pipeline].returncode != 0:
                 break
-    records = python_json(
-        default_project.root, RUNS, f"sqlite:///{copy / 'mlflow.db'}", default_project.package
-    )
-    return TypeRun(kind, copy, manifest, steps, records, default_project.package)
+    records = python_json(default_project.root, RUNS, store, package)
+    return TypeRun(kind, copy, manifest, steps, records, package, before_labels)
 
 
 def test_draft_config_infers_the_problem_type_and_says_why(type_run: TypeRun) -> None:
@@ -263,3 +267,58 @@ def test_project_test_suite_passes_in_the_copy(type_run: TypeRun, default_projec
     output = done.stdout
     failures = output[output.find("= FAILURES =") :][:6000] if "= FAILURES =" in output else ""
     assert done.returncode == 0, failures + "\n...\n" + output[-2500:] + done.stderr[-2000:]
+
+
+# --- the same on Spark -------------------------------------------------------------------------
+
+
+def _differing(pandas_metrics: dict[str, float], spark_metrics: dict[str, float]) -> dict:
+    """Metrics of the pandas run that Spark lacks or gives otherwise (beyond 1e-9; not timings)."""
+    return {
+        name: (value, spark_metrics.get(name))
+        for name, value in pandas_metrics.items()
+        if "seconds" not in name
+        and (
+            spark_metrics.get(name) is None or abs(value - spark_metrics[name]) > 1e-9 * max(1.0, abs(value))
+        )
+    }
+
+
+def test_spark_gives_the_pandas_figures(type_run: TypeRun, spark_project) -> None:
+    """`--env spark`: training, scoring and monitoring of the same data give the same figures."""
+    for step in ("inference", "monitoring"):
+        type_run.ok(step)
+    package, store = spark_project.package, f"sqlite:///{type_run.copy / 'mlflow.db'}"
+    kedro = str(spark_project.root / ".venv/bin/kedro")
+    batches = type_run.copy / "data/01_raw/batches"
+    shutil.copytree(batches / BATCH, batches / f"{BATCH}_spark")  # its own monitoring run
+    batch = ("--params", f"batch={BATCH}_spark")
+    for args in (("run",), ("run", "--pipelines", "inference", *batch)):
+        done = run(type_run.copy, kedro, *args, "--env", "spark", check=False, MLFLOW_TRACKING_URI=store)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    spark_training = python_json(spark_project.root, RUNS, store, package)
+    args = ("run", "--pipelines", "monitoring", *batch, "--env", "spark")
+    done = run(type_run.copy, kedro, *args, check=False, MLFLOW_TRACKING_URI=store)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    spark_monitoring = python_json(spark_project.root, RUNS, store, package)
+
+    def training_run(records: dict, env: str) -> dict[str, Any]:
+        (found,) = [
+            r
+            for r in records[package]
+            if r["tags"].get("kedro.pipeline") == "__default__" and r["tags"].get("kedro.env") == env
+        ]
+        return found
+
+    monitoring = f"{package}_monitoring"
+    (pandas_monitoring,) = type_run.before_labels[monitoring]
+    known = {r["run_id"] for r in type_run.records[monitoring]}
+    (spark_monitoring_run,) = [r for r in spark_monitoring[monitoring] if r["run_id"] not in known]
+    for pandas_run, spark_run in (
+        (training_run(type_run.records, "local"), training_run(spark_training, "spark")),
+        (pandas_monitoring, spark_monitoring_run),
+    ):
+        assert spark_run["status"] == "FINISHED"
+        gates = {k: v for k, v in spark_run["tags"].items() if k.startswith("gate.")}
+        assert gates == {k: v for k, v in pandas_run["tags"].items() if k.startswith("gate.")}
+        assert not _differing(pandas_run["metrics"], spark_run["metrics"])

@@ -139,9 +139,9 @@ class Problem:
     def describe_target(self) -> str:
         raise NotImplementedError
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        """The raw target values the configuration names, by key (none for a number): each
-        must be one the main source's suite allows."""
+    def named_target_values(self) -> dict[str, Any]:
+        """The raw target values the configuration names, by key (a value or a list of
+        spellings; none for a number): each must be one the main source's suite allows."""
         return {}
 
     def target_values(self, frame: pd.DataFrame, dataset: str) -> np.ndarray:
@@ -407,8 +407,8 @@ class Binary(Problem):
     def describe_target(self) -> str:
         return f"positive {self.target['positive']!r}"
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        return {"positive": _as_list(self.target["positive"])}
+    def named_target_values(self) -> dict[str, Any]:
+        return {"positive": self.target["positive"]}
 
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         labels = set(pd.unique(values))
@@ -627,10 +627,8 @@ class Multiclass(Problem):
     def describe_target(self) -> str:
         return f"one of the classes {self.class_names}"
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        return {
-            f"classes[{index}].value": [spec["value"]] for index, spec in enumerate(self.classes)
-        }
+    def named_target_values(self) -> dict[str, Any]:
+        return {f"classes[{index}].value": spec["value"] for index, spec in enumerate(self.classes)}
 
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         y = values.astype("int64").to_numpy()
