@@ -41,8 +41,11 @@ FAIRNESS_FILE = "conf/base/parameters_fairness_review.yml"
 BENCHMARKING_FILE = "conf/base/parameters_benchmarking.yml"
 TRAINING_FILE = "conf/base/parameters_training.yml"
 PROBLEM_TYPES = ("binary", "multiclass", "regression")
-# A target of 3..MAX_CLASSES values (text or whole numbers) is taken for classes.
+# A target of 3..MAX_CLASSES values (text or whole numbers) is taken for classes; a value under
+# MIN_CLASS_SHARE of the rows is a stray label, not a class, when such values are a few rows in all
+# (at most MAX_MALFORMED_SHARE): its rows are quarantined.
 MAX_CLASSES = 20
+MIN_CLASS_SHARE = 0.005
 # The project's Spark dataset for a CSV source with missing markers (datasets.py).
 SPARK_CSV = f"{__name__.rpartition('.')[0]}.datasets.SparkCSVDataset"
 # Scoring batches: data/01_raw/batches/<batch>/<the source's file name>.
@@ -1295,8 +1298,8 @@ def _binary(tcol: Column, given: str | None, stripped: "pd.Series", raw: "pd.Ser
 
 
 def _multiclass(tcol: Column, stripped: "pd.Series", raw: "pd.Series", root: Path) -> Target:
-    """The classes found in the file; a value too rare for the folds is refused, or, when such
-    values are a few rows in all (at most MAX_MALFORMED_SHARE), left out of the classes."""
+    """The classes found in the file: every value but a few stray ones (see MIN_CLASS_SHARE);
+    a class with fewer rows than the benchmark's folds need is refused."""
     name = tcol.name
     numeric = tcol.kind in ("integer", "number")
     if not numeric:
@@ -1311,25 +1314,31 @@ def _multiclass(tcol: Column, stripped: "pd.Series", raw: "pd.Series", root: Pat
     spelling = {  # the most frequent spelling of each class
         k: wellformed[keys == k].value_counts().index[0] for k in counts.index
     }
+    # Stray values: each under MIN_CLASS_SHARE of the rows, together a few (a label typed
+    # once, "unknown"): not classes, their rows are quarantined.
+    total = counts.sum()
+    stray = counts[counts < MIN_CLASS_SHARE * total]
+    if stray.sum() > MAX_MALFORMED_SHARE * total:
+        stray = counts.iloc[:0]
+    frequent = counts.drop(stray.index)
     need, why = _rows_per_class(root)
-    rare = counts[counts < need].sort_values()
-    if len(rare) and rare.sum() > MAX_MALFORMED_SHARE * counts.sum():
+    rare = frequent[frequent < need].sort_values()
+    if len(rare):
         value, rows = spelling[rare.index[0]], int(rare.iloc[0])
         raise click.ClickException(
             f"Class {tcol.parse(value)!r} of target {name} has {rows} row(s), fewer than the "
             f"{need} {why}: merge it with another class in the file, or lower n_splits."
         )
-    frequent = counts[counts >= need]
     if len(frequent) > MAX_CATEGORIES:
         raise click.ClickException(
-            f"Target {name} has {len(frequent):,} values of {need} rows or more: too many for "
-            "classes; pass --problem-type regression if it is a number."
+            f"Target {name} has {len(frequent):,} values: too many for classes; pass "
+            "--problem-type regression if it is a number."
         )
     if len(frequent) < 3:
         found = ", ".join(f"{spelling[k]!r} ({n:,} rows)" for k, n in frequent.items())
         raise click.ClickException(
-            f"Target {name} has {len(frequent)} class(es) of {need} rows or more ({found}): a "
-            "multiclass target needs three; with two, pass --problem-type binary --positive VALUE."
+            f"Target {name} has {len(frequent)} class(es) ({found}): a multiclass target needs "
+            "three; with two, pass --problem-type binary --positive VALUE."
         )
     if numeric:
         order = sorted(frequent.index)
@@ -1345,9 +1354,11 @@ def _multiclass(tcol: Column, stripped: "pd.Series", raw: "pd.Series", root: Pat
     summary = "classes " + ", ".join(
         f"{v!r} ({frequent[k]:,} rows)" for v, k in zip(values, order, strict=True)
     )
-    if len(rare):
-        summary += f"; not classes (fewer than {need} rows, quarantined): " + ", ".join(
-            f"{spelling[k]!r} ({n})" for k, n in rare.items()
+    if len(stray):
+        summary += (
+            f"; not classes (each under {MIN_CLASS_SHARE:.1%} of the rows; quarantined, or list "
+            "one under target.classes and in the raw suite's value set): "
+            + ", ".join(f"{spelling[k]!r} ({n})" for k, n in stray.sort_values().items())
         )
     return Target(
         column=name,
@@ -1811,7 +1822,7 @@ def draft_config(
     )
     kept = keep_in_git(root, existing, result.data.path) if existing else None
     written = []
-    first = next(iter(result.dataset["sensitive_attributes"]), None)
+    first = next(iter(result.dataset["sensitive_attributes"]), "null")
     for relative, text in result.files.items():
         (root / relative).write_text(text, encoding="utf-8")
         what = f" (mitigation.sensitive_feature: {first})" if relative == FAIRNESS_FILE else ""
