@@ -30,6 +30,7 @@ def batch_intake(sources: Sources) -> Pipeline:
             "validation_record": "scoring_validation_record",
         },
         parameters={
+            "params:dataset": "params:dataset",
             "params:ingestion": "params:ingestion",
             "params:validation": "params:validation",
         },
