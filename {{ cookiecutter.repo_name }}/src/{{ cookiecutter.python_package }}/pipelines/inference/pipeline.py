@@ -60,6 +60,7 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
                     "scoring_batch",
                     "scoring_model_info",
                     "params:training",
+                    "params:dataset",
                     "inference_settings",
                 ],
                 outputs=["batch_predictions", "inference_record"],
