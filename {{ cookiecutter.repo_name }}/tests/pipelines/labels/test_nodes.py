@@ -205,7 +205,7 @@ def test_regression_labels_give_mae_and_mean_residual_per_group() -> None:
 )
 def test_a_metric_of_another_problem_type_is_refused(dataset, drop, default) -> None:
     params = {**PARAMS, "target": dataset["target"]}
-    with pytest.raises(ConfigError, match=rf"labels\.performance_drop .*{list(drop)[0]}"):
+    with pytest.raises(ConfigError, match=rf"labels\.performance_drop .*{next(iter(drop))}"):
         check_labels_config({**params, "performance_drop": drop}, dataset)
     assert (
         check_labels_config({**params, "performance_drop": None}, dataset)["performance_drop"]
