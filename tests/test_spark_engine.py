@@ -62,15 +62,16 @@ spark.sparkContext.setLogLevel("ERROR")
 rows = [(i, f"id{i}", 1 if i % 10 < 3 else 0, float(i)) for i in range(5000)]
 frame = spark.createDataFrame(rows, "source_row long, row_id string, label long, x double")
 params = {"target": "label", "modelling_sample": {"max_rows": 500, "seed": 7}}
-first, record = sample_for_modelling(frame, params)
-again, _ = sample_for_modelling(frame.repartition(5), params)
+dataset = {"problem_type": "binary", "target": {"column": "label", "positive": 1}}
+first, record = sample_for_modelling(frame, params, dataset)
+again, _ = sample_for_modelling(frame.repartition(5), params, dataset)
 other_seed, _ = sample_for_modelling(
-    frame, {**params, "modelling_sample": {"max_rows": 500, "seed": 8}}
+    frame, {**params, "modelling_sample": {"max_rows": 500, "seed": 8}}, dataset
 )
 everything, full_record = sample_for_modelling(
-    frame, {**params, "modelling_sample": {"max_rows": 10000, "seed": 7}}
+    frame, {**params, "modelling_sample": {"max_rows": 10000, "seed": 7}}, dataset
 )
-local, local_record = sample_for_modelling(frame.toPandas(), params)
+local, local_record = sample_for_modelling(frame.toPandas(), params, dataset)
 print(json.dumps({
     "rows": len(first), "positives": int(first["label"].sum()),
     "same_on_other_partitions": first["source_row"].tolist() == again["source_row"].tolist(),

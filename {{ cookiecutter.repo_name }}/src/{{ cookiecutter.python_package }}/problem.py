@@ -202,6 +202,11 @@ class Problem:
     def describe_target(self) -> str:
         raise NotImplementedError
 
+    def named_target_values(self) -> dict[str, list[Any]]:
+        """The raw target values the configuration names, by key (none for a number): each
+        must be one the main source's suite allows."""
+        return {}
+
     def target_values(self, frame: pd.DataFrame, dataset: str) -> np.ndarray:
         """The encoded target of a modelling table (codes as int64, numbers as float64)."""
         column = self.target_column
@@ -350,6 +355,20 @@ class Problem:
     @property
     def class_names(self) -> list[str]:
         return []
+
+    # --- the model card's words ---------------------------------------------------------------
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        """Sentences of the model card that depend on the type (``conf/base/model_card.md``):
+        ``prediction`` (what the model predicts), ``primary_use``, ``fairness_metrics`` (what
+        the review measures) and ``split`` (how the held-out rows were drawn)."""
+        raise NotImplementedError
+
+    def describe_labels_text(self, y: np.ndarray) -> str:
+        """A set of labels in words for the model card (rate, shares or mean)."""
+        return ", ".join(
+            f"{k.replace('_', ' ')} {v:.4f}" for k, v in self.describe_labels(y).items()
+        )
 
     # --- batch scoring, monitoring and late labels --------------------------------------------
     # What the inference, monitoring and labels pipelines ask, on pandas and on Spark (pyspark
@@ -605,6 +624,9 @@ class Binary(Problem):
     def describe_target(self) -> str:
         return f"positive {self.target['positive']!r}"
 
+    def named_target_values(self) -> dict[str, list[Any]]:
+        return {"positive": _as_list(self.target["positive"])}
+
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         labels = set(pd.unique(values))
         if not labels <= {0, 1} or len(labels) < 2:
@@ -678,6 +700,31 @@ class Binary(Problem):
             ax.set_title(f"{title}, held-out set (n={len(y)})")
             figures[name] = figure
         return figures
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`: 1 = {words['positive']} (the "
+                f"{words['positive_kind']} outcome for the person\n  scored), 0 = "
+                f"{words['negative']}. A row is predicted positive at probability >= {threshold}."
+            ),
+            "primary_use": (
+                f"estimate, for each case, the probability that it {words['positive']}, to help "
+                "a\n  person prioritise their review"
+            ),
+            "fairness_metrics": (
+                "by group, selection rate (share predicted positive), true and false positive "
+                "rates and accuracy;\n  between groups, the demographic-parity ratio (lowest / "
+                "highest selection rate) and the\n  equalised-odds difference (largest gap in true "
+                "or false positive rate)"
+            ),
+            "split": "seeded, stratified",
+            "positive_means": words["positive"],
+            "negative_means": words["negative"],
+            "positive_kind": words["positive_kind"],
+            "decision_threshold": str(threshold),
+        }
 
     def words(self) -> dict[str, Any]:
         target = self.target
@@ -906,6 +953,11 @@ class Multiclass(Problem):
     def describe_target(self) -> str:
         return f"one of the classes {self.class_names}"
 
+    def named_target_values(self) -> dict[str, list[Any]]:
+        return {
+            f"classes[{index}].value": [spec["value"]] for index, spec in enumerate(self.classes)
+        }
+
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         y = values.astype("int64").to_numpy()
         present = set(np.unique(y).tolist())
@@ -979,7 +1031,9 @@ class Multiclass(Problem):
             ax=ax,
             colorbar=False,
         )
-        ax.set_title(f"Confusion matrix (rows: true class), held-out set (n={len(y)})")
+        ax.set_title(f"Confusion matrix, held-out set (n={len(y)})")
+        ax.set_ylabel("true class (each row sums to 1)")
+        ax.set_xlabel("predicted class")
         curves, axes = _figure("Precision-recall per class (one against the rest)", len(y))
         for index, name in enumerate(names):
             if (y == index).any():
@@ -988,6 +1042,31 @@ class Multiclass(Problem):
                 )
         axes.set_title(f"Precision-recall per class, held-out set (n={len(y)})")
         return {"confusion_matrix": figure, "precision_recall_per_class": curves}
+
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()["classes"]
+        listed = "; ".join(
+            f"`{name}` = {spec['means']}"
+            + {True: " (favourable)", False: " (adverse)"}.get(spec["favourable"], "")
+            for name, spec in words.items()
+        )
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`, one of {len(words)} classes: {listed}. Each "
+                "row gets every class's probability; the most probable class is the prediction."
+            ),
+            "primary_use": (
+                "estimate, for each case, how likely each class is, to help a person route or "
+                "prioritise it"
+            ),
+            "fairness_metrics": (
+                "by group and class, the share predicted in the class, recall and precision, and "
+                "accuracy by group;\n  between groups, per class (one against the rest), the "
+                "demographic-parity ratio and the\n  equalised-odds difference, judged on the "
+                "worst class"
+            ),
+            "split": "seeded, stratified by class",
+        }
 
     def words(self) -> dict[str, Any]:
         column = self.target.get("column", "target")
@@ -1114,8 +1193,8 @@ class Multiclass(Problem):
 
 @dataclass(frozen=True)
 class Regression(Problem):
-    """A number to predict; a prediction is that number, and an error is its residual
-    (prediction minus truth: positive = over-estimated)."""
+    """A number to predict; a prediction is that number, and an error is its residual, truth
+    minus prediction as scikit-learn plots it (negative = over-estimated)."""
 
     kind: ClassVar[str] = "regression"
     is_classification: ClassVar[bool] = False
@@ -1239,6 +1318,35 @@ class Regression(Problem):
     def quantity(self) -> str:
         return str(self.target.get("means") or self.target.get("column", "target"))
 
+    def card_words(self, threshold: float = 0.5) -> dict[str, str]:
+        words = self.words()
+        unit = f" in {words['unit']}" if words["unit"] else ""
+        direction = {
+            True: "higher values are favourable for the person or thing scored",
+            False: "higher values are adverse for the person or thing scored",
+        }.get(words["higher_is_favourable"], "neither higher nor lower values are favourable")
+        return {
+            "prediction": (
+                f"Predicts `{self.target_column}`: the {words['quantity']}{unit} ({direction})."
+            ),
+            "primary_use": (
+                f"estimate, for each case, the {words['quantity']}, to help a person plan or "
+                "review it"
+            ),
+            "fairness_metrics": (
+                "by group, mean absolute error, root mean squared error, mean prediction and "
+                "mean residual\n  (truth minus prediction: negative = over-estimated); "
+                "between groups, the ratio of the\n  worst to the best mean absolute error and "
+                "the gap in mean residual"
+            ),
+            "split": "seeded, random",
+        }
+
+    def describe_labels_text(self, y: np.ndarray) -> str:
+        y = np.asarray(y, dtype="float64")
+        unit = f" {self.target.get('unit')}" if self.target.get("unit") else ""
+        return f"mean {y.mean():.4g}{unit} (standard deviation {y.std(ddof=1):.4g})"
+
     def words(self) -> dict[str, Any]:
         higher = self.target.get("higher_is_favourable")
         return {
@@ -1306,8 +1414,8 @@ class Regression(Problem):
         return float(thresholds[self.GROUP_DRIFT_THRESHOLD]) * spread
 
     def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
-        """Mean absolute error and mean residual (prediction minus truth: > 0, over-estimated)."""
-        residual = np.asarray(decision, dtype="float64") - np.asarray(y, dtype="float64")
+        """Mean absolute error and mean residual (truth minus prediction: < 0, over-estimated)."""
+        residual = np.asarray(y, dtype="float64") - np.asarray(decision, dtype="float64")
         return {"mae": float(np.mean(np.abs(residual))), "mean_residual": float(np.mean(residual))}
 
     def prediction_panel(self) -> dict[str, Any]:
@@ -1335,7 +1443,7 @@ class Regression(Problem):
             },
             {
                 "prefix": "mean_residual.",
-                "what": "mean residual (predicted - actual)",
+                "what": "mean residual (actual - predicted)",
                 "reference": False,
                 "unit_range": False,
                 "labels": True,

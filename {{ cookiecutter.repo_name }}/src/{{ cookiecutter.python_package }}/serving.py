@@ -222,7 +222,7 @@ def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come position
         "model": logged_model,
         "plan": serving_plan(
             check_ingestion_config(ingestion, dataset),
-            check_validation_config(validation, ingestion),
+            check_validation_config(validation, ingestion, dataset),
             numeric=numeric,
             categorical=categorical,
             decision_threshold=training["decision_threshold"],

@@ -200,5 +200,5 @@ def test_a_regression_page_shows_the_mean_prediction_and_the_errors_by_group() -
     assert "mean predicted price (dashed: training)" in texts
     assert "mean prediction by region" in texts and "rmse" in texts
     assert "mean absolute error by region" in texts
-    assert "mean residual (predicted - actual) by region" in texts
+    assert "mean residual (actual - predicted) by region" in texts
     assert "Error rate by group" not in page

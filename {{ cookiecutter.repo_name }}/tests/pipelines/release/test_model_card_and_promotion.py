@@ -80,6 +80,7 @@ def card_inputs() -> dict:
             "candidate": {"class": "sklearn.linear_model.LogisticRegression", "kwargs": {}},
         },
         "plan": check_release_config(PROMOTION, CHECKLIST),
+        "dataset": {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}},
     }
 
 

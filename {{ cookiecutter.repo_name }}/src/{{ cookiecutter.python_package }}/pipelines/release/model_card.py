@@ -17,6 +17,7 @@ import pandas as pd
 from ...audit import frame_digest
 from ...errors import ConfigError
 from ...modelling import feature_columns
+from ...problem import problem_of
 from ...reporting import fmt, markdown_table
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
@@ -73,7 +74,8 @@ def modelling_sample_text(record: dict[str, Any]) -> str:
     tags = record["tags"]
     return (
         f"a sample of {_num(rows, 0)} rows out of {_num(total, 0)} validated rows (seeded with "
-        f"{tags['training.modelling_sample_seed']}, stratified by the target; content digest "
+        f"{tags['training.modelling_sample_seed']}, stratified by class for classes; content "
+        "digest "
         f"`{tags['training.modelling_sample_sha256']}`)"
     )
 
@@ -95,11 +97,14 @@ def build_model_card(
     modelling_sample_record: dict[str, Any],
     training: dict[str, Any],
     plan: dict[str, Any],
+    dataset: dict[str, Any],
 ) -> str:
-    """Fill the team's model card template with this run's figures."""
+    """Fill the team's model card template with this run's figures, in the problem type's words
+    (``problem.card_words``)."""
     context = _run_context()
     items = plan["ethics_items"]
     target = training["target"]
+    problem = problem_of(dataset)
 
     numeric, categorical = feature_columns(training)
     tags = {
@@ -131,16 +136,13 @@ def build_model_card(
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run_id": context["run_id"],
         "git_commit": context["git_commit"],
-        "estimator": training["candidate"]["class"],
+        **problem.card_words(training["decision_threshold"]),
+        "estimator": training["candidate"]["class"] or problem.DEFAULT_CANDIDATE,
         "estimator_kwargs": ", ".join(
             f"{k}={v!r}" for k, v in training["candidate"].get("kwargs", {}).items()
         )
         or "defaults",
         "target": target,
-        "positive_means": fairness_report["outcome"]["positive"],
-        "negative_means": fairness_report["outcome"]["negative"],
-        "positive_kind": fairness_report["outcome"]["positive_kind"],
-        "decision_threshold": str(training["decision_threshold"]),
         "numeric_features": ", ".join(f"`{c}`" for c in numeric),
         "categorical_features": ", ".join(f"`{c}`" for c in categorical),
         "sensitive_features": ", ".join(f"`{c}`" for c in fairness_report["sensitive_features"]),
@@ -160,11 +162,15 @@ def build_model_card(
         ),
         "held_out_rows": _num(len(held_out_set), 0),
         "held_out_digest": frame_digest(held_out_set),
-        "held_out_positive_rate": _num(test.get("positive_rate")),
+        "held_out_labels": problem.describe_labels_text(
+            problem.target_values(held_out_set, "held_out_set")
+        ),
         "training_rows": _num(len(training_set), 0),
         "modelling_sample": modelling_sample_text(modelling_sample_record),
         "training_digest": frame_digest(training_set),
-        "training_positive_rate": _num(float(training_set[target].astype(float).mean())),
+        "training_labels": problem.describe_labels_text(
+            problem.target_values(training_set, "training_set")
+        ),
         "logged_inputs": context["inputs"] or "see the run's inputs in MLflow",
         "rows_in": _num(v.get("rows_in"), 0),
         "rows_passed": _num(v.get("rows_passed"), 0),

@@ -36,6 +36,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "modelling_sample_record": "modelling_sample_record",
                     "training": "params:training",
                     "plan": "release_plan",
+                    "dataset": "params:dataset",
                 },
                 outputs="model_card",
                 name="build_model_card",

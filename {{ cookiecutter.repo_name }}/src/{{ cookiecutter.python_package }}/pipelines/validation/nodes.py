@@ -15,6 +15,7 @@ import numpy as np
 from ...columns import normalise_column_names
 from ...errors import ConfigError, DataError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags, worst
+from ...problem import problem_of
 from ...project_config import sources_of
 from ...spark_engine import (
     is_spark_frame,
@@ -23,7 +24,14 @@ from ...spark_engine import (
     with_row_position,
 )
 from .report import render_html, summary_text
-from .suites import PARAMETERS_FILE, PRIMARY_TABLE, check_suite_config, run_suite, without_target
+from .suites import (
+    PARAMETERS_FILE,
+    PRIMARY_TABLE,
+    check_suite_config,
+    check_target_values,
+    run_suite,
+    without_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +40,15 @@ KEYS = ("on_fail", "max_quarantined_share", "report_folder", "suites")
 
 
 def check_validation_config(
-    params: dict[str, Any], ingestion: dict[str, Any], target_optional: bool = False
+    params: dict[str, Any],
+    ingestion: dict[str, Any],
+    dataset: dict[str, Any] | None = None,
+    target_optional: bool = False,
 ) -> dict[str, Any]:
     """Refuse a bad validation configuration before any data is read; return the checked plan.
+
+    ``dataset`` (the ``dataset`` section): a target value the problem type names (a positive
+    value, a class) that the main source's suite never allows is refused.
 
     With ``target_optional`` (scoring), the plan also holds the suites for a batch that comes
     without its target column: the same suites minus every expectation on the target.
@@ -48,6 +62,8 @@ def check_validation_config(
             "use a share between 0 and 1 (e.g. 0.05)."
         )
     datasets = check_suite_config(params["suites"], ingestion)
+    if dataset is not None:
+        check_target_values(datasets[f"raw_{sources_of(ingestion).main}"], problem_of(dataset))
     target = (ingestion.get("target") or {}).get("column")
     return {
         "on_fail": params["on_fail"],

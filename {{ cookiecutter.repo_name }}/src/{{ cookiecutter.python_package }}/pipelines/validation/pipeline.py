@@ -44,7 +44,7 @@ def create_pipeline(
             # Depends on parameters only: every node that reads data runs after it.
             Node(
                 func=check,
-                inputs=["params:validation", "params:ingestion"],
+                inputs=["params:validation", "params:ingestion", "params:dataset"],
                 outputs="validation_plan",
                 name="check_validation_config",
             ),

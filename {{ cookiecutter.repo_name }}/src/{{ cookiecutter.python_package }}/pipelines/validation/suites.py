@@ -182,9 +182,6 @@ def check_suite_config(
                 )
         checked[dataset] = {**role, "columns": columns, "expectations": checked_entries}
         build_suite(dataset, checked_entries)  # refuses what GX would drop
-    check_positive_label(
-        checked[f"raw_{sources_of(ingestion).main}"], ingestion.get("target") or {}
-    )
     return checked
 
 
@@ -218,24 +215,24 @@ def without_target(datasets: dict[str, dict[str, Any]], target: str) -> dict[str
     return derived
 
 
-def check_positive_label(main_suite: dict[str, Any], target: dict[str, Any]) -> None:
-    """Refuse a positive value that the main source's suite says its target never holds."""
-    column = target.get("column")
+def check_target_values(main_suite: dict[str, Any], problem: Any) -> None:
+    """Refuse a target value the problem type names (the positive value, a class) that the
+    main source's suite never allows (its in-set expectation on the target)."""
+    column = problem.target_column
     allowed = [
         e["kwargs"].get("value_set")
         for e in main_suite["expectations"]
         if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"].get("column") == column
     ]
-    positives = target.get("positive")
-    positives = positives if isinstance(positives, list) else [positives]
     for value_set in allowed:
         known = {str(v).strip().lower() for v in value_set or []}
-        if not any(str(p).strip().lower() in known for p in positives):
-            raise ConfigError(
-                f"dataset.target.positive in conf/base/parameters_dataset.yml is "
-                f"{target.get('positive')!r}, but the suite of the main source ({SUITES_FILE}) "
-                f"allows {column!r} only the values {list(value_set or [])}; give one of them."
-            )
+        for key, values in problem.named_target_values().items():
+            if not any(str(v).strip().lower() in known for v in values):
+                raise ConfigError(
+                    f"dataset.target.{key} in conf/base/parameters_dataset.yml is {values!r}, but "
+                    f"the suite of the main source ({SUITES_FILE}) allows {column!r} only the "
+                    f"values {list(value_set or [])}; give one of them."
+                )
 
 
 def ephemeral_context() -> Any:
