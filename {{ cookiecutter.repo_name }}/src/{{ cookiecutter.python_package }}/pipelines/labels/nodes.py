@@ -268,7 +268,7 @@ def raise_labels_alert(
     set_aside = {**SET_ASIDE, "invalid_labels": problem.INVALID_LABEL_WORDS}
     reasons = [
         f"performance {row['metric']}: {row['batch']:.3f} vs {row['reference']:.3f} in training "
-        f"(drop {row['drop']:.3f} > {row['max_drop']})"
+        f"(drop {row['drop']:.3f} > {row['max_drop']:.4g})"
         for row in report["performance"]["metrics"]
         if row["verdict"] == "fail"
     ]

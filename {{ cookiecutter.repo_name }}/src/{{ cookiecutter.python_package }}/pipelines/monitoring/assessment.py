@@ -430,7 +430,7 @@ def judge(assessment: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
         if row["verdict"] == "fail":
             reasons.append(
                 f"performance {row['metric']}: {row['batch']:.3f} vs {row['reference']:.3f} "
-                f"in training (drop {row['drop']:.3f} > {row['max_drop']})"
+                f"in training (drop {row['drop']:.3f} > {row['max_drop']:.4g})"
             )
     for row in assessment["fairness"]["groups"]:
         if row["verdict"] == "fail":
