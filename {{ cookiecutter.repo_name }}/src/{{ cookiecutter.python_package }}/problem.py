@@ -21,6 +21,7 @@ Stages never test the type themselves: they call the object's methods.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,6 +92,68 @@ class Metric:
         return float(
             scorer._score_func(y_true, y_score, **{**scorer._kwargs, **self.kwargs, **extra})
         )
+
+
+# --- batch scoring, monitoring and late labels: shared pieces -------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictionDrift:
+    """What a scored batch's prediction drift compares with the training reference's.
+
+    ``column``: the scored batch's column; ``kind``: ``numeric`` (PSI on the reference's quantile
+    bins) or ``categorical`` (PSI with one bin per category of ``categories``); ``test``: the test
+    reported beside the PSI (``ks``, ``chi2``) or None (the PSI alone).
+    """
+
+    column: str
+    kind: str
+    test: str | None = None
+    categories: tuple[str, ...] = ()
+
+    def summary(
+        self, mean: float | None = None, counts: dict[str, int] | None = None
+    ) -> dict[str, float]:
+        """The report's figures of one sample of predictions: numbers, their ``mean``; categories,
+        the share of each (``share_<category>``) from their ``counts``."""
+        from .groups import metric_safe
+
+        if self.kind == "numeric":
+            return {"mean": float(mean) if mean is not None else math.nan}
+        counts = counts or {}
+        total = sum(counts.values())
+        return {
+            f"share_{metric_safe(c)}": counts.get(c, 0) / total if total else math.nan
+            for c in self.categories
+        }
+
+
+_SPARK_NUMERIC_TYPES = (
+    "byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean",
+)  # fmt: skip
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
+
+
+def _spark_matches(frame: Any, column: str, wanted: list[Any]) -> Any:
+    """:func:`_matches` in Spark: numbers as numbers, anything else as stripped lower-case text."""
+    from pyspark.sql import functions as F
+
+    from .spark_engine import quoted
+
+    kind = dict(frame.dtypes)[column]
+    column_ = quoted(column)
+    if kind.startswith(_SPARK_NUMERIC_TYPES):
+        numbers = []
+        for value in wanted:
+            try:
+                numbers.append(float(value))
+            except (TypeError, ValueError):
+                continue
+        hit = column_.cast("double").isin(numbers) if numbers else F.lit(False)
+    else:
+        text = F.lower(F.trim(column_.cast("string")))
+        hit = text.isin([str(w).strip().lower() for w in wanted])
+    return F.coalesce(hit, F.lit(False))
 
 
 @dataclass(frozen=True)
@@ -380,6 +443,160 @@ class Problem:
         """A set of labels in words for the model card (rate, shares or mean)."""
         return ", ".join(
             f"{k.replace('_', ' ')} {v:.4f}" for k, v in self.describe_labels(y).items()
+        )
+
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+    # What the inference, monitoring and labels pipelines ask, on pandas and on Spark (pyspark
+    # is imported inside the methods that build Spark columns).
+
+    # performance_drop when the configuration says null: metric -> largest allowed drop (a
+    # number in the metric's units, or "<x>%" of the training run's test value).
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {}
+    # The key of monitoring.thresholds that judges the change of a group's prediction statistic.
+    GROUP_DRIFT_THRESHOLD: ClassVar[str] = "selection_rate_change"
+    # The per-group error figures (group_errors) logged as <name>.<attribute>.<group>.
+    GROUP_ERROR_METRICS: ClassVar[tuple[str, ...]] = ("error_rate",)
+    # Why a label value is set aside, as the labels alert says it ("3 label row(s) <words>").
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is none of the classes"
+
+    def prediction_column_names(self) -> list[str]:
+        """The prediction columns of a scored batch, in order."""
+        return list(self.prediction_columns(self.predict_nothing()))
+
+    def label_values(self, values: Any) -> np.ndarray:
+        """Encoded labels with none missing (as :meth:`encode_target` makes them) as an array."""
+        return np.asarray(values, dtype="int64")
+
+    def can_score(self, y: np.ndarray) -> bool:
+        """Whether the metrics of these labels can be computed (two classes or more present)."""
+        return len(np.unique(y)) >= 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        """A scored batch's summary (``inference.*`` metrics): ``(metric, column, value)``, the
+        share of rows whose ``column`` equals ``value``, or the column's mean when it is None."""
+        raise NotImplementedError
+
+    def scoring_summary(self, predictions: pd.DataFrame) -> dict[str, float]:
+        """:meth:`scoring_terms` of a scored batch in pandas (0.0 for no rows)."""
+        out = {}
+        for name, column, value in self.scoring_terms():
+            values = predictions[column].to_numpy()
+            if not len(values):
+                out[name] = 0.0
+            elif value is None:
+                out[name] = float(np.mean(values.astype("float64")))
+            else:
+                out[name] = float(np.mean(values == value))
+        return out
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        """:meth:`scoring_summary` in words, for the log."""
+        raise NotImplementedError
+
+    def spark_udf_result_type(self) -> Any:
+        """What ``mlflow.pyfunc.spark_udf`` gives per row: the row of probabilities."""
+        from pyspark.sql import types as T
+
+        return T.ArrayType(T.DoubleType())
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        """The Spark columns of :meth:`prediction_columns`, same names and order, from the model's
+        output column (``spark_udf``'s)."""
+        raise NotImplementedError
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        """The Spark column of :meth:`decide` taken from the columns of a scored batch."""
+        raise NotImplementedError
+
+    def prediction_drift(self) -> PredictionDrift:
+        """What prediction drift compares (see :class:`PredictionDrift`)."""
+        raise NotImplementedError
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """For :meth:`predict`'s result on the training reference: the values the scored batch's
+        drift column (:meth:`prediction_drift`) would hold."""
+        raise NotImplementedError
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        """MLflow metrics of the drift report's prediction line, beside ``prediction_psi``."""
+        raise NotImplementedError
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """What group drift compares per sensitive group: ``(fields, statistic, value)``, the
+        share of the group's decisions equal to ``value``, or their mean when it is None;
+        ``fields`` name the statistic in the report's rows (e.g. its class)."""
+        raise NotImplementedError
+
+    def group_drift_allowed(self, thresholds: dict[str, Any], reference: np.ndarray) -> float:
+        """The largest change of a group statistic that passes (``reference``: the training
+        reference's decisions)."""
+        return float(thresholds[self.GROUP_DRIFT_THRESHOLD])
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """Error figures of one group's labelled rows."""
+        return {"error_rate": float(np.mean(decision != y))}
+
+    def performance_drops(
+        self, given: Any, key: str, parameters_file: str
+    ) -> dict[str, float | str]:
+        """The checked ``performance_drop`` (metric -> largest allowed drop: a number in the
+        metric's units, or "<x>%" of the training run's value); null: the type's default."""
+        if given is None:
+            return dict(self.DEFAULT_PERFORMANCE_DROP)
+        if not isinstance(given, dict):
+            raise ConfigError(
+                f"{key} in {parameters_file} must map metrics to their largest allowed drop "
+                f"(or be null: {self.DEFAULT_PERFORMANCE_DROP}); it is {given!r}."
+            )
+        unknown = sorted(set(given) - set(self.METRICS))
+        if unknown:
+            raise ConfigError(
+                f"{key} in {parameters_file} has unknown metric(s) {unknown} for a {self.kind} "
+                f"problem (dataset.problem_type); use any of {list(self.METRICS)}, or null for "
+                f"the type's default {self.DEFAULT_PERFORMANCE_DROP}."
+            )
+        for metric, value in given.items():
+            number = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            if not number and not (isinstance(value, str) and _PERCENT.match(value)):
+                raise ConfigError(
+                    f"{key}.{metric} in {parameters_file} is {value!r}; give the largest allowed "
+                    "drop as a number in the metric's units (e.g. 0.05) or as a share of the "
+                    "training run's value (e.g. '10%')."
+                )
+        return dict(given)
+
+    @staticmethod
+    def allowed_drop(value: float | str, reference: float) -> float:
+        """A checked ``performance_drop`` value in the metric's units (a share of ``reference``)."""
+        if isinstance(value, str):
+            return abs(float(reference)) * float(value.strip().rstrip("%").strip()) / 100
+        return float(value)
+
+    def prediction_panel(self) -> dict[str, Any]:
+        """The dashboard's summary of the predictions: ``title``, ``keys`` (metric names, or
+        prefixes ending with a dot) and whether ``reference_<key>`` holds the training's."""
+        raise NotImplementedError
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        """The dashboard's per-group sections: ``prefix`` of their metrics (``<prefix><attribute>
+        .<group>``), ``what`` they show, ``reference`` (``reference_<metric>`` recorded),
+        ``unit_range`` (a share, 0 to 1) and ``labels`` (needs labels)."""
+        raise NotImplementedError
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """``frame`` (Spark) with its target column encoded as :meth:`encode_target` does."""
+        raise NotImplementedError
+
+    def target_found_spark(self, column: Any) -> Any:
+        """Spark: whether an encoded target shows that the target's description fits the data
+        (here any known value; see :meth:`encode_target_column`)."""
+        return column.isNotNull()
+
+    def target_not_found(self, seen: list[str]) -> ConfigError:
+        """The error of a target column none of whose values fits the description."""
+        return ConfigError(
+            f"dataset.target in {DATASET_FILE} describes the target {self.target_column!r} as "
+            f"{self.describe_target()}, but none of its values matches; it holds {seen}."
         )
 
 
@@ -844,6 +1061,115 @@ class Binary(Problem):
             lines.append(text + _criteria_words(feature) + ".")
         return lines
 
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"roc_auc": 0.05, "brier": 0.03}
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is neither class"
+
+    def can_score(self, y: np.ndarray) -> bool:
+        return len(np.unique(y)) == 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("predicted_positive_rate", PREDICTION, None),
+            ("mean_probability", PROBABILITY, None),
+        ]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        return f"{100 * summary['predicted_positive_rate']:.1f}% predicted positive"
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        from pyspark.sql import functions as F
+
+        probability = output[1]  # predict_proba's columns: negative, positive
+        return [
+            probability.alias(PROBABILITY),
+            (probability >= F.lit(threshold)).cast("long").alias(PREDICTION),
+            F.lit(threshold).cast("double").alias("decision_threshold"),
+        ]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        return (F.col(PROBABILITY) >= F.lit(threshold)).cast("long")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The probability of the positive class."""
+        return PredictionDrift(PROBABILITY, "numeric")
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction, dtype="float64")
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        return {"mean_probability": line["batch_mean"]}
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """The selection rate: the share predicted positive."""
+        return [({}, "selection_rate", None)]
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """The share of wrong decisions, the false positive and false negative rates."""
+        negatives, positives = (y == 0).sum(), (y == 1).sum()
+        return {
+            "error_rate": float((decision != y).mean()),
+            "false_positive_rate": float(((decision == 1) & (y == 0)).sum() / negatives)
+            if negatives
+            else float("nan"),
+            "false_negative_rate": float(((decision == 0) & (y == 1)).sum() / positives)
+            if positives
+            else float("nan"),
+        }
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": "mean predicted probability",
+            "keys": ["mean_probability"],
+            "reference": False,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "prefix": "selection_rate.",
+                "what": "selection rate",
+                "reference": True,
+                "unit_range": True,
+                "labels": False,
+            },
+            {
+                "prefix": "error_rate.",
+                "what": "error rate",
+                "reference": False,
+                "unit_range": True,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """1 for ``target.positive``, 0 for ``target.negative`` (null: any other value)."""
+        from pyspark.sql import functions as F
+
+        from .spark_engine import quoted
+
+        column = self.target_column
+        positive = _spark_matches(frame, column, _as_list(self.target["positive"]))
+        if self.target.get("negative") is None:
+            negative = quoted(column).isNotNull() & ~positive
+        else:
+            negative = _spark_matches(frame, column, _as_list(self.target["negative"])) & ~positive
+        encoded = F.when(positive, F.lit(1)).when(negative, F.lit(0)).cast("long")
+        return frame.withColumn(column, encoded)
+
+    def target_found_spark(self, column: Any) -> Any:
+        """A positive row: a column that never takes ``target.positive`` is refused."""
+        return column == 1
+
+    def target_not_found(self, seen: list[str]) -> ConfigError:
+        return ConfigError(
+            f"dataset.target.positive in {DATASET_FILE} is {self.target['positive']!r}, but "
+            f"column {self.target_column!r} never takes that value; it holds {seen}."
+        )
+
 
 # --- multiclass -------------------------------------------------------------------------------
 
@@ -1232,6 +1558,114 @@ class Multiclass(Problem):
             lines.append(text + _criteria_words(feature) + ".")
         return lines
 
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"balanced_accuracy": 0.05}
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        """The share predicted in each class (``predicted_share.<class>``)."""
+        from .groups import metric_safe
+
+        return [(f"predicted_share.{metric_safe(n)}", PREDICTION, n) for n in self.class_names]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        shares = zip(self.class_names, summary.values(), strict=True)
+        return "predicted " + ", ".join(f"{name} {100 * share:.1f}%" for name, share in shares)
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        """The class of the largest probability (the first of equal ones, as numpy's argmax) and
+        each class's probability; a model that gives another number of probabilities than the
+        configured classes stops the job."""
+        from pyspark.sql import functions as F
+
+        names = self.class_names
+        k = len(names)
+        message = F.concat(
+            F.lit("The model gives "),
+            F.size(output).cast("string"),
+            F.lit(
+                f" probabilities per row, but dataset.target.classes in {DATASET_FILE} lists {k} "
+                "classes: train the model on this configuration again."
+            ),
+        )
+        checked = F.when(F.size(output) == k, output).otherwise(F.raise_error(message))
+        best = F.array_position(checked, F.array_max(checked)).cast("int")
+        prediction = F.element_at(F.array(*(F.lit(n) for n in names)), best)
+        return [prediction.alias(PREDICTION)] + [
+            checked[i].alias(self.probability_column(n)) for i, n in enumerate(names)
+        ]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        codes = F.create_map(*(F.lit(x) for i, n in enumerate(self.class_names) for x in (n, i)))
+        return codes[F.col(PREDICTION)].cast("long")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The predicted class: its distribution over the classes (PSI, chi-squared)."""
+        return PredictionDrift(PREDICTION, "categorical", "chi2", tuple(self.class_names))
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        names = np.array(self.class_names, dtype=object)
+        return names[self.decide(prediction)] if len(prediction) else names[:0]
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        """``predicted_share.<class>`` and the training reference's, per class."""
+        from .groups import metric_safe
+
+        out = {}
+        for name in map(metric_safe, self.class_names):
+            out[f"predicted_share.{name}"] = line[f"batch_share_{name}"]
+            out[f"reference_predicted_share.{name}"] = line[f"reference_share_{name}"]
+        return out
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """Per class, the share of the group predicted in it (its selection rate)."""
+        return [({"class": n}, "selection_rate", i) for i, n in enumerate(self.class_names)]
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": "share predicted in each class",
+            "keys": ["predicted_share."],
+            "reference": True,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        from .groups import metric_safe
+
+        panels = [
+            {
+                "prefix": f"selection_rate.{metric_safe(name)}.",
+                "what": f"selection rate of {name}",
+                "reference": True,
+                "unit_range": True,
+                "labels": False,
+            }
+            for name in self.class_names
+        ]
+        return [
+            *panels,
+            {
+                "prefix": "error_rate.",
+                "what": "error rate",
+                "reference": False,
+                "unit_range": True,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """The class code of each value (a later class wins, as in :meth:`encode_target`)."""
+        from pyspark.sql import functions as F
+
+        column = self.target_column
+        encoded = F.lit(None).cast("long")
+        for code, spec in enumerate(self.classes):
+            encoded = F.when(_spark_matches(frame, column, [spec["value"]]), F.lit(code)).otherwise(
+                encoded
+            )
+        return frame.withColumn(column, encoded.cast("long"))
+
 
 # --- regression -------------------------------------------------------------------------------
 
@@ -1549,6 +1983,117 @@ class Regression(Problem):
         if column == "mean_residual":
             axis["title"] = "mean residual (actual - predicted)"
         return axis
+
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"rmse": "10%"}
+    GROUP_DRIFT_THRESHOLD: ClassVar[str] = "mean_prediction_change"
+    GROUP_ERROR_METRICS: ClassVar[tuple[str, ...]] = ("mae", "mean_residual")
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is not a number"
+
+    def label_values(self, values: Any) -> np.ndarray:
+        return np.asarray(values, dtype="float64")
+
+    def can_score(self, y: np.ndarray) -> bool:
+        return len(y) >= 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        return [("mean_prediction", PREDICTION, None)]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        unit = self.target.get("unit")
+        return f"mean prediction {summary['mean_prediction']:.4g}" + (f" {unit}" if unit else "")
+
+    def spark_udf_result_type(self) -> Any:
+        from pyspark.sql import types as T
+
+        return T.DoubleType()
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        return [output.cast("double").alias(PREDICTION)]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        return F.col(PREDICTION).cast("double")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The predicted number (PSI on the reference's quantile bins, Kolmogorov-Smirnov)."""
+        return PredictionDrift(PREDICTION, "numeric", "ks")
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction, dtype="float64")
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        return {
+            "mean_prediction": line["batch_mean"],
+            "reference_mean_prediction": line["reference_mean"],
+        }
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """The group's mean prediction."""
+        return [({}, "mean_prediction", None)]
+
+    def group_drift_allowed(self, thresholds: dict[str, Any], reference: np.ndarray) -> float:
+        """``mean_prediction_change`` standard deviations of the training reference's
+        predictions."""
+        spread = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
+        return float(thresholds[self.GROUP_DRIFT_THRESHOLD]) * spread
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """Mean absolute error and mean residual (truth minus prediction: < 0, over-estimated)."""
+        residual = np.asarray(y, dtype="float64") - np.asarray(decision, dtype="float64")
+        return {"mae": float(np.mean(np.abs(residual))), "mean_residual": float(np.mean(residual))}
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": f"mean predicted {self.quantity()}",
+            "keys": ["mean_prediction"],
+            "reference": True,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "prefix": "mean_prediction.",
+                "what": "mean prediction",
+                "reference": True,
+                "unit_range": False,
+                "labels": False,
+            },
+            {
+                "prefix": "mae.",
+                "what": "mean absolute error",
+                "reference": False,
+                "unit_range": False,
+                "labels": True,
+            },
+            {
+                "prefix": "mean_residual.",
+                "what": "mean residual (actual - predicted)",
+                "reference": False,
+                "unit_range": False,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """The number (text parsed as one); missing where it is not a finite number."""
+        from pyspark.sql import functions as F
+
+        from .spark_engine import quoted
+
+        column = self.target_column
+        kind = dict(frame.dtypes)[column]
+        value = quoted(column)
+        if kind.startswith(_SPARK_NUMERIC_TYPES) and kind != "boolean":
+            number = value.cast("double")
+        elif kind == "boolean":
+            number = F.lit(None).cast("double")  # as pandas: True / False are not numbers
+        else:
+            number = F.trim(value.cast("string")).try_cast("double")
+        finite = ~F.isnan(number) & (F.abs(number) != F.lit(float("inf")))
+        return frame.withColumn(column, F.when(finite, number))
 
 
 PROBLEMS: dict[str, type[Problem]] = {cls.kind: cls for cls in (Binary, Multiclass, Regression)}
