@@ -15,7 +15,6 @@ from ...columns import ROW_POSITION
 from ...errors import ConfigError, DataError
 from ...project_config import sources_of
 from ...spark_engine import is_spark_frame
-from ..ingestion.rules import as_list
 
 PARAMETERS_FILE = "conf/base/parameters_validation.yml"
 SUITES_FILE = "conf/base/parameters_validation_suites.yml"
@@ -228,7 +227,8 @@ def check_target_values(main_suite: dict[str, Any], problem: Any) -> None:
     for value_set in allowed:
         known = {str(v).strip().lower() for v in value_set or []}
         for key, values in problem.named_target_values().items():
-            if not any(str(v).strip().lower() in known for v in as_list(values)):
+            spellings = values if isinstance(values, list | tuple) else [values]
+            if not any(str(v).strip().lower() in known for v in spellings):
                 raise ConfigError(
                     f"dataset.target.{key} in conf/base/parameters_dataset.yml is {values!r}, but "
                     f"the suite of the main source ({SUITES_FILE}) allows {column!r} only the "
