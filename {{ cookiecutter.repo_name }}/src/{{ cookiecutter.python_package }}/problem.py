@@ -21,7 +21,12 @@ Stages never test the type themselves: they call the object's methods.
 from __future__ import annotations
 
 import math
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -89,6 +94,68 @@ class Metric:
         )
 
 
+# --- batch scoring, monitoring and late labels: shared pieces -------------------------------------
+
+
+@dataclass(frozen=True)
+class PredictionDrift:
+    """What a scored batch's prediction drift compares with the training reference's.
+
+    ``column``: the scored batch's column; ``kind``: ``numeric`` (PSI on the reference's quantile
+    bins) or ``categorical`` (PSI with one bin per category of ``categories``); ``test``: the test
+    reported beside the PSI (``ks``, ``chi2``) or None (the PSI alone).
+    """
+
+    column: str
+    kind: str
+    test: str | None = None
+    categories: tuple[str, ...] = ()
+
+    def summary(
+        self, mean: float | None = None, counts: dict[str, int] | None = None
+    ) -> dict[str, float]:
+        """The report's figures of one sample of predictions: numbers, their ``mean``; categories,
+        the share of each (``share_<category>``) from their ``counts``."""
+        from .groups import metric_safe
+
+        if self.kind == "numeric":
+            return {"mean": float(mean) if mean is not None else math.nan}
+        counts = counts or {}
+        total = sum(counts.values())
+        return {
+            f"share_{metric_safe(c)}": counts.get(c, 0) / total if total else math.nan
+            for c in self.categories
+        }
+
+
+_SPARK_NUMERIC_TYPES = (
+    "byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean",
+)  # fmt: skip
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
+
+
+def _spark_matches(frame: Any, column: str, wanted: list[Any]) -> Any:
+    """:func:`_matches` in Spark: numbers as numbers, anything else as stripped lower-case text."""
+    from pyspark.sql import functions as F
+
+    from .spark_engine import quoted
+
+    kind = dict(frame.dtypes)[column]
+    column_ = quoted(column)
+    if kind.startswith(_SPARK_NUMERIC_TYPES):
+        numbers = []
+        for value in wanted:
+            try:
+                numbers.append(float(value))
+            except (TypeError, ValueError):
+                continue
+        hit = column_.cast("double").isin(numbers) if numbers else F.lit(False)
+    else:
+        text = F.lower(F.trim(column_.cast("string")))
+        hit = text.isin([str(w).strip().lower() for w in wanted])
+    return F.coalesce(hit, F.lit(False))
+
+
 @dataclass(frozen=True)
 class Problem:
     """What every problem type answers; see the three subclasses for each type's answers."""
@@ -104,9 +171,6 @@ class Problem:
     PRIMARY_METRIC: ClassVar[str] = ""
     DEFAULT_CANDIDATE: ClassVar[str] = ""
     BASELINES: ClassVar[dict[str, dict[str, Any]]] = {}
-    # the fairness review: per-group metrics computed, criteria and their default thresholds
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ()
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {}
     # what MLflow's pyfunc flavour calls on the model
     PREDICT_METHOD: ClassVar[str] = "predict_proba"
 
@@ -293,6 +357,80 @@ class Problem:
     def class_names(self) -> list[str]:
         return []
 
+    # --- the fairness review ----------------------------------------------------------------
+    # What the fairness review measures by group for this type (fairness_review in
+    # conf/base/parameters_fairness_review.yml; null there means these defaults):
+    # - the per-group metrics it knows, shows by default, and always shows (criteria read them);
+    # - its criteria: name -> (rule "at least" or "at most", lowest and highest threshold);
+    # - the criteria judged by default and their thresholds;
+    # - mitigation methods -> their constraints (the first is the default); none: no mitigation;
+    # - the figures a mitigation's report compares before and after (overall, per group).
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count",)
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {}
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {}
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ()
+
+    def fairness_columns(self, metrics: list[str]) -> list[str]:
+        """The per-group figures of the configured metrics (a class metric: one per class)."""
+        return list(metrics)
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        """fairlearn ``MetricFrame`` functions ``f(y_true, y_pred)`` of the per-group figures."""
+        raise NotImplementedError
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        """What the per-group figures are sums of, row by row: a cell index (e.g. of the
+        confusion matrix), the number of cells, and values (rows x k) added up per group."""
+        raise NotImplementedError
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-group figures (``count`` among them, NaN where undefined) from the sums of
+        :meth:`fairness_cells` per group (last axis: cell counts, then value sums; the axes
+        before the groups, e.g. bootstrap resamples, are kept)."""
+        raise NotImplementedError
+
+    def fairness_reference(self, y: np.ndarray) -> dict[str, float]:
+        """Figures of the held-out target that scale the criteria (none by default)."""
+        return {}
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Between-group figures over the last axis (the judged groups): every criterion, and
+        the spreads of the configured metrics that the report shows."""
+        raise NotImplementedError
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        """What the fairness report says about the target and the predictions (its own keys)."""
+        return {"words": self.words(), **reference}
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        """The report's first line after the verdict: rows and what a prediction is."""
+        raise NotImplementedError
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        """What the per-group figures and criteria mean, in the target's words."""
+        raise NotImplementedError
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        """Plain-language sentences, one per sensitive feature (the model card prints them)."""
+        return [
+            f"{name}: {feature['verdict']}"
+            + (f" ({feature['note']})." if feature.get("note") else ".")
+            for name, feature in report["features"].items()
+        ]
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        """How the plot draws a per-group figure: ``ylim`` for shares, else a ``ylabel``; a
+        ``title`` other than the figure's name."""
+        return {"ylim": (0, 1.05)}
+
     # --- the model card's words ---------------------------------------------------------------
 
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:
@@ -307,6 +445,160 @@ class Problem:
             f"{k.replace('_', ' ')} {v:.4f}" for k, v in self.describe_labels(y).items()
         )
 
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+    # What the inference, monitoring and labels pipelines ask, on pandas and on Spark (pyspark
+    # is imported inside the methods that build Spark columns).
+
+    # performance_drop when the configuration says null: metric -> largest allowed drop (a
+    # number in the metric's units, or "<x>%" of the training run's test value).
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {}
+    # The key of monitoring.thresholds that judges the change of a group's prediction statistic.
+    GROUP_DRIFT_THRESHOLD: ClassVar[str] = "selection_rate_change"
+    # The per-group error figures (group_errors) logged as <name>.<attribute>.<group>.
+    GROUP_ERROR_METRICS: ClassVar[tuple[str, ...]] = ("error_rate",)
+    # Why a label value is set aside, as the labels alert says it ("3 label row(s) <words>").
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is none of the classes"
+
+    def prediction_column_names(self) -> list[str]:
+        """The prediction columns of a scored batch, in order."""
+        return list(self.prediction_columns(self.predict_nothing()))
+
+    def label_values(self, values: Any) -> np.ndarray:
+        """Encoded labels with none missing (as :meth:`encode_target` makes them) as an array."""
+        return np.asarray(values, dtype="int64")
+
+    def can_score(self, y: np.ndarray) -> bool:
+        """Whether the metrics of these labels can be computed (two classes or more present)."""
+        return len(np.unique(y)) >= 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        """A scored batch's summary (``inference.*`` metrics): ``(metric, column, value)``, the
+        share of rows whose ``column`` equals ``value``, or the column's mean when it is None."""
+        raise NotImplementedError
+
+    def scoring_summary(self, predictions: pd.DataFrame) -> dict[str, float]:
+        """:meth:`scoring_terms` of a scored batch in pandas (0.0 for no rows)."""
+        out = {}
+        for name, column, value in self.scoring_terms():
+            values = predictions[column].to_numpy()
+            if not len(values):
+                out[name] = 0.0
+            elif value is None:
+                out[name] = float(np.mean(values.astype("float64")))
+            else:
+                out[name] = float(np.mean(values == value))
+        return out
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        """:meth:`scoring_summary` in words, for the log."""
+        raise NotImplementedError
+
+    def spark_udf_result_type(self) -> Any:
+        """What ``mlflow.pyfunc.spark_udf`` gives per row: the row of probabilities."""
+        from pyspark.sql import types as T
+
+        return T.ArrayType(T.DoubleType())
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        """The Spark columns of :meth:`prediction_columns`, same names and order, from the model's
+        output column (``spark_udf``'s)."""
+        raise NotImplementedError
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        """The Spark column of :meth:`decide` taken from the columns of a scored batch."""
+        raise NotImplementedError
+
+    def prediction_drift(self) -> PredictionDrift:
+        """What prediction drift compares (see :class:`PredictionDrift`)."""
+        raise NotImplementedError
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        """For :meth:`predict`'s result on the training reference: the values the scored batch's
+        drift column (:meth:`prediction_drift`) would hold."""
+        raise NotImplementedError
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        """MLflow metrics of the drift report's prediction line, beside ``prediction_psi``."""
+        raise NotImplementedError
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """What group drift compares per sensitive group: ``(fields, statistic, value)``, the
+        share of the group's decisions equal to ``value``, or their mean when it is None;
+        ``fields`` name the statistic in the report's rows (e.g. its class)."""
+        raise NotImplementedError
+
+    def group_drift_allowed(self, thresholds: dict[str, Any], reference: np.ndarray) -> float:
+        """The largest change of a group statistic that passes (``reference``: the training
+        reference's decisions)."""
+        return float(thresholds[self.GROUP_DRIFT_THRESHOLD])
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """Error figures of one group's labelled rows."""
+        return {"error_rate": float(np.mean(decision != y))}
+
+    def performance_drops(
+        self, given: Any, key: str, parameters_file: str
+    ) -> dict[str, float | str]:
+        """The checked ``performance_drop`` (metric -> largest allowed drop: a number in the
+        metric's units, or "<x>%" of the training run's value); null: the type's default."""
+        if given is None:
+            return dict(self.DEFAULT_PERFORMANCE_DROP)
+        if not isinstance(given, dict):
+            raise ConfigError(
+                f"{key} in {parameters_file} must map metrics to their largest allowed drop "
+                f"(or be null: {self.DEFAULT_PERFORMANCE_DROP}); it is {given!r}."
+            )
+        unknown = sorted(set(given) - set(self.METRICS))
+        if unknown:
+            raise ConfigError(
+                f"{key} in {parameters_file} has unknown metric(s) {unknown} for a {self.kind} "
+                f"problem (dataset.problem_type); use any of {list(self.METRICS)}, or null for "
+                f"the type's default {self.DEFAULT_PERFORMANCE_DROP}."
+            )
+        for metric, value in given.items():
+            number = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            if not number and not (isinstance(value, str) and _PERCENT.match(value)):
+                raise ConfigError(
+                    f"{key}.{metric} in {parameters_file} is {value!r}; give the largest allowed "
+                    "drop as a number in the metric's units (e.g. 0.05) or as a share of the "
+                    "training run's value (e.g. '10%')."
+                )
+        return dict(given)
+
+    @staticmethod
+    def allowed_drop(value: float | str, reference: float) -> float:
+        """A checked ``performance_drop`` value in the metric's units (a share of ``reference``)."""
+        if isinstance(value, str):
+            return abs(float(reference)) * float(value.strip().rstrip("%").strip()) / 100
+        return float(value)
+
+    def prediction_panel(self) -> dict[str, Any]:
+        """The dashboard's summary of the predictions: ``title``, ``keys`` (metric names, or
+        prefixes ending with a dot) and whether ``reference_<key>`` holds the training's."""
+        raise NotImplementedError
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        """The dashboard's per-group sections: ``prefix`` of their metrics (``<prefix><attribute>
+        .<group>``), ``what`` they show, ``reference`` (``reference_<metric>`` recorded),
+        ``unit_range`` (a share, 0 to 1) and ``labels`` (needs labels)."""
+        raise NotImplementedError
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """``frame`` (Spark) with its target column encoded as :meth:`encode_target` does."""
+        raise NotImplementedError
+
+    def target_found_spark(self, column: Any) -> Any:
+        """Spark: whether an encoded target shows that the target's description fits the data
+        (here any known value; see :meth:`encode_target_column`)."""
+        return column.isNotNull()
+
+    def target_not_found(self, seen: list[str]) -> ConfigError:
+        """The error of a target column none of whose values fits the description."""
+        return ConfigError(
+            f"dataset.target in {DATASET_FILE} describes the target {self.target_column!r} as "
+            f"{self.describe_target()}, but none of its values matches; it holds {seen}."
+        )
+
 
 def _figure(title: str, n: int) -> tuple[Any, Any]:
     from matplotlib.figure import Figure
@@ -315,6 +607,114 @@ def _figure(title: str, n: int) -> tuple[Any, Any]:
     ax = figure.subplots()
     ax.set_title(f"{title}, held-out set (n={n})")
     return figure, ax
+
+
+# --- the fairness review: shared helpers ------------------------------------------------------
+
+
+@contextmanager
+def quiet_numpy() -> Iterator[None]:
+    """Silence numpy's warnings about all-NaN slices and empty divisions (NaN is the answer)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def group_spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Between-group difference (max - min) and ratio (min / max) along the last axis.
+
+    Undefined figures (NaN) are left out; with none defined both are NaN. Two zeros have
+    ratio 1 (no disparity).
+    """
+    with quiet_numpy():
+        high, low = np.nanmax(values, axis=-1), np.nanmin(values, axis=-1)
+        ratio = np.where(high > 0, low / np.where(high > 0, high, 1.0), 1.0)
+    return high - low, np.where(np.isnan(high), np.nan, ratio)
+
+
+def _share(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """``top / bottom`` of counts, NaN where ``bottom`` is 0."""
+    with quiet_numpy():
+        return np.where(bottom > 0, top / np.maximum(bottom, 1), np.nan)
+
+
+def _class_selection_rate(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows predicted in class ``code``."""
+    y_pred = np.asarray(y_pred)
+    return float(np.mean(y_pred == code)) if len(y_pred) else math.nan
+
+
+def _class_recall(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows of class ``code`` predicted in it."""
+    actual = np.asarray(y_true) == code
+    return float(np.mean(np.asarray(y_pred)[actual] == code)) if actual.any() else math.nan
+
+
+def _class_precision(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows predicted in class ``code`` that are in it."""
+    predicted = np.asarray(y_pred) == code
+    return float(np.mean(np.asarray(y_true)[predicted] == code)) if predicted.any() else math.nan
+
+
+def _class_false_positive_rate(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows of the other classes predicted in class ``code``."""
+    others = np.asarray(y_true) != code
+    return float(np.mean(np.asarray(y_pred)[others] == code)) if others.any() else math.nan
+
+
+def _mean_prediction(y_true: Any, y_pred: Any) -> float:
+    return float(np.mean(np.asarray(y_pred, dtype="float64")))
+
+
+def _mean_residual(y_true: Any, y_pred: Any) -> float:
+    """Mean of actual - predicted: positive = under-estimated on average."""
+    return float(np.mean(np.asarray(y_true, dtype="float64") - np.asarray(y_pred, dtype="float64")))
+
+
+def _extremes(feature: dict[str, Any], column: str) -> tuple[str, float, str, float] | None:
+    """The judged groups with the lowest and the highest figure: (group, value, group, value)."""
+    rows = [
+        (g["group"], float(g[column]))
+        for g in feature.get("groups", [])
+        if g.get("judged") and g.get(column) is not None and not math.isnan(float(g[column]))
+    ]
+    if len(rows) < 2:
+        return None
+    low, high = min(rows, key=lambda r: r[1]), max(rows, key=lambda r: r[1])
+    return low[0], low[1], high[0], high[1]
+
+
+def _criteria_words(feature: dict[str, Any]) -> str:
+    """``; demographic_parity_ratio 0.474 (at least 0.8: fail)`` for each judged criterion."""
+    judged = feature.get("criteria") or {}
+    if not judged:
+        return ""
+    return "; " + ", ".join(
+        f"{name} {c['value']:.3f} ({c['rule']} {c['threshold']:g}: {c['verdict']})"
+        for name, c in judged.items()
+    )
+
+
+def _not_judged(name: str, feature: dict[str, Any]) -> str:
+    return f"{name}: not judged ({feature.get('note') or 'fewer than two groups to compare'})."
+
+
+def _worst_part(summary: dict[str, Any], criterion: str, pick: Any) -> str | None:
+    """The part (e.g. the class) of ``<criterion>.<part>`` entries with the worst value."""
+    parts = {
+        key.split(".", 1)[1]: entry["value"]
+        for key, entry in summary.items()
+        if key.startswith(f"{criterion}.") and not math.isnan(entry["value"])
+    }
+    return pick(parts, key=parts.get) if parts else None
+
+
+def fmt_number(value: Any) -> str:
+    """A figure in the target's unit: three significant digits at least, thousands separated."""
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
 # --- binary -----------------------------------------------------------------------------------
@@ -369,17 +769,6 @@ class Binary(Problem):
             "class": "sklearn.linear_model.LogisticRegression",
             "kwargs": {"C": 1.0, "max_iter": 1000},
         },
-    }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "selection_rate",
-        "true_positive_rate",
-        "false_positive_rate",
-        "accuracy",
-    )
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "demographic_parity_ratio": 0.8,
-        "equalized_odds_difference": 0.1,
     }
 
     def encode_target(self, values: pd.Series) -> pd.Series:
@@ -524,6 +913,263 @@ class Binary(Problem):
             "positive_kind": "favourable" if favourable else "adverse",
         }
 
+    # --- the fairness review ----------------------------------------------------------------
+    # Rates of the confusion matrix (positive = the target's 1), each a ratio of cell counts:
+    # name -> (numerator cells, denominator cells); a bootstrap resample costs one bincount.
+    FAIRNESS_CELLS: ClassVar[tuple[str, ...]] = ("tn", "fp", "fn", "tp")  # 2 * label + decision
+    FAIRNESS_RATES: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+        "selection_rate": (("fp", "tp"), ("tn", "fp", "fn", "tp")),
+        "true_positive_rate": (("tp",), ("fn", "tp")),
+        "false_positive_rate": (("fp",), ("tn", "fp")),
+        "false_negative_rate": (("fn",), ("fn", "tp")),
+        "true_negative_rate": (("tn",), ("tn", "fp")),
+        "accuracy": (("tn", "tp"), ("tn", "fp", "fn", "tp")),
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ("count", *FAIRNESS_RATES)
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+        "accuracy",
+    )
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+    )
+    # criterion -> (rates it compares, kind); equalised odds: the worse of its two rates
+    FAIRNESS_CRITERION_PARTS: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {
+        "demographic_parity_ratio": (("selection_rate",), "ratio"),
+        "demographic_parity_difference": (("selection_rate",), "difference"),
+        "equalized_odds_ratio": (("true_positive_rate", "false_positive_rate"), "ratio"),
+        "equalized_odds_difference": (("true_positive_rate", "false_positive_rate"), "difference"),
+    }
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {
+        "demographic_parity_ratio": ("at least", 0.0, 1.0),
+        "demographic_parity_difference": ("at most", 0.0, 1.0),
+        "equalized_odds_ratio": ("at least", 0.0, 1.0),
+        "equalized_odds_difference": ("at most", 0.0, 1.0),
+    }
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,  # the four-fifths rule
+        "equalized_odds_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "threshold_optimizer": (
+            "demographic_parity",
+            "equalized_odds",
+            "true_positive_rate_parity",
+            "false_positive_rate_parity",
+        ),
+    }
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ("accuracy", "selection_rate")
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ("selection_rate",)
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import accuracy_score
+
+        functions = {
+            "count": fm.count,
+            "selection_rate": fm.selection_rate,
+            "true_positive_rate": fm.true_positive_rate,
+            "false_positive_rate": fm.false_positive_rate,
+            "false_negative_rate": fm.false_negative_rate,
+            "true_negative_rate": fm.true_negative_rate,
+            "accuracy": accuracy_score,
+        }
+        return {m: functions[m] for m in columns}
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        cells = 2 * np.asarray(y, dtype=np.int64) + np.asarray(decision, dtype=np.int64)
+        return cells, len(self.FAIRNESS_CELLS), np.empty((len(cells), 0))
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        index = {c: i for i, c in enumerate(self.FAIRNESS_CELLS)}
+        out = {"count": stats.sum(axis=-1).astype(float)}
+        for name, (num, den) in self.FAIRNESS_RATES.items():
+            top = stats[..., [index[c] for c in num]].sum(axis=-1)
+            bottom = stats[..., [index[c] for c in den]].sum(axis=-1)
+            out[name] = _share(top, bottom)
+        return out
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Difference and ratio of every configured rate, and the four criteria."""
+        out: dict[str, np.ndarray] = {}
+        for name in self.FAIRNESS_RATES:
+            if name in rates:
+                out[f"{name}_difference"], out[f"{name}_ratio"] = group_spread(rates[name])
+        for criterion, (parts, kind) in self.FAIRNESS_CRITERION_PARTS.items():
+            values = [group_spread(rates[p])[0 if kind == "difference" else 1] for p in parts]
+            out[criterion] = (
+                np.maximum.reduce(values) if kind == "difference" else np.minimum.reduce(values)
+            )
+        return {
+            key: value
+            for key, value in out.items()
+            if key in self.FAIRNESS_CRITERIA or key.rsplit("_", 1)[0] in metrics
+        }
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        words = self.words()
+        return {
+            "positive_label": f"{self.target_column} = 1",
+            "outcome": {k: v for k, v in words.items() if k != "problem_type"},
+            "decision_threshold": threshold,
+        }
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        return (
+            f"held-out rows: {report['rows']}; positive = {report['positive_label']}: "
+            f"{report['outcome']['positive']}; predicted at probability >= "
+            f"{report['decision_threshold']}"
+        )
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        outcome = report["outcome"]
+        return (
+            f"Selection rate = share of a group predicted to {outcome['positive']} (the "
+            f"{outcome['positive_kind']} outcome for the person scored)."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        outcome = report["outcome"]
+        lines = []
+        for name, feature in report["features"].items():
+            selected = _extremes(feature, "selection_rate")
+            if selected is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            low, low_rate, high, high_rate = selected
+            text = (
+                f"{name}: {feature['verdict']}; share predicted to {outcome['positive']} (the "
+                f"{outcome['positive_kind']} outcome) from {low_rate:.1%} ({low}) to "
+                f"{high_rate:.1%} ({high})"
+            )
+            found = _extremes(feature, "true_positive_rate")
+            if found:
+                text += (
+                    f", true positive rate from {found[1]:.1%} ({found[0]}) to "
+                    f"{found[3]:.1%} ({found[2]})"
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
+
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"roc_auc": 0.05, "brier": 0.03}
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is neither class"
+
+    def can_score(self, y: np.ndarray) -> bool:
+        return len(np.unique(y)) == 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("predicted_positive_rate", PREDICTION, None),
+            ("mean_probability", PROBABILITY, None),
+        ]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        return f"{100 * summary['predicted_positive_rate']:.1f}% predicted positive"
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        from pyspark.sql import functions as F
+
+        probability = output[1]  # predict_proba's columns: negative, positive
+        return [
+            probability.alias(PROBABILITY),
+            (probability >= F.lit(threshold)).cast("long").alias(PREDICTION),
+            F.lit(threshold).cast("double").alias("decision_threshold"),
+        ]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        return (F.col(PROBABILITY) >= F.lit(threshold)).cast("long")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The probability of the positive class."""
+        return PredictionDrift(PROBABILITY, "numeric")
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction, dtype="float64")
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        return {"mean_probability": line["batch_mean"]}
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """The selection rate: the share predicted positive."""
+        return [({}, "selection_rate", None)]
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """The share of wrong decisions, the false positive and false negative rates."""
+        negatives, positives = (y == 0).sum(), (y == 1).sum()
+        return {
+            "error_rate": float((decision != y).mean()),
+            "false_positive_rate": float(((decision == 1) & (y == 0)).sum() / negatives)
+            if negatives
+            else float("nan"),
+            "false_negative_rate": float(((decision == 0) & (y == 1)).sum() / positives)
+            if positives
+            else float("nan"),
+        }
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": "mean predicted probability",
+            "keys": ["mean_probability"],
+            "reference": False,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "prefix": "selection_rate.",
+                "what": "selection rate",
+                "reference": True,
+                "unit_range": True,
+                "labels": False,
+            },
+            {
+                "prefix": "error_rate.",
+                "what": "error rate",
+                "reference": False,
+                "unit_range": True,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """1 for ``target.positive``, 0 for ``target.negative`` (null: any other value)."""
+        from pyspark.sql import functions as F
+
+        from .spark_engine import quoted
+
+        column = self.target_column
+        positive = _spark_matches(frame, column, _as_list(self.target["positive"]))
+        if self.target.get("negative") is None:
+            negative = quoted(column).isNotNull() & ~positive
+        else:
+            negative = _spark_matches(frame, column, _as_list(self.target["negative"])) & ~positive
+        encoded = F.when(positive, F.lit(1)).when(negative, F.lit(0)).cast("long")
+        return frame.withColumn(column, encoded)
+
+    def target_found_spark(self, column: Any) -> Any:
+        """A positive row: a column that never takes ``target.positive`` is refused."""
+        return column == 1
+
+    def target_not_found(self, seen: list[str]) -> ConfigError:
+        return ConfigError(
+            f"dataset.target.positive in {DATASET_FILE} is {self.target['positive']!r}, but "
+            f"column {self.target_column!r} never takes that value; it holds {seen}."
+        )
+
 
 # --- multiclass -------------------------------------------------------------------------------
 
@@ -560,17 +1206,6 @@ class Multiclass(Problem):
             "class": "sklearn.linear_model.LogisticRegression",
             "kwargs": {"C": 1.0, "max_iter": 1000},
         },
-    }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "accuracy",
-        "selection_rate",
-        "recall",
-        "precision",
-    )
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "demographic_parity_ratio": 0.8,
-        "equalized_odds_difference": 0.1,
     }
 
     @property
@@ -751,6 +1386,286 @@ class Multiclass(Problem):
         }
         return {"problem_type": self.kind, "column": column, "classes": classes}
 
+    # --- the fairness review ----------------------------------------------------------------
+    # Per group: accuracy, and per class (one against the rest) the selection rate (share
+    # predicted in the class), recall, precision and false positive rate, from the group's
+    # confusion matrix (cell = k * label + decision). The criteria are the binary ones for each
+    # class against the rest, judged on the worst class (each class's value is reported).
+    FAIRNESS_CLASS_METRICS: ClassVar[dict[str, Any]] = {
+        "selection_rate": _class_selection_rate,
+        "recall": _class_recall,
+        "precision": _class_precision,
+        "false_positive_rate": _class_false_positive_rate,
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ("count", "accuracy", *FAIRNESS_CLASS_METRICS)
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "accuracy",
+        "selection_rate",
+        "recall",
+        "precision",
+    )
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count", "selection_rate", "recall")
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = Binary.FAIRNESS_CRITERIA
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,
+        "equalized_odds_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {}  # ThresholdOptimizer: binary
+
+    def _fairness_class_keys(self) -> list[str]:
+        """The classes as they appear in figure names (``recall.<class>``)."""
+        from .groups import metric_safe
+
+        return [metric_safe(name) for name in self.class_names]
+
+    def fairness_columns(self, metrics: list[str]) -> list[str]:
+        keys = self._fairness_class_keys()
+        columns = []
+        for metric in metrics:
+            if metric in self.FAIRNESS_CLASS_METRICS:
+                columns += [f"{metric}.{key}" for key in keys]
+            else:
+                columns.append(metric)
+        return columns
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        metric, _, key = column.partition(".")
+        title = f"{metric.replace('_', ' ')} of {key}" if key else metric
+        return {"ylim": (0, 1.05), "title": title}
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import accuracy_score
+
+        keys = self._fairness_class_keys()
+        functions: dict[str, Any] = {}
+        for column in columns:
+            metric, _, key = column.partition(".")
+            if key:
+                code = keys.index(key)
+                functions[column] = partial(self.FAIRNESS_CLASS_METRICS[metric], code=code)
+            else:
+                functions[column] = {"count": fm.count, "accuracy": accuracy_score}[metric]
+        return functions
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        k = len(self.classes)
+        cells = k * np.asarray(y, dtype=np.int64) + np.asarray(decision, dtype=np.int64)
+        return cells, k * k, np.empty((len(cells), 0))
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(self.classes)
+        matrix = stats.reshape(*stats.shape[:-1], k, k)  # [..., label, decision]
+        count = matrix.sum(axis=(-2, -1))
+        predicted, actual = matrix.sum(axis=-2), matrix.sum(axis=-1)
+        hits = np.diagonal(matrix, axis1=-2, axis2=-1)
+        figures = {
+            "selection_rate": _share(predicted, count[..., None]),
+            "recall": _share(hits, actual),
+            "precision": _share(hits, predicted),
+            "false_positive_rate": _share(predicted - hits, count[..., None] - actual),
+        }
+        out = {"count": count.astype(float), "accuracy": _share(hits.sum(axis=-1), count)}
+        for metric, values in figures.items():
+            for index, key in enumerate(self._fairness_class_keys()):
+                out[f"{metric}.{key}"] = values[..., index]
+        return out
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Each criterion on its worst class, then per class (``<criterion>.<class>``), then
+        the differences of the configured class metrics (recall, precision, ...) per class."""
+        per_class: dict[str, dict[str, np.ndarray]] = {c: {} for c in self.FAIRNESS_CRITERIA}
+        for key in self._fairness_class_keys():
+            dp_difference, dp_ratio = group_spread(rates[f"selection_rate.{key}"])
+            tpr_difference, tpr_ratio = group_spread(rates[f"recall.{key}"])
+            fpr_difference, fpr_ratio = group_spread(rates[f"false_positive_rate.{key}"])
+            per_class["demographic_parity_ratio"][key] = dp_ratio
+            per_class["demographic_parity_difference"][key] = dp_difference
+            per_class["equalized_odds_ratio"][key] = np.minimum(tpr_ratio, fpr_ratio)
+            per_class["equalized_odds_difference"][key] = np.maximum(tpr_difference, fpr_difference)
+        out: dict[str, np.ndarray] = {}
+        with quiet_numpy():
+            for criterion, (rule, _, _) in self.FAIRNESS_CRITERIA.items():
+                stacked = np.stack(list(per_class[criterion].values()), axis=-1)
+                worst = np.nanmin if rule == "at least" else np.nanmax
+                out[criterion] = worst(stacked, axis=-1)
+        for criterion, values in per_class.items():
+            out |= {f"{criterion}.{key}": value for key, value in values.items()}
+        for metric in metrics:
+            if metric in self.FAIRNESS_CLASS_METRICS and metric != "selection_rate":
+                for key in self._fairness_class_keys():
+                    out[f"{metric}_difference.{key}"] = group_spread(rates[f"{metric}.{key}"])[0]
+            elif metric == "accuracy":
+                out["accuracy_difference"], out["accuracy_ratio"] = group_spread(rates[metric])
+        return out
+
+    def _fairness_class_words(self) -> dict[str, str]:
+        """Class key -> ``high (means ...; favourable)``."""
+        out = {}
+        for key, spec in zip(self._fairness_class_keys(), self.classes, strict=True):
+            means = spec.get("means")
+            favourable = {True: "favourable", False: "adverse"}.get(spec.get("favourable"))
+            details = "; ".join(str(d) for d in (means, favourable) if d)
+            out[key] = f"{spec['value']}" + (f" ({details})" if details else "")
+        return out
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        return (
+            f"held-out rows: {report['rows']}; predicted class: the most probable of "
+            f"{', '.join(self._fairness_class_words().values())}"
+        )
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        return (
+            "Per class, one against the rest: selection rate = share of a group predicted in "
+            "the class; recall = share of the group's rows of the class predicted in it; "
+            "precision = share of the group's rows predicted in the class that are in it; false "
+            "positive rate = share of the group's rows of other classes predicted in it. "
+            "Demographic parity compares selection rates between groups, equalised odds recall "
+            "and false positive rates (the worse of the two); each criterion is computed for "
+            "every class and judged on its worst class."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        words = self._fairness_class_words()
+        lines = []
+        for name, feature in report["features"].items():
+            summary = feature.get("summary") or {}
+            odds = _worst_part(summary, "equalized_odds_difference", max)
+            parity = _worst_part(summary, "demographic_parity_ratio", min)
+            if odds is None or parity is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            text = f"{name}: {feature['verdict']}; error rates differ most for class {words[odds]}"
+            for metric in ("recall", "precision"):
+                found = _extremes(feature, f"{metric}.{odds}")
+                if found:
+                    text += (
+                        f", {metric} from {found[1]:.1%} ({found[0]}) to {found[3]:.1%} "
+                        f"({found[2]})"
+                    )
+            found = _extremes(feature, f"selection_rate.{parity}")
+            if found:
+                text += (
+                    f"; predicted shares differ most for class {words[parity]}, from "
+                    f"{found[1]:.1%} ({found[0]}) to {found[3]:.1%} ({found[2]})"
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
+
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"balanced_accuracy": 0.05}
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        """The share predicted in each class (``predicted_share.<class>``)."""
+        from .groups import metric_safe
+
+        return [(f"predicted_share.{metric_safe(n)}", PREDICTION, n) for n in self.class_names]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        shares = zip(self.class_names, summary.values(), strict=True)
+        return "predicted " + ", ".join(f"{name} {100 * share:.1f}%" for name, share in shares)
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        """The class of the largest probability (the first of equal ones, as numpy's argmax) and
+        each class's probability; a model that gives another number of probabilities than the
+        configured classes stops the job."""
+        from pyspark.sql import functions as F
+
+        names = self.class_names
+        k = len(names)
+        message = F.concat(
+            F.lit("The model gives "),
+            F.size(output).cast("string"),
+            F.lit(
+                f" probabilities per row, but dataset.target.classes in {DATASET_FILE} lists {k} "
+                "classes: train the model on this configuration again."
+            ),
+        )
+        checked = F.when(F.size(output) == k, output).otherwise(F.raise_error(message))
+        best = F.array_position(checked, F.array_max(checked)).cast("int")
+        prediction = F.element_at(F.array(*(F.lit(n) for n in names)), best)
+        return [prediction.alias(PREDICTION)] + [
+            checked[i].alias(self.probability_column(n)) for i, n in enumerate(names)
+        ]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        codes = F.create_map(*(F.lit(x) for i, n in enumerate(self.class_names) for x in (n, i)))
+        return codes[F.col(PREDICTION)].cast("long")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The predicted class: its distribution over the classes (PSI, chi-squared)."""
+        return PredictionDrift(PREDICTION, "categorical", "chi2", tuple(self.class_names))
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        names = np.array(self.class_names, dtype=object)
+        return names[self.decide(prediction)] if len(prediction) else names[:0]
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        """``predicted_share.<class>`` and the training reference's, per class."""
+        from .groups import metric_safe
+
+        out = {}
+        for name in map(metric_safe, self.class_names):
+            out[f"predicted_share.{name}"] = line[f"batch_share_{name}"]
+            out[f"reference_predicted_share.{name}"] = line[f"reference_share_{name}"]
+        return out
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """Per class, the share of the group predicted in it (its selection rate)."""
+        return [({"class": n}, "selection_rate", i) for i, n in enumerate(self.class_names)]
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": "share predicted in each class",
+            "keys": ["predicted_share."],
+            "reference": True,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        from .groups import metric_safe
+
+        panels = [
+            {
+                "prefix": f"selection_rate.{metric_safe(name)}.",
+                "what": f"selection rate of {name}",
+                "reference": True,
+                "unit_range": True,
+                "labels": False,
+            }
+            for name in self.class_names
+        ]
+        return [
+            *panels,
+            {
+                "prefix": "error_rate.",
+                "what": "error rate",
+                "reference": False,
+                "unit_range": True,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """The class code of each value (a later class wins, as in :meth:`encode_target`)."""
+        from pyspark.sql import functions as F
+
+        column = self.target_column
+        encoded = F.lit(None).cast("long")
+        for code, spec in enumerate(self.classes):
+            encoded = F.when(_spark_matches(frame, column, [spec["value"]]), F.lit(code)).otherwise(
+                encoded
+            )
+        return frame.withColumn(column, encoded.cast("long"))
+
 
 # --- regression -------------------------------------------------------------------------------
 
@@ -778,18 +1693,6 @@ class Regression(Problem):
         "dummy_mean": {"class": "sklearn.dummy.DummyRegressor", "kwargs": {"strategy": "mean"}},
         "dummy_median": {"class": "sklearn.dummy.DummyRegressor", "kwargs": {"strategy": "median"}},
         "ridge": {"class": "sklearn.linear_model.Ridge", "kwargs": {"alpha": 1.0}},
-    }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "mae",
-        "rmse",
-        "mean_prediction",
-        "mean_residual",
-    )
-    # worst group's MAE at most 1.25x the best's; mean residuals at most 0.1 target std apart
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "mae_ratio": 1.25,
-        "mean_residual_difference": 0.1,
     }
     PREDICT_METHOD: ClassVar[str] = "predict"
 
@@ -920,6 +1823,277 @@ class Regression(Problem):
             "unit": str(self.target.get("unit") or ""),
             "higher_is_favourable": higher,
         }
+
+    # --- the fairness review ----------------------------------------------------------------
+    # Per group: mean absolute error, root mean squared error, mean prediction and mean
+    # residual (actual - predicted: positive = under-estimated), from per-group sums of
+    # |residual|, residual², prediction and residual. Criteria are scale-free: MAE and RMSE as
+    # the worst group's over the best group's; gaps between groups' means in standard
+    # deviations of the held-out target (``<metric>_gap``: the same gaps in the target's unit).
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "mae",
+        "rmse",
+        "mean_prediction",
+        "mean_residual",
+    )
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = FAIRNESS_METRICS
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count", "mae", "mean_residual")
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {
+        "mae_ratio": ("at most", 1.0, math.inf),
+        "rmse_ratio": ("at most", 1.0, math.inf),
+        "mean_residual_difference": ("at most", 0.0, math.inf),
+        "mean_prediction_difference": ("at most", 0.0, math.inf),
+    }
+    # worst group's MAE at most 1.25x the best's; mean residuals at most 0.1 target std apart
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "mae_ratio": 1.25,
+        "mean_residual_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "exponentiated_gradient": ("bounded_group_loss",),
+    }
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ("mae", "rmse", "mean_residual")
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ("mae", "mean_residual")
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+        functions = {
+            "count": fm.count,
+            "mae": mean_absolute_error,
+            "rmse": root_mean_squared_error,
+            "mean_prediction": _mean_prediction,
+            "mean_residual": _mean_residual,
+        }
+        return {m: functions[m] for m in columns}
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        prediction = np.asarray(decision, dtype="float64")
+        residual = np.asarray(y, dtype="float64") - prediction
+        values = np.column_stack([np.abs(residual), residual**2, prediction, residual])
+        return np.zeros(len(residual), dtype=np.int64), 1, values
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        count = stats[..., 0]
+        with quiet_numpy():
+            return {
+                "count": count.astype(float),
+                "mae": _share(stats[..., 1], count),
+                "rmse": np.sqrt(_share(stats[..., 2], count)),
+                "mean_prediction": _share(stats[..., 3], count),
+                "mean_residual": _share(stats[..., 4], count),
+            }
+
+    def fairness_reference(self, y: np.ndarray) -> dict[str, float]:
+        """The held-out target's standard deviation: the unit of the ``_difference`` criteria."""
+        y = np.asarray(y, dtype="float64")
+        return {"target_std": float(np.std(y, ddof=1)) if len(y) > 1 else math.nan}
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        std = reference["target_std"]
+        out: dict[str, np.ndarray] = {}
+        with quiet_numpy():
+            for metric in ("mae", "rmse"):
+                high = np.nanmax(rates[metric], axis=-1)
+                low = np.nanmin(rates[metric], axis=-1)
+                ratio = np.where(low > 0, high / np.where(low > 0, low, 1.0), np.inf)
+                out[f"{metric}_ratio"] = np.where(high > 0, ratio, np.where(high == 0, 1.0, np.nan))
+            for metric in ("mean_residual", "mean_prediction"):
+                gap = group_spread(rates[metric])[0]
+                out[f"{metric}_difference"] = gap / std if std > 0 else gap * np.nan
+        for metric in metrics:
+            if metric != "count":
+                out[f"{metric}_gap"] = group_spread(rates[metric])[0]
+        return out
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        return {"words": self.words(), **reference, "residual": "actual - predicted"}
+
+    def _fairness_unit(self) -> str:
+        unit = self.target.get("unit")
+        return f" {unit}" if unit else ""
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        unit = self.target.get("unit")
+        quantity = f"{self.quantity()} ({unit})" if unit else self.quantity()
+        return (
+            f"held-out rows: {report['rows']}; predicted: {quantity}; residual = actual - predicted"
+        )
+
+    def _fairness_favour(self) -> tuple[str, str]:
+        """What over- and under-estimation mean for the person scored."""
+        higher = self.target.get("higher_is_favourable")
+        if higher is None:
+            return "", ""
+        return ("favourable", "adverse") if higher else ("adverse", "favourable")
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        quantity, unit = self.quantity(), self._fairness_unit()
+        over, under = self._fairness_favour()
+        favour = (
+            f"A higher {quantity} is {'favourable' if over == 'favourable' else 'adverse'} for "
+            f"the person scored, so over-estimation is {over} for a group and "
+            f"under-estimation {under}."
+            if over
+            else "Neither a higher nor a lower prediction is configured as favourable for the "
+            "person scored (dataset.target.higher_is_favourable)."
+        )
+        return (
+            f"Residual = actual - predicted {quantity}: a group with a positive mean residual "
+            f"is under-estimated on average, one with a negative mean residual over-estimated. "
+            f"{favour} mae_ratio and rmse_ratio = the largest group error over the smallest; "
+            "mean_residual_difference and mean_prediction_difference = the largest gap between "
+            "groups' means in standard deviations of the held-out target "
+            f"({fmt_number(report.get('target_std'))}{unit}); _gap = the same gaps in the "
+            "target's unit."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        quantity, unit = self.quantity(), self._fairness_unit()
+        over, under = self._fairness_favour()
+        lines = []
+        for name, feature in report["features"].items():
+            errors = _extremes(feature, "mae")
+            residuals = _extremes(feature, "mean_residual")
+            if errors is None or residuals is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            text = (
+                f"{name}: {feature['verdict']}; mean absolute error from "
+                f"{fmt_number(errors[1])}{unit} ({errors[0]}) to {fmt_number(errors[3])}{unit} "
+                f"({errors[2]})"
+            )
+            for group, residual in ((residuals[0], residuals[1]), (residuals[2], residuals[3])):
+                way, kind = ("over", over) if residual < 0 else ("under", under)
+                text += (
+                    f"; {quantity} of {group} is {way}-estimated by {fmt_number(abs(residual))}"
+                    f"{unit} on average" + (f" ({kind} for the person scored)" if kind else "")
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        axis = {"ylabel": self.target.get("unit") or self.quantity()}
+        if column == "mean_residual":
+            axis["title"] = "mean residual (actual - predicted)"
+        return axis
+
+    # --- batch scoring, monitoring and late labels --------------------------------------------
+
+    DEFAULT_PERFORMANCE_DROP: ClassVar[dict[str, float | str]] = {"rmse": "10%"}
+    GROUP_DRIFT_THRESHOLD: ClassVar[str] = "mean_prediction_change"
+    GROUP_ERROR_METRICS: ClassVar[tuple[str, ...]] = ("mae", "mean_residual")
+    INVALID_LABEL_WORDS: ClassVar[str] = "with a value that is not a number"
+
+    def label_values(self, values: Any) -> np.ndarray:
+        return np.asarray(values, dtype="float64")
+
+    def can_score(self, y: np.ndarray) -> bool:
+        return len(y) >= 2
+
+    def scoring_terms(self) -> list[tuple[str, str, Any]]:
+        return [("mean_prediction", PREDICTION, None)]
+
+    def describe_scoring(self, summary: dict[str, float]) -> str:
+        unit = self.target.get("unit")
+        return f"mean prediction {summary['mean_prediction']:.4g}" + (f" {unit}" if unit else "")
+
+    def spark_udf_result_type(self) -> Any:
+        from pyspark.sql import types as T
+
+        return T.DoubleType()
+
+    def spark_prediction_columns(self, output: Any, threshold: float = 0.5) -> list[Any]:
+        return [output.cast("double").alias(PREDICTION)]
+
+    def spark_decision(self, threshold: float = 0.5) -> Any:
+        from pyspark.sql import functions as F
+
+        return F.col(PREDICTION).cast("double")
+
+    def prediction_drift(self) -> PredictionDrift:
+        """The predicted number (PSI on the reference's quantile bins, Kolmogorov-Smirnov)."""
+        return PredictionDrift(PREDICTION, "numeric", "ks")
+
+    def drift_reference_values(self, prediction: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+        return np.asarray(prediction, dtype="float64")
+
+    def prediction_drift_metrics(self, line: dict[str, Any]) -> dict[str, float]:
+        return {
+            "mean_prediction": line["batch_mean"],
+            "reference_mean_prediction": line["reference_mean"],
+        }
+
+    def group_terms(self) -> list[tuple[dict[str, Any], str, Any]]:
+        """The group's mean prediction."""
+        return [({}, "mean_prediction", None)]
+
+    def group_drift_allowed(self, thresholds: dict[str, Any], reference: np.ndarray) -> float:
+        """``mean_prediction_change`` standard deviations of the training reference's
+        predictions."""
+        spread = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
+        return float(thresholds[self.GROUP_DRIFT_THRESHOLD]) * spread
+
+    def group_errors(self, y: np.ndarray, decision: np.ndarray) -> dict[str, float]:
+        """Mean absolute error and mean residual (truth minus prediction: < 0, over-estimated)."""
+        residual = np.asarray(y, dtype="float64") - np.asarray(decision, dtype="float64")
+        return {"mae": float(np.mean(np.abs(residual))), "mean_residual": float(np.mean(residual))}
+
+    def prediction_panel(self) -> dict[str, Any]:
+        return {
+            "title": f"mean predicted {self.quantity()}",
+            "keys": ["mean_prediction"],
+            "reference": True,
+        }
+
+    def group_panels(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "prefix": "mean_prediction.",
+                "what": "mean prediction",
+                "reference": True,
+                "unit_range": False,
+                "labels": False,
+            },
+            {
+                "prefix": "mae.",
+                "what": "mean absolute error",
+                "reference": False,
+                "unit_range": False,
+                "labels": True,
+            },
+            {
+                "prefix": "mean_residual.",
+                "what": "mean residual (actual - predicted)",
+                "reference": False,
+                "unit_range": False,
+                "labels": True,
+            },
+        ]
+
+    def encode_target_spark(self, frame: Any) -> Any:
+        """The number (text parsed as one); missing where it is not a finite number."""
+        from pyspark.sql import functions as F
+
+        from .spark_engine import quoted
+
+        column = self.target_column
+        kind = dict(frame.dtypes)[column]
+        value = quoted(column)
+        if kind.startswith(_SPARK_NUMERIC_TYPES) and kind != "boolean":
+            number = value.cast("double")
+        elif kind == "boolean":
+            number = F.lit(None).cast("double")  # as pandas: True / False are not numbers
+        else:
+            number = F.trim(value.cast("string")).try_cast("double")
+        finite = ~F.isnan(number) & (F.abs(number) != F.lit(float("inf")))
+        return frame.withColumn(column, F.when(finite, number))
 
 
 PROBLEMS: dict[str, type[Problem]] = {cls.kind: cls for cls in (Binary, Multiclass, Regression)}

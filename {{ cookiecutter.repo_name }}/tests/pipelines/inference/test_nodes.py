@@ -33,6 +33,7 @@ SETTINGS = {
     },
     "keep_columns": ["person_id"],
 }
+DATASET = {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}}
 
 
 def _frame(n: int = 60) -> pd.DataFrame:
@@ -73,7 +74,7 @@ def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
         "model_run_id": "run1",
     }
     training = {**TRAINING, "features": {"numeric": ["income"], "categorical": []}}
-    predictions, record = nodes.score_batch(frame, info, training, SETTINGS)
+    predictions, record = nodes.score_batch(frame, info, training, DATASET, SETTINGS)
     assert len(predictions) == len(frame)
     assert list(predictions["person_id"]) == list(frame["person_id"])
     assert predictions["probability"].between(0, 1).all()
@@ -82,7 +83,50 @@ def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     assert (predictions["model_run_id"] == "run1").all()
     assert predictions["scored_at"].str.match(r"\d{4}-\d{2}-\d{2}T").all()
     assert record["metrics"]["rows_scored"] == len(frame)
+    assert record["metrics"]["predicted_positive_rate"] == predictions["prediction"].mean()
+    assert record["metrics"]["mean_probability"] == pytest.approx(predictions["probability"].mean())
     assert record["tags"]["inference.model_uri"] == "models:/m-1"
+
+
+INFO = {"model_uri": "models:/m-2", "model_source": "uri", "model_version": "", "model_run_id": ""}
+CLASSES = [{"value": "low"}, {"value": "medium"}, {"value": "high"}]
+
+
+def test_a_multiclass_batch_gets_the_class_and_each_class_probability(monkeypatch):
+    frame = _frame(90)
+    codes = np.digitize(frame["income"], np.quantile(frame["income"], [1 / 3, 2 / 3]))
+    model = LogisticRegression().fit(frame[["income"]], codes)
+    monkeypatch.setattr(nodes, "load_logged_model", lambda uri: model)
+    dataset = {"problem_type": "multiclass", "target": {"column": "outcome", "classes": CLASSES}}
+    training = {**TRAINING, "features": {"numeric": ["income"], "categorical": []}}
+    predictions, record = nodes.score_batch(frame, INFO, training, dataset, SETTINGS)
+    probabilities = ["probability_low", "probability_medium", "probability_high"]
+    assert list(predictions.columns[:5]) == ["person_id", "prediction", *probabilities]
+    assert np.allclose(predictions[probabilities].sum(axis=1), 1.0)
+    best = predictions[probabilities].to_numpy().argmax(axis=1)
+    assert predictions["prediction"].tolist() == [("low", "medium", "high")[i] for i in best]
+    assert "probability" not in predictions and "decision_threshold" not in predictions
+    shares = [record["metrics"][f"predicted_share.{c}"] for c in ("low", "medium", "high")]
+    assert sum(shares) == pytest.approx(1.0) and min(shares) > 0
+    assert shares[0] == (predictions["prediction"] == "low").mean()
+
+
+def test_a_regression_batch_gets_the_predicted_number(monkeypatch):
+    from sklearn.linear_model import LinearRegression
+
+    frame = _frame()
+    model = LinearRegression().fit(frame[["income"]], 3 * frame["income"])
+    monkeypatch.setattr(nodes, "load_logged_model", lambda uri: model)
+    dataset = {"problem_type": "regression", "target": {"column": "outcome"}}
+    training = {**TRAINING, "features": {"numeric": ["income"], "categorical": []}}
+    predictions, record = nodes.score_batch(frame, INFO, training, dataset, SETTINGS)
+    assert list(predictions.columns[:2]) == ["person_id", "prediction"]
+    assert "probability" not in predictions and predictions["prediction"].dtype == "float64"
+    assert np.allclose(predictions["prediction"], 3 * frame["income"])
+    assert record["metrics"] == {
+        "rows_scored": len(frame),
+        "mean_prediction": pytest.approx(3 * frame["income"].mean()),
+    }
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Unit tests of the labels pipeline: label accounting, decay, error rates, the monitoring run."""
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -8,6 +9,7 @@ from {{ cookiecutter.python_package }}.errors import ConfigError, DataError
 from {{ cookiecutter.python_package }}.pipelines.labels import create_pipeline, nodes
 from {{ cookiecutter.python_package }}.pipelines.labels.plan import check_labels_config
 from {{ cookiecutter.python_package }}.pipelines.labels.tracking import MonitoringRunUpdateDataset
+from {{ cookiecutter.python_package }}.problem import problem_of
 
 PARAMS = {
     "batch": "week_1",
@@ -117,10 +119,98 @@ def test_error_rates_per_group_and_metric_names(plan: dict) -> None:
         ("age", "18-39"): 0.0,
         ("age", "40-119"): pytest.approx(1 / 3),
     }
-    metrics = nodes.labels_metrics(report)
+    assert report["positive_rate"] == 0.4
+    metrics = nodes.labels_metrics(report, problem_of(DATASET))
     assert metrics["error_rate.region.S"] == 0.5
     assert metrics["labels.joined"] == 5 and metrics["labels.duplicates"] == 3
     assert metrics["labels.unknown_ids"] == 2 and metrics["labels.quarantined_rows"] == 1
+
+
+CLASSES = [{"value": "low"}, {"value": "medium"}, {"value": "high"}]
+MULTICLASS = {"problem_type": "multiclass", "target": {"column": "priority", "classes": CLASSES}}
+REGRESSION = {"problem_type": "regression", "target": {"column": "price", "unit": "EUR"}}
+
+
+def _plan_of(dataset: dict) -> dict:
+    params = {**PARAMS, "target": dataset["target"], "performance_drop": None}
+    return check_labels_config(params, dataset)
+
+
+def _multiclass_batch() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    predictions, rows, quarantined = _batch()
+    probabilities = np.array(
+        [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6],
+         [0.5, 0.4, 0.1]]
+    )  # fmt: skip
+    classes = np.array(["low", "medium", "high"], dtype=object)
+    predictions = predictions.drop(columns=["probability", "prediction", "decision_threshold"])
+    predictions["prediction"] = classes[probabilities.argmax(axis=1)]
+    for index, name in enumerate(classes):
+        predictions[f"probability_{name}"] = probabilities[:, index]
+    return predictions, rows, quarantined
+
+
+def test_a_class_training_never_saw_is_an_invalid_label_not_joined() -> None:
+    plan = _plan_of(MULTICLASS)
+    predictions, rows, quarantined = _multiclass_batch()
+    labels = pd.DataFrame(
+        {"member_id": ["M1", "M2", "M3", "M4", "M5"],
+         "priority": ["low", "Medium", "urgent", "high", "high"]}
+    )  # fmt: skip
+    joined, accounting = nodes.join_labels(labels, predictions, rows, quarantined, plan)
+    assert accounting["invalid_labels"] == 1 and accounting["joined"] == 4
+    assert accounting["examples"]["invalid_labels"] == ["M3"]
+    assert joined["priority"].tolist() == [0, 1, 2, 2]  # class codes, as training's
+    report, record = nodes.raise_labels_alert(nodes.assess_labels(joined, accounting, plan), plan)
+    assert "1 label row(s) with a value that is none of the classes" in report["alert"]["warnings"]
+    # M4 (region S) is predicted low but labelled high: the only error.
+    rates = {(r["feature"], r["group"]): r["error_rate"] for r in report["error_rates"]}
+    assert rates[("region", "N")] == 0.0 and rates[("region", "S")] == 0.5
+    assert set(report["error_rates"][0]) == {"feature", "group", "count", "error_rate", "judged"}
+    assert record["metrics"]["error_rate.region.S"] == 0.5
+    assert report["share.high"] == 0.5  # the labels' class shares
+
+
+def test_regression_labels_give_mae_and_mean_residual_per_group() -> None:
+    plan = _plan_of(REGRESSION)
+    predictions, rows, quarantined = _batch()
+    predictions = predictions.drop(columns=["probability", "decision_threshold"])
+    predictions["prediction"] = [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
+    labels = pd.DataFrame(
+        {"member_id": ["M1", "M2", "M3", "M4", "M5", "M6"],
+         "price": ["110", "190", "300", "n/a", "450", "640.5"]}
+    )  # fmt: skip
+    joined, accounting = nodes.join_labels(labels, predictions, rows, quarantined, plan)
+    assert accounting["invalid_labels"] == 1 and joined["price"].dtype == "float64"
+    report = nodes.assess_labels(joined, accounting, plan)
+    errors = {(r["feature"], r["group"]): r for r in report["error_rates"]}
+    north, south = errors[("region", "N")], errors[("region", "S")]
+    assert north["mae"] == pytest.approx(20 / 3) and north["mean_residual"] == 0.0
+    assert south["mae"] == pytest.approx(45.25) and south["mean_residual"] == pytest.approx(-4.75)
+    metrics = nodes.labels_metrics(report, problem_of(REGRESSION))
+    assert metrics["mae.region.S"] == pytest.approx(45.25)
+    assert metrics["mean_residual.region.S"] == pytest.approx(-4.75)
+    assert "error_rate.region.S" not in metrics
+    assert report["target_mean"] == pytest.approx((110 + 190 + 300 + 450 + 640.5) / 5)
+    alert, _ = nodes.raise_labels_alert(report, plan)
+    assert "1 label row(s) with a value that is not a number" in alert["alert"]["warnings"]
+
+
+@pytest.mark.parametrize(
+    "dataset, drop, default",
+    [
+        (MULTICLASS, {"roc_auc": 0.05}, {"balanced_accuracy": 0.05}),
+        (REGRESSION, {"brier": 0.03}, {"rmse": "10%"}),
+    ],
+)
+def test_a_metric_of_another_problem_type_is_refused(dataset, drop, default) -> None:
+    params = {**PARAMS, "target": dataset["target"]}
+    with pytest.raises(ConfigError, match=rf"labels\.performance_drop .*{next(iter(drop))}"):
+        check_labels_config({**params, "performance_drop": drop}, dataset)
+    assert (
+        check_labels_config({**params, "performance_drop": None}, dataset)["performance_drop"]
+        == default
+    )
 
 
 def test_bad_configuration_is_refused() -> None:

@@ -20,6 +20,7 @@ PLAN = {
     },
     "dashboard_top_features": 2,
 }
+DATASET = {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}}
 
 
 def batch(name: str, step: int, psi: dict[str, float], verdict: str, **metrics: float) -> dict:
@@ -77,7 +78,7 @@ def svg_texts(page: str) -> list[str]:
 
 
 def test_the_page_shows_every_batch_and_chart_and_is_self_contained() -> None:
-    page = build_dashboard(three_batches(labelled=True), PLAN)
+    page = build_dashboard(three_batches(labelled=True), PLAN, DATASET)
     assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 5
     assert not re.search(r"<script|<link|<img|src=", page), "the page must need nothing else"
     texts = svg_texts(page)
@@ -96,7 +97,7 @@ def test_the_page_shows_every_batch_and_chart_and_is_self_contained() -> None:
 
 
 def test_without_labels_the_page_says_so_instead_of_an_empty_chart() -> None:
-    page = build_dashboard(three_batches(labelled=False), PLAN)
+    page = build_dashboard(three_batches(labelled=False), PLAN, DATASET)
     assert page.count("<svg") == 3  # predictions, inputs, selection rates
     assert NO_LABELS.format(what="performance decay") in page
     assert NO_LABELS.format(what="the error rate by group") in page
@@ -108,12 +109,12 @@ def test_selection_rates_show_the_training_reference_when_recorded() -> None:
     batches[-1]["metrics"].update(
         {"reference_selection_rate.region.north": 0.3, "reference_selection_rate.region.south": 0.6}
     )
-    texts = svg_texts(build_dashboard(batches, PLAN))
+    texts = svg_texts(build_dashboard(batches, PLAN, DATASET))
     assert "selection rate by region (dashed: training)" in texts
 
 
 def test_no_batch_yet() -> None:
-    page = build_dashboard([], PLAN)
+    page = build_dashboard([], PLAN, DATASET)
     assert "No batch has been monitored yet" in page and "<svg" not in page
 
 
@@ -155,5 +156,49 @@ def test_read_history_from_a_real_mlflow_store(tmp_path, monkeypatch: pytest.Mon
     assert history[1]["metrics"]["performance.roc_auc"] == 0.7
     assert history[1]["metrics"]["psi.size"] == 0.9  # the last value logged
     assert history[0]["alerts"] == [{"check": "monitoring", **alert}]
-    page = build_dashboard(history, PLAN)
+    page = build_dashboard(history, PLAN, DATASET)
     assert page.count("<svg") == 3 and "second" in page
+
+
+def test_a_multiclass_page_shows_the_class_shares_and_each_class_by_group() -> None:
+    classes = [{"value": "low"}, {"value": "medium"}, {"value": "high"}]
+    dataset = {"problem_type": "multiclass", "target": {"column": "y", "classes": classes}}
+    history = three_batches(labelled=True)
+    for run in history:
+        run["metrics"] |= {
+            "predicted_share.low": 0.5,
+            "predicted_share.high": 0.2,
+            "reference_predicted_share.high": 0.25,
+            "selection_rate.high.region.north": 0.3,
+            "reference_selection_rate.high.region.north": 0.2,
+        }
+    page = build_dashboard(
+        history, {**PLAN, "thresholds": {**PLAN["thresholds"], "performance_drop": None}}, dataset
+    )
+    texts = svg_texts(page)
+    assert "share predicted in each class (dashed: training)" in texts
+    assert {"low", "high"} <= set(texts)
+    assert "selection rate of high by region (dashed: training)" in texts
+    assert "Selection rate of medium by group" in page  # no metric yet: said, not drawn
+
+
+def test_a_regression_page_shows_the_mean_prediction_and_the_errors_by_group() -> None:
+    dataset = {"problem_type": "regression", "target": {"column": "price", "means": "price"}}
+    history = three_batches(labelled=False)
+    history[1]["metrics"] |= {
+        "mean_prediction": 3100.0,
+        "reference_mean_prediction": 3000.0,
+        "mean_prediction.region.north": 2900.0,
+        "performance.rmse": 510.0,
+        "performance.rmse_drop": 20.0,
+        "mae.region.north": 400.0,
+        "mean_residual.region.north": -150.0,
+    }
+    plan = {**PLAN, "thresholds": {**PLAN["thresholds"], "performance_drop": None}}
+    page = build_dashboard(history, plan, dataset)
+    texts = svg_texts(page)
+    assert "mean predicted price (dashed: training)" in texts
+    assert "mean prediction by region" in texts and "rmse" in texts
+    assert "mean absolute error by region" in texts
+    assert "mean residual (actual - predicted) by region" in texts
+    assert "Error rate by group" not in page

@@ -1,4 +1,4 @@
-"""Inference: score a batch of new applications with the candidate model."""
+"""Inference: score a batch of new rows with the model in use."""
 
 from .pipeline import create_pipeline
 

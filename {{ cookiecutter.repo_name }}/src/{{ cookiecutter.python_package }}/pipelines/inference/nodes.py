@@ -12,15 +12,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError, DataError, check_keys
-from ...modelling import (
-    feature_columns,
-    load_logged_model,
-    predict_positive,
-)
+from ...modelling import check_columns, feature_columns, load_logged_model, model_inputs
+from ...problem import problem_of
 from ...spark_engine import is_spark_frame
 
 logger = logging.getLogger(__name__)
@@ -35,9 +31,6 @@ MODEL_KEYS = (
     "uri",
     "fallback_to_latest_run",
 )
-# Columns of the predictions: the probability of the positive class and the 0/1 decision.
-PROBABILITY = "probability"
-PREDICTION = "prediction"
 
 
 def check_inference_config(params: dict[str, Any]) -> dict[str, Any]:
@@ -168,64 +161,63 @@ def score_batch(
     batch: pd.DataFrame,
     model_info: dict[str, Any],
     training: dict[str, Any],
+    dataset: dict[str, Any],
     settings: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Predictions for the validated rows, each with the model's URI, version, run and time.
 
-    A Spark DataFrame (``--env spark``) is scored in Spark (``spark.py``): the same columns and
-    metrics, with the model run by ``mlflow.pyfunc.spark_udf``.
+    The prediction columns are the problem type's (``problem.prediction_columns``: binary,
+    probability, prediction and decision_threshold; multiclass, the predicted class and
+    probability_<class>; regression, the predicted number). A Spark DataFrame (``--env spark``)
+    is scored in Spark (``spark.py``): the same columns and metrics, with the model run by
+    ``mlflow.pyfunc.spark_udf``.
     """
+    problem = problem_of(dataset)
     threshold = float(training["decision_threshold"])
+    numeric, categorical = feature_columns(training)
+    keep_columns = list(settings.get("keep_columns") or [])
     if is_spark_frame(batch):
         from .spark import score_spark_batch
 
-        numeric, categorical = feature_columns(training)
         predictions, metrics = score_spark_batch(
             batch,
             model_info,
+            problem=problem,
             numeric=numeric,
             categorical=categorical,
             threshold=threshold,
-            keep_columns=list(settings.get("keep_columns") or []),
+            keep_columns=keep_columns,
         )
         logger.info(
-            "Scored %d rows on Spark with %s (%s): %.1f%% predicted positive.",
+            "Scored %d rows on Spark with %s (%s): %s.",
             metrics["rows_scored"],
             model_info["model_uri"],
             model_info["model_source"],
-            100 * metrics["predicted_positive_rate"],
+            problem.describe_scoring({k: v for k, v in metrics.items() if k != "rows_scored"}),
         )
         return predictions, _inference_record(metrics, model_info)
-    model = load_logged_model(model_info["model_uri"])
-    probability = (
-        predict_positive(model, batch, *feature_columns(training), "scoring_batch")
-        if len(batch)
-        else np.array([])
-    )
-    keep = [c for c in settings.get("keep_columns") or [] if c in batch.columns]
+    prediction = problem.predict_nothing()
+    if len(batch):
+        check_columns(batch, numeric + categorical, "training.features", "scoring_batch")
+        model = load_logged_model(model_info["model_uri"])
+        prediction = problem.predict(model, model_inputs(batch, numeric, categorical))
+    keep = [c for c in keep_columns if c in batch.columns]
     predictions = batch[keep].reset_index(drop=True).copy()
-    predictions[PROBABILITY] = probability
-    predictions[PREDICTION] = (probability >= threshold).astype("int64")
-    predictions["decision_threshold"] = threshold
+    for column, values in problem.prediction_columns(prediction, threshold).items():
+        predictions[column] = values
     scored_at = datetime.now(UTC).isoformat(timespec="seconds")
     for column, value in model_info.items():
         predictions[column] = value
     predictions["scored_at"] = scored_at
+    summary = problem.scoring_summary(predictions)
     logger.info(
-        "Scored %d rows with %s (%s): %.1f%% predicted positive.",
+        "Scored %d rows with %s (%s): %s.",
         len(predictions),
         model_info["model_uri"],
         model_info["model_source"],
-        100 * float(predictions[PREDICTION].mean()) if len(predictions) else 0.0,
+        problem.describe_scoring(summary),
     )
-    metrics = {
-        "rows_scored": len(predictions),
-        "predicted_positive_rate": float(predictions[PREDICTION].mean())
-        if len(predictions)
-        else 0.0,
-        "mean_probability": float(probability.mean()) if len(probability) else 0.0,
-    }
-    return predictions, _inference_record(metrics, model_info)
+    return predictions, _inference_record({"rows_scored": len(predictions), **summary}, model_info)
 
 
 def _inference_record(metrics: dict[str, Any], model_info: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ def batch_intake(sources: Sources) -> Pipeline:
             "validation_record": "scoring_validation_record",
         },
         parameters={
+            "params:dataset": "params:dataset",
             "params:ingestion": "params:ingestion",
             "params:validation": "params:validation",
         },
@@ -59,6 +60,7 @@ def create_pipeline(sources: Sources | None = None, **kwargs: object) -> Pipelin
                     "scoring_batch",
                     "scoring_model_info",
                     "params:training",
+                    "params:dataset",
                     "inference_settings",
                 ],
                 outputs=["batch_predictions", "inference_record"],

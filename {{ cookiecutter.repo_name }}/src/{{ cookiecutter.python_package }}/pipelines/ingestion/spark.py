@@ -1,26 +1,24 @@
 """Ingestion on Spark: the same plan as ``nodes.py``, with Spark DataFrames in and out.
 
 Called by the nodes of ``nodes.py`` when their input is a Spark DataFrame (``--env spark``).
-Parsing, the target's encoding, the per-key summaries, the joins and the ratios follow the pandas
-rules one for one, so both engines give the same primary table for the same raw rows.
+Parsing, the target's encoding (the problem type's, ``problem.encode_target_spark``), the
+per-key summaries, the joins and the ratios follow the pandas rules one for one, so both engines
+give the same primary table for the same raw rows.
 """
 
 from typing import Any
 
 from ...columns import ROW_POSITION
-from ...errors import ConfigError, DataError
+from ...errors import DataError
+from ...problem import problem_of
 from ...spark_engine import normalise_spark_columns, quoted, with_row_position
 from .rules import (
     BOOLEAN_WORDS,
     COUNT_LIKE,
-    DATASET_FILE,
     PARAMETERS_FILE,
-    as_list,
     columns_to_parse,
     require_columns,
 )
-
-_NUMERIC_TYPES = ("byte", "short", "int", "bigint", "long", "float", "double", "decimal", "boolean")
 
 
 def _parsed(column: str, kind: str) -> Any:
@@ -50,39 +48,6 @@ def parse_columns(frame: Any, column_types: dict[str, str], entry: str) -> Any:
             for c in frame.columns
         )
     )
-
-
-def _matches(frame: Any, column: str, wanted: list[Any]) -> Any:
-    """Which values equal one of ``wanted``: numbers as numbers, anything else as stripped text."""
-    from pyspark.sql import functions as F
-
-    kind = dict(frame.dtypes)[column]
-    if kind.startswith(_NUMERIC_TYPES):
-        numbers = []
-        for value in wanted:
-            try:
-                numbers.append(float(value))
-            except (TypeError, ValueError):
-                continue
-        hit = quoted(column).cast("double").isin(numbers) if numbers else F.lit(False)
-    else:
-        text = F.lower(F.trim(quoted(column).cast("string")))
-        hit = text.isin([str(w).strip().lower() for w in wanted])
-    return F.coalesce(hit, F.lit(False))
-
-
-def encode_target(frame: Any, target: dict[str, Any]) -> Any:
-    """The target as 0/1 (1 = ``target.positive``); a label that is neither is null."""
-    from pyspark.sql import functions as F
-
-    column = target["column"]
-    positive = _matches(frame, column, as_list(target["positive"]))
-    if target.get("negative") is None:
-        negative = quoted(column).isNotNull() & ~positive
-    else:
-        negative = _matches(frame, column, as_list(target["negative"])) & ~positive
-    encoded = F.when(positive, F.lit(1)).when(negative, F.lit(0)).cast("long")
-    return frame.withColumn(column, encoded)
 
 
 def summarise_related_source(rows: Any, plan: dict[str, Any], source: str) -> tuple[Any, dict]:
@@ -150,10 +115,12 @@ def add_ratios(frame: Any, ratios: dict[str, list[str]]) -> Any:
 
 
 def build_primary_table(main_rows: Any, plan: dict[str, Any], *summaries: Any) -> tuple[Any, dict]:
-    """The main source typed, its target encoded, joined with each related summary, with lineage.
+    """The main source typed, its target encoded (``problem.py``), joined with each related
+    summary, with lineage.
 
     ``source_row`` is the row's position in the main source, as on pandas. One Spark job counts
-    rows, labels and positives; the table itself stays in Spark.
+    rows, unknown labels and the labels that show the target's description fits (binary: the
+    positives); the table itself stays in Spark.
     """
     from pyspark.sql import functions as F
 
@@ -163,21 +130,19 @@ def build_primary_table(main_rows: Any, plan: dict[str, Any], *summaries: Any) -
     labelled, column_types = columns_to_parse(plan, frame)
     typed = parse_columns(with_row_position(frame, ROW_POSITION), column_types, f"raw_{main}")
     if labelled:
-        primary = encode_target(typed, target)
-        rows, positives, unknown = primary.select(
+        problem = problem_of(plan["dataset"])
+        primary = problem.encode_target_spark(typed)
+        encoded = quoted(target["column"])
+        rows, found, unknown = primary.select(
             F.count(F.lit(1)),
-            F.sum(F.when(quoted(target["column"]) == 1, 1).otherwise(0)),
-            F.sum(F.when(quoted(target["column"]).isNull(), 1).otherwise(0)),
+            F.sum(F.when(problem.target_found_spark(encoded), 1).otherwise(0)),
+            F.sum(F.when(encoded.isNull(), 1).otherwise(0)),
         ).first()
-        if rows and not positives:
+        if rows and not found:  # as problem.encode_target_column on pandas
             seen = [
                 r[0] for r in frame.select(quoted(target["column"])).distinct().limit(10).collect()
             ]
-            raise ConfigError(
-                f"dataset.target.positive in {DATASET_FILE} is {target['positive']!r}, but "
-                f"column {target['column']!r} never takes that value; it holds "
-                f"{sorted(map(str, (s for s in seen if s is not None)))}."
-            )
+            raise problem.target_not_found(sorted(map(str, (s for s in seen if s is not None))))
     else:
         primary = typed
         rows = primary.count()

@@ -1,11 +1,18 @@
-"""Late labels: join them to a batch's stored predictions, measure performance and error rates.
+"""Late labels: join them to a batch's stored predictions, measure performance and errors by group.
 
 Every row of the labels file is accounted for, in exactly one of: ``joined`` (its id was scored),
 ``unknown_ids`` (no row of the batch has that id, or the id is empty), ``quarantined_rows``
 (the row was quarantined at scoring, so it has no prediction), ``duplicates`` (a further row
 for an id already seen), ``conflicting`` (the first row of an id whose rows disagree: none of
-them is joined) and ``invalid_labels`` (a value that is neither the positive nor the negative
-class). Predictions and labels files stay as they were written.
+them is joined) and ``invalid_labels`` (a value the target's description does not know, as
+``problem.encode_target`` reads it: neither the positive nor the negative class, a class
+training was not configured with, or not a number). Predictions and labels files stay as they
+were written.
+
+What is measured follows the problem type (``problem.py``): performance decay on its metrics
+(``labels.performance_drop``), and per sensitive group its error figures
+(``problem.group_errors``: binary, the error, false positive and false negative rates;
+multiclass, the error rate; regression, the mean absolute error and the mean residual).
 """
 
 import logging
@@ -18,7 +25,7 @@ from ...columns import normalise_column_names
 from ...errors import DataError
 from ...gates import gate_tags, worst
 from ...groups import group_column, metric_safe
-from ...problem import problem_of
+from ...problem import Problem, problem_of
 from ...spark_engine import is_spark_frame
 from ..monitoring.alerts import deliver_alert
 from ..monitoring.assessment import performance_decay
@@ -39,9 +46,8 @@ SET_ASIDE = {
     "quarantined_rows": "for rows quarantined at scoring (never scored)",
     "duplicates": "repeating an id already labelled",
     "conflicting": "for ids whose labels disagree (none of them joined)",
-    "invalid_labels": "with a value that is neither class",
+    "invalid_labels": "",  # the problem type's words (problem.INVALID_LABEL_WORDS)
 }
-PROBABILITY, PREDICTION = "probability", "prediction"
 
 
 def _ids(values: pd.Series) -> pd.Series:
@@ -122,7 +128,8 @@ def _join_labels(
         set(_ids(quarantined[id_column]).dropna()) if id_column in quarantined.columns else set()
     )
     label_ids = _ids(labels[id_column])
-    values = problem_of(plan["dataset"]).encode_target(labels[target].reset_index(drop=True))
+    problem = problem_of(plan["dataset"])
+    values = problem.encode_target(labels[target].reset_index(drop=True))
     known = set(scored_ids.dropna())
     outcome = pd.Series("joined", index=label_ids.index, dtype=object)
     outcome[~label_ids.isin(known)] = "unknown_ids"
@@ -152,7 +159,7 @@ def _join_labels(
     joined = frame.merge(
         chosen.rename(columns={id_column: "_id"}), on="_id", how="inner", validate="one_to_one"
     ).drop(columns="_id")
-    joined[target] = joined[target].astype("int64")
+    joined[target] = problem.label_values(joined[target])
 
     def sample(name: str) -> list[str]:
         return sorted(map(str, label_ids[outcome == name].fillna("").unique()))[:20]
@@ -179,8 +186,10 @@ def _join_labels(
     return joined, accounting
 
 
-def error_rates(joined: pd.DataFrame, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Share of wrong decisions (and false positive / negative rates) per sensitive group."""
+def error_rates(
+    joined: pd.DataFrame, plan: dict[str, Any], problem: Problem
+) -> list[dict[str, Any]]:
+    """The problem type's error figures (``problem.group_errors``) per sensitive group."""
     target, min_size = plan["target"]["column"], int(plan["min_group_size"])
     rows = []
     for name in plan["sensitive_features"]:
@@ -188,20 +197,13 @@ def error_rates(joined: pd.DataFrame, plan: dict[str, Any]) -> list[dict[str, An
         if column not in joined.columns:
             continue
         for group, part in joined.groupby(column, sort=True):
-            y, decision = part[target].to_numpy(), part[PREDICTION].to_numpy()
-            negatives, positives = (y == 0).sum(), (y == 1).sum()
+            y = problem.label_values(part[target])
             rows.append(
                 {
                     "feature": name,
                     "group": str(group),
                     "count": len(part),
-                    "error_rate": float((decision != y).mean()),
-                    "false_positive_rate": float(((decision == 1) & (y == 0)).sum() / negatives)
-                    if negatives
-                    else float("nan"),
-                    "false_negative_rate": float(((decision == 0) & (y == 1)).sum() / positives)
-                    if positives
-                    else float("nan"),
+                    **problem.group_errors(y, problem.decision_of_columns(part)),
                     "judged": len(part) >= min_size,
                 }
             )
@@ -211,19 +213,24 @@ def error_rates(joined: pd.DataFrame, plan: dict[str, Any]) -> list[dict[str, An
 def assess_labels(
     joined: pd.DataFrame, accounting: dict[str, Any], plan: dict[str, Any]
 ) -> dict[str, Any]:
-    """Performance decay against the model's training run, and error rates per group."""
+    """Performance decay against the model's training run, and error figures per group."""
+    problem = problem_of(plan["dataset"])
     target = plan["target"]["column"]
     run_id = plan["reference_run_id"] or (
         str(joined["model_run_id"].iloc[0]) if len(joined) and "model_run_id" in joined else ""
     )
-    y = joined[target].to_numpy(dtype="int64")
-    scores = joined[PROBABILITY].to_numpy(dtype=float)
-    threshold = float(joined["decision_threshold"].iloc[0]) if len(joined) else 0.5
-    performance = performance_decay(y, scores, run_id, threshold, plan["performance_drop"])
+    y = problem.label_values(joined[target])
+    threshold = 0.5  # the problem type's default; binary predictions carry theirs
+    if len(joined) and "decision_threshold" in joined:
+        threshold = float(joined["decision_threshold"].iloc[0])
+    prediction = problem.prediction_of_columns(joined) if len(joined) else problem.predict_nothing()
+    performance = performance_decay(
+        problem, y, prediction, run_id=run_id, threshold=threshold, drops=plan["performance_drop"]
+    )
     if len(joined) and not performance["metrics"]:
         logger.warning(
-            "No performance decay for batch %r: the labels hold one class only, or training run "
-            "%r has no test.* metrics.",
+            "No performance decay for batch %r: the labels cannot be scored (e.g. one class "
+            "only), or training run %r has no test.* metrics.",
             plan["batch"],
             run_id,
         )
@@ -232,13 +239,14 @@ def assess_labels(
         "model_uri": str(joined["model_uri"].iloc[0]) if len(joined) else "",
         "labels": accounting,
         "performance": performance,
-        "error_rates": error_rates(joined, plan),
-        "positive_rate": float(y.mean()) if len(y) else float("nan"),
+        "error_rates": error_rates(joined, plan, problem),
+        **problem.describe_labels(y),
     }
 
 
-def labels_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """Flat metrics: ``labels.*`` counts, ``performance.*`` (as monitoring), ``error_rate.*``."""
+def labels_metrics(report: dict[str, Any], problem: Problem) -> dict[str, float]:
+    """Flat metrics: ``labels.*`` counts, ``performance.*`` (as monitoring), and the problem
+    type's error figures per group (``<figure>.<attribute>.<group>``, e.g. ``error_rate.*``)."""
     metrics: dict[str, float] = {
         f"labels.{name}": report["labels"][name] for name in OUTCOMES if name != "joined"
     }
@@ -247,7 +255,8 @@ def labels_metrics(report: dict[str, Any]) -> dict[str, float]:
         metrics[f"performance.{row['metric']}"] = row["batch"]
         metrics[f"performance.{row['metric']}_drop"] = row["drop"]
     for row in report["error_rates"]:
-        metrics[f"error_rate.{row['feature']}.{metric_safe(row['group'])}"] = row["error_rate"]
+        for figure in problem.GROUP_ERROR_METRICS:
+            metrics[f"{figure}.{row['feature']}.{metric_safe(row['group'])}"] = row[figure]
     return {k: float(v) for k, v in metrics.items() if not np.isnan(v)}
 
 
@@ -255,16 +264,18 @@ def raise_labels_alert(
     report: dict[str, Any], plan: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The verdict on the labelled batch; an alert (log, webhook) when performance fell too far."""
+    problem = problem_of(plan["dataset"])
+    set_aside = {**SET_ASIDE, "invalid_labels": problem.INVALID_LABEL_WORDS}
     reasons = [
         f"performance {row['metric']}: {row['batch']:.3f} vs {row['reference']:.3f} in training "
-        f"(drop {row['drop']:.3f} > {row['max_drop']})"
+        f"(drop {row['drop']:.3f} > {row['max_drop']:.4g})"
         for row in report["performance"]["metrics"]
         if row["verdict"] == "fail"
     ]
     accounting = report["labels"]
     warnings = [
-        f"{accounting[name]} label row(s) {SET_ASIDE[name]}"
-        for name in SET_ASIDE
+        f"{accounting[name]} label row(s) {set_aside[name]}"
+        for name in set_aside
         if accounting[name]
     ]
     if not accounting["joined"]:
@@ -295,7 +306,7 @@ def raise_labels_alert(
     else:
         logger.info("Labels of batch %r: %s, no alert.", plan["batch"], verdict)
     run_record = {
-        "metrics": labels_metrics(report),
+        "metrics": labels_metrics(report, problem),
         "tags": {**gate_tags("labels", verdict), "labels.alert": alert},
     }
     return {**report, "alert": record}, run_record

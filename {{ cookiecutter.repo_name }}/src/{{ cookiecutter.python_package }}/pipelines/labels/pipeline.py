@@ -67,7 +67,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             # The monitoring dashboard again, now with this batch's performance and error rates.
             Node(
                 func=build_dashboard,
-                inputs=["monitoring_history", "params:monitoring", "labels_monitoring_run"],
+                inputs=[
+                    "monitoring_history",
+                    "params:monitoring",
+                    "params:dataset",
+                    "labels_monitoring_run",
+                ],
                 outputs="monitoring_dashboard",
                 name="build_dashboard",
             ),

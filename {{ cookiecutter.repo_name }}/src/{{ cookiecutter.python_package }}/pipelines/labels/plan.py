@@ -9,7 +9,6 @@ from typing import Any
 from ...columns import ROW_POSITION
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
-from ...modelling import METRICS
 from ...problem import problem_of
 
 PARAMETERS_FILE = "conf/base/parameters_labels.yml"
@@ -39,13 +38,9 @@ def check_labels_config(params: dict[str, Any], dataset: dict[str, Any]) -> dict
     target = params["target"] or {}
     if not isinstance(target, dict) or not target.get("column"):
         raise ConfigError(f"labels.target in {PARAMETERS_FILE} must name the target column.")
-    drops = dict(params["performance_drop"] or {})
-    unknown = set(drops) - set(METRICS)
-    if unknown:
-        raise ConfigError(
-            f"labels.performance_drop in {PARAMETERS_FILE} has unknown metric(s) "
-            f"{sorted(unknown)}; use any of {sorted(METRICS)}."
-        )
+    drops = problem.performance_drops(
+        params["performance_drop"], "labels.performance_drop", PARAMETERS_FILE
+    )
     if params["alert_on"] not in ("warn", "fail"):
         raise ConfigError(f"labels.alert_on in {PARAMETERS_FILE} must be warn or fail.")
     url = params["alert_webhook_url"]

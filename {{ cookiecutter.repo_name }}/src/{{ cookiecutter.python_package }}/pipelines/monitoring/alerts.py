@@ -6,6 +6,7 @@ import urllib.request
 from typing import Any
 
 from ...gates import gate_tags
+from ...problem import problem_of
 from .assessment import judge, monitoring_metrics
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def raise_alert(
     else:
         logger.info("Monitoring of batch %r: %s, no alert.", alert["batch"], alert["verdict"])
     record = {
-        "metrics": monitoring_metrics(assessment),
+        "metrics": monitoring_metrics(assessment, problem_of(plan["dataset"])),
         "tags": {**gate_tags("monitoring", alert["verdict"]), "monitoring.alert": alert["alert"]},
     }
     return alert, record

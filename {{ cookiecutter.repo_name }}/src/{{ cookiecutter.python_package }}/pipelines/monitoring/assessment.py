@@ -1,11 +1,13 @@
 """The assessment of a scored batch against the training reference, and the monitoring gate.
 
 Compared with the training reference (``training_set``): every model input (PSI, plus KS for
-numbers and chi-squared for categories), the predicted probabilities (PSI), the selection rate of
-each sensitive group against the training set (no labels needed) and, when the batch has labels,
+numbers and chi-squared for categories), the predictions (what the problem type compares,
+``problem.prediction_drift``: the probability of the positive class, the predicted class's
+distribution with chi-squared, or the predicted number with KS), each sensitive group's
+predictions against the training set's (no labels needed; ``problem.group_terms``: the selection
+rate, the share predicted in each class, or the mean prediction) and, when the batch has labels,
 the model's performance against the training run's ``test.*`` metrics (labels that arrive later:
-the ``labels`` pipeline). Thresholds are in
-``parameters_monitoring.yml``.
+the ``labels`` pipeline). Thresholds are in ``parameters_monitoring.yml``.
 """
 
 import logging
@@ -18,13 +20,13 @@ from ...errors import DataError
 from ...gates import enforce_gate, worst
 from ...groups import group_column, metric_safe
 from ...modelling import (
+    check_columns,
     feature_columns,
-    greater_is_better,
     load_logged_model,
-    predict_positive,
-    score,
+    model_inputs,
     seeded_sample,
 )
+from ...problem import Problem, problem_of
 from .drift import chi_squared_test, ks_test, psi_categorical, psi_numeric
 
 logger = logging.getLogger(__name__)
@@ -113,21 +115,30 @@ def present_groups(groups: dict[str, Any], columns: Any) -> list[tuple[str, str,
     return found
 
 
-def selection_rates(
-    frame: pd.DataFrame, decision: np.ndarray, groups: dict[str, Any]
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Share predicted positive and row count, per group of each sensitive attribute."""
-    rates: dict[str, dict[str, dict[str, float]]] = {}
+def term_value(decisions: np.ndarray, value: Any) -> float:
+    """One of ``problem.group_terms``: the share of ``decisions`` equal to ``value``, or their
+    mean when it is None."""
+    return float(np.mean(decisions)) if value is None else float(np.mean(decisions == value))
+
+
+def group_statistics(
+    frame: pd.DataFrame, decision: np.ndarray, groups: dict[str, Any], problem: Problem
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per group of each sensitive attribute: its row count and the statistics of its decisions
+    that the problem type compares (``problem.group_terms``: binary, the selection rate;
+    multiclass, the share predicted in each class; regression, the mean prediction)."""
+    terms = problem.group_terms()
+    statistics: dict[str, dict[str, dict[str, Any]]] = {}
     for name, column, bins in present_groups(groups, frame.columns):
         labels = group_column(frame, column, bins).to_numpy()
-        rates[name] = {
-            str(group): {
-                "selection_rate": float(decision[labels == group].mean()),
-                "count": int((labels == group).sum()),
+        statistics[name] = {}
+        for group in sorted(set(labels)):
+            chosen = decision[labels == group]
+            statistics[name][str(group)] = {
+                "count": len(chosen),
+                "values": [term_value(chosen, value) for _, _, value in terms],
             }
-            for group in sorted(set(labels))
-        }
-    return rates
+    return statistics
 
 
 def reference_metrics(run_id: str) -> dict[str, float]:
@@ -146,76 +157,85 @@ def reference_metrics(run_id: str) -> dict[str, float]:
 
 
 def performance_decay(
-    y: np.ndarray, scores: np.ndarray, run_id: str, threshold: float, drops: dict[str, float]
+    problem: Problem,
+    y: np.ndarray,
+    prediction: np.ndarray,
+    *,
+    run_id: str,
+    threshold: float,
+    drops: dict[str, Any],
 ) -> dict[str, Any]:
-    """The batch's metrics against the training run's ``test.*`` ones, with the allowed drops."""
+    """The batch's metrics against the training run's ``test.*`` ones, with the allowed drops.
+
+    ``prediction`` is what ``problem.predict`` gives; ``drops`` maps each metric to its largest
+    allowed drop (``problem.performance_drops``: a number, or a share of the training value).
+    """
     before = reference_metrics(run_id)
-    now = score(list(drops), y, scores, threshold) if len(set(y)) == 2 else {}
+    now = problem.score(list(drops), y, prediction, threshold) if problem.can_score(y) else {}
     performance: dict[str, Any] = {"labels": True, "reference_run_id": run_id, "metrics": []}
     for metric, allowed in drops.items():
-        if metric not in before or metric not in now:
+        if metric not in before or metric not in now or np.isnan(now[metric]):
             continue
         drop = before[metric] - now[metric]
-        drop = drop if greater_is_better(metric) else -drop
+        drop = drop if problem.greater_is_better(metric) else -drop
+        max_drop = problem.allowed_drop(allowed, before[metric])
         performance["metrics"].append(
             {
                 "metric": metric,
                 "reference": before[metric],
                 "batch": now[metric],
                 "drop": drop,
-                "max_drop": allowed,
-                "verdict": "fail" if drop > allowed else "pass",
+                "max_drop": max_drop,
+                "verdict": "fail" if drop > max_drop else "pass",
             }
         )
     return performance
 
 
-def selection_rate_drift(
-    reference: pd.DataFrame,
-    reference_decisions: np.ndarray,
-    batch: pd.DataFrame,
-    batch_decisions: np.ndarray,
+def compare_group_statistics(
+    reference: dict[str, dict[str, dict[str, Any]]],
+    batch: dict[str, dict[str, dict[str, Any]]],
+    problem: Problem,
+    allowed: float,
     plan: dict[str, Any],
 ) -> dict[str, Any]:
-    """Per sensitive group, the batch's selection rate against the training reference's."""
-    groups = plan["sensitive_features"]
-    return compare_selection_rates(
-        selection_rates(reference, reference_decisions, groups),
-        selection_rates(batch, batch_decisions, groups),
-        plan,
-    )
-
-
-def compare_selection_rates(
-    ref_rates: dict[str, dict[str, dict[str, float]]],
-    batch_rates: dict[str, dict[str, dict[str, float]]],
-    plan: dict[str, Any],
-) -> dict[str, Any]:
-    """Each group's selection rate in the batch against the reference's (``selection_rates``)."""
+    """Each group's statistics in the batch against the reference's (``group_statistics``);
+    a change larger than ``allowed`` fails, in groups large enough to judge."""
     min_size = int(plan["min_group_size"])
-    allowed = float(plan["thresholds"]["selection_rate_change"])
+    terms = problem.group_terms()
     fairness: dict[str, Any] = {"labels": True, "groups": []}  # set by the caller
-    for name, per_group in batch_rates.items():
+    for name, per_group in batch.items():
         for group, current in per_group.items():
-            ref = ref_rates.get(name, {}).get(group)
+            ref = reference.get(name, {}).get(group)
             if ref is None:
                 continue
-            change = current["selection_rate"] - ref["selection_rate"]
             judged = current["count"] >= min_size and ref["count"] >= min_size
-            fairness["groups"].append(
-                {
-                    "feature": name,
-                    "group": group,
-                    "reference_selection_rate": ref["selection_rate"],
-                    "batch_selection_rate": current["selection_rate"],
-                    "change": change,
-                    "batch_count": current["count"],
-                    "verdict": ("fail" if abs(change) > allowed else "pass")
-                    if judged
-                    else "too small to judge",
-                }
-            )
+            for (fields, statistic, _), before, now in zip(
+                terms, ref["values"], current["values"], strict=True
+            ):
+                change = now - before
+                fairness["groups"].append(
+                    {
+                        "feature": name,
+                        "group": group,
+                        **fields,
+                        f"reference_{statistic}": before,
+                        f"batch_{statistic}": now,
+                        "change": change,
+                        "batch_count": current["count"],
+                        "verdict": ("fail" if abs(change) > allowed else "pass")
+                        if judged
+                        else "too small to judge",
+                    }
+                )
     return fairness
+
+
+def statistic_of(row: dict[str, Any]) -> str:
+    """The statistic a group drift row compares (its ``batch_<statistic>`` key)."""
+    return next(
+        k.removeprefix("batch_") for k in row if k.startswith("batch_") and k != "batch_count"
+    )
 
 
 def assess_batch(
@@ -225,37 +245,47 @@ def assess_batch(
     training: dict[str, Any],
     plan: dict[str, Any],
 ) -> dict[str, Any]:
-    """Feature, prediction and selection-rate drift, and (with labels) performance decay.
+    """Feature, prediction and group drift, and (with labels) performance decay.
 
     pandas frames; the pipeline's node (``engines.assess_batch``) hands Spark ones to
     ``spark.assess_spark_batch``, which gives the same report.
     """
     if batch_predictions.empty:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
-    thresholds = plan["thresholds"]
+    problem = problem_of(plan["dataset"])
+    threshold = float(training["decision_threshold"])
     first = batch_predictions.iloc[0]
-    reference, reference_scores = reference_with_scores(
+    reference, reference_prediction = reference_with_scores(
         training_set, str(first["model_uri"]), training, plan
     )
     features = feature_drift(reference, scoring_batch, training, plan)
-    batch_scores = batch_predictions["probability"].to_numpy(dtype=float)
+    spec = problem.prediction_drift()
+    if spec.column not in batch_predictions.columns:
+        raise DataError(
+            f"batch_predictions has no column {spec.column!r} (a {problem.kind} problem's "
+            "predictions have it): score the batch again with the inference pipeline."
+        )
     prediction = prediction_drift(
-        reference_scores,
-        psi_numeric(reference_scores, batch_scores, int(plan["psi_bins"])),
-        float(batch_scores.mean()),
-        thresholds,
+        problem,
+        problem.drift_reference_values(reference_prediction, threshold),
+        batch_predictions[spec.column],
+        plan,
     )
 
-    # Selection rates need no labels: judged on every batch.
-    threshold = float(training["decision_threshold"])
-    aligned = len(scoring_batch) == len(batch_scores)
+    # Group statistics need no labels: judged on every batch.
+    batch_prediction = problem.prediction_of_columns(batch_predictions)
+    aligned = len(scoring_batch) == len(batch_prediction)
     fairness: dict[str, Any] = {"labels": False, "groups": []}
     if aligned:
-        fairness = selection_rate_drift(
-            reference,
-            (reference_scores >= threshold).astype(int),
-            scoring_batch,
-            (batch_scores >= threshold).astype(int),
+        groups = plan["sensitive_features"]
+        reference_decision = problem.decide(reference_prediction, threshold)
+        fairness = compare_group_statistics(
+            group_statistics(reference, reference_decision, groups, problem),
+            group_statistics(
+                scoring_batch, problem.decide(batch_prediction, threshold), groups, problem
+            ),
+            problem,
+            problem.group_drift_allowed(plan["thresholds"], reference_decision),
             plan,
         )
     target = training["target"]
@@ -263,9 +293,13 @@ def assess_batch(
     performance: dict[str, Any] = {"labels": False, "metrics": []}
     if labelled is not None and labelled.all() and aligned:
         run_id = plan["reference_run_id"] or str(first.get("model_run_id") or "")
-        y = scoring_batch[target].astype("int64").to_numpy()
         performance = performance_decay(
-            y, batch_scores, run_id, threshold, thresholds["performance_drop"]
+            problem,
+            problem.label_values(scoring_batch[target]),
+            batch_prediction,
+            run_id=run_id,
+            threshold=threshold,
+            drops=plan["thresholds"]["performance_drop"],
         )
     return drift_report(
         plan,
@@ -284,24 +318,61 @@ def reference_with_scores(
     training_set: pd.DataFrame, model_uri: str, training: dict[str, Any], plan: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The training rows the batch is compared with (all, or a seeded sample above the cap),
-    and the model's positive-class probability for each of them."""
+    and the model's prediction for each of them (``problem.predict``)."""
+    problem = problem_of(plan["dataset"])
     max_rows = int(plan["reference_max_rows"] or len(training_set))
     reference = seeded_sample(training_set, max_rows, int(plan["seed"]))
+    numeric, categorical = feature_columns(training)
+    check_columns(reference, numeric + categorical, "training.features", "training_set")
     model = load_logged_model(model_uri)
-    scores = predict_positive(model, reference, *feature_columns(training), "training_set")
-    return reference, scores
+    prediction = problem.predict(model, model_inputs(reference, numeric, categorical))
+    return reference, prediction
 
 
 def prediction_drift(
-    reference_scores: np.ndarray, psi: float, batch_mean: float, thresholds: dict[str, Any]
+    problem: Problem, reference: np.ndarray, batch: pd.Series, plan: dict[str, Any]
 ) -> dict[str, Any]:
-    """The report's prediction line: PSI of the scores, both means, the verdict."""
-    return {
-        "psi": psi,
-        "reference_mean": float(reference_scores.mean()),
-        "batch_mean": batch_mean,
-        "verdict": _level(psi, thresholds["prediction_psi"]),
-    }
+    """The report's prediction line on pandas: ``reference`` and ``batch`` are the values of the
+    problem type's drift column (``problem.prediction_drift``), the training reference's and the
+    batch's."""
+    spec = problem.prediction_drift()
+    if spec.kind == "numeric":
+        values = batch.to_numpy(dtype=float)
+        psi = psi_numeric(reference, values, int(plan["psi_bins"]))
+        test = ("ks", *ks_test(reference, values)) if spec.test else None
+        summaries = (spec.summary(mean=np.mean(reference)), spec.summary(mean=np.mean(values)))
+    else:
+        ref_values, cur_values = pd.Series(reference, dtype=object), batch.astype(object)
+        psi = psi_categorical(ref_values, cur_values)
+        test = ("chi2", *chi_squared_test(ref_values, cur_values)) if spec.test else None
+        summaries = (
+            spec.summary(counts=ref_values.astype(str).value_counts().to_dict()),
+            spec.summary(counts=cur_values.astype(str).value_counts().to_dict()),
+        )
+    return prediction_line(psi, test, *summaries, plan["thresholds"])
+
+
+def prediction_line(
+    psi: float,
+    test: tuple[str, float, float] | None,
+    reference: dict[str, float],
+    batch: dict[str, float],
+    thresholds: dict[str, Any],
+) -> dict[str, Any]:
+    """The report's prediction line of either engine: the PSI, the test (if the problem type
+    has one), the reference's and the batch's figures (``reference_<figure>``,
+    ``batch_<figure>``) and the verdict: from the PSI; a significant test with a small PSI only
+    warns, as for the inputs."""
+    line: dict[str, Any] = {"psi": psi}
+    if test is not None:
+        line.update(zip(("test", "statistic", "p_value"), test, strict=True))
+    line.update({f"reference_{key}": value for key, value in reference.items()})
+    line.update({f"batch_{key}": value for key, value in batch.items()})
+    verdict = _level(psi, thresholds["prediction_psi"])
+    if verdict == "pass" and test is not None and test[2] < thresholds["p_value"]:
+        verdict = "warn"
+    line["verdict"] = verdict
+    return line
 
 
 def drift_report(
@@ -359,13 +430,15 @@ def judge(assessment: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
         if row["verdict"] == "fail":
             reasons.append(
                 f"performance {row['metric']}: {row['batch']:.3f} vs {row['reference']:.3f} "
-                f"in training (drop {row['drop']:.3f} > {row['max_drop']})"
+                f"in training (drop {row['drop']:.3f} > {row['max_drop']:.4g})"
             )
     for row in assessment["fairness"]["groups"]:
         if row["verdict"] == "fail":
+            statistic = statistic_of(row)
+            words = statistic.replace("_", " ") + (f" of {row['class']}" if "class" in row else "")
             reasons.append(
-                f"fairness {row['feature']}={row['group']}: selection rate "
-                f"{row['batch_selection_rate']:.3f} vs {row['reference_selection_rate']:.3f}"
+                f"fairness {row['feature']}={row['group']}: {words} "
+                f"{row[f'batch_{statistic}']:.3f} vs {row[f'reference_{statistic}']:.3f}"
             )
     verdict = worst("fail" if reasons else "pass", "warn" if warnings else "pass")
     alert_on = plan["alert_on"]
@@ -382,13 +455,14 @@ def judge(assessment: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def monitoring_metrics(assessment: dict[str, Any]) -> dict[str, float]:
-    """Flat metrics for MLflow: PSI per feature, prediction PSI, performance, selection rates
-    (the batch's, and the training reference's the dashboard draws beside them)."""
+def monitoring_metrics(assessment: dict[str, Any], problem: Problem) -> dict[str, float]:
+    """Flat metrics for MLflow: PSI per feature, prediction PSI and the problem type's figures of
+    the predictions, performance, and each group's statistics (the batch's, and the training
+    reference's the dashboard draws beside them: ``<statistic>[.<class>].<feature>.<group>``)."""
     metrics: dict[str, float] = {
         "rows": assessment["rows_batch"],
         "prediction_psi": assessment["prediction"]["psi"],
-        "mean_probability": assessment["prediction"]["batch_mean"],
+        **problem.prediction_drift_metrics(assessment["prediction"]),
         "features_drifted": sum(r["verdict"] == "fail" for r in assessment["features"]),
     }
     for row in assessment["features"]:
@@ -397,11 +471,11 @@ def monitoring_metrics(assessment: dict[str, Any]) -> dict[str, float]:
         metrics[f"performance.{row['metric']}"] = row["batch"]
         metrics[f"performance.{row['metric']}_drop"] = row["drop"]
     for row in assessment["fairness"]["groups"]:
-        group = metric_safe(row["group"])
-        metrics[f"selection_rate.{row['feature']}.{group}"] = row["batch_selection_rate"]
-        metrics[f"reference_selection_rate.{row['feature']}.{group}"] = row[
-            "reference_selection_rate"
-        ]
+        statistic = statistic_of(row)
+        name = f"{statistic}.{metric_safe(row['class'])}" if "class" in row else statistic
+        key = f"{name}.{row['feature']}.{metric_safe(row['group'])}"
+        metrics[key] = row[f"batch_{statistic}"]
+        metrics[f"reference_{key}"] = row[f"reference_{statistic}"]
     return {k: float(v) for k, v in metrics.items() if not np.isnan(v)}
 
 

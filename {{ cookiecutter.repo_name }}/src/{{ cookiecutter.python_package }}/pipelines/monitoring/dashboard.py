@@ -2,7 +2,8 @@
 
 The page is built from the monitoring experiment (one MLflow run per batch, tag
 ``monitoring.step`` = batch number): prediction drift, the most drifted model inputs,
-performance decay once labels exist, selection and error rates by group, and the alerts.
+performance decay once labels exist, the predictions and the errors by group (what the problem
+type compares: ``problem.prediction_panel`` and ``problem.group_panels``), and the alerts.
 Figures are matplotlib, inlined as SVG, so the page needs no server and no network.
 Any pipeline that adds to the experiment can end with :func:`build_dashboard`.
 """
@@ -14,8 +15,11 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from ...problem import Problem, problem_of
+
 logger = logging.getLogger(__name__)
 
+PARAMETERS = "conf/base/parameters_monitoring.yml"
 ARTIFACT_FOLDER = "monitoring"  # where a run's alert records are (alert.json, <check>_report.json)
 NO_LABELS = "No labels yet: {what} appears here once the outcomes of a batch are known."
 
@@ -181,16 +185,38 @@ def _figure(ncols: int, width: float = 5.0, height: float = 3.2) -> tuple[Any, l
     return figure, list(axes)
 
 
-def prediction_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any]) -> Any:
-    """Prediction PSI (with its warn / fail levels) and the mean predicted probability."""
+def _panel_keys(batches: list[dict[str, Any]], keys: list[str]) -> list[str]:
+    """The metrics a panel draws: each key, or every metric under a prefix ending in a dot."""
+    found: list[str] = []
+    for key in keys:
+        found += _keys(batches, key) if key.endswith(".") else [key]
+    return found
+
+
+def prediction_figure(
+    batches: list[dict[str, Any]], thresholds: dict[str, Any], panel: dict[str, Any]
+) -> Any:
+    """Prediction PSI (with its warn / fail levels) and the problem type's figures of the
+    predictions (``problem.prediction_panel``: the mean probability, the share predicted in each
+    class, the mean prediction), with the training reference's dashed where recorded."""
     figure, (psi, mean) = _figure(2)
     steps = [b["step"] for b in batches]
     psi.plot(steps, _series(batches, "prediction_psi"), marker="o", color="tab:blue")
     _levels(psi, thresholds.get("prediction_psi"))
     psi.set_title("prediction PSI vs training")
     psi.set_ylim(bottom=0)
-    mean.plot(steps, _series(batches, "mean_probability"), marker="o", color="tab:purple")
-    mean.set_title("mean predicted probability")
+    keys = _panel_keys(batches, panel["keys"])
+    prefix = panel["keys"][0] if panel["keys"][0].endswith(".") else ""
+    for key in keys:
+        label = key.removeprefix(prefix) if prefix else None
+        colour = "tab:purple" if len(keys) == 1 else None
+        (line,) = mean.plot(steps, _series(batches, key), marker="o", color=colour, label=label)
+        reference = _series(batches, f"reference_{key}")[-1] if panel["reference"] else math.nan
+        if not math.isnan(reference):  # the latest batch recorded it
+            mean.axhline(reference, linestyle="--", linewidth=0.8, color=line.get_color())
+    mean.set_title(panel["title"] + (" (dashed: training)" if panel["reference"] else ""))
+    if prefix:
+        mean.legend(fontsize=8)
     for ax in (psi, mean):
         _batch_axis(ax, batches)
     return figure
@@ -218,11 +244,16 @@ def feature_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any], to
     return figure
 
 
-def performance_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any]) -> Any:
-    """Each metric on the labelled batches, and its drop vs training with the allowed drop."""
+def performance_figure(
+    batches: list[dict[str, Any]], thresholds: dict[str, Any], problem: Problem
+) -> Any:
+    """Each metric on the labelled batches, and its drop vs training with the allowed drop
+    (dashed, where it is a number; a share of the training value varies with the model)."""
     names = [k.removeprefix("performance.") for k in _keys(batches, "performance.")]
     metrics = [n for n in names if not n.endswith("_drop")]
-    allowed = thresholds.get("performance_drop") or {}
+    allowed = problem.performance_drops(
+        thresholds.get("performance_drop"), "monitoring.thresholds.performance_drop", PARAMETERS
+    )
     figure, (value, drop) = _figure(2)
     steps = [b["step"] for b in batches]
     for metric in metrics:
@@ -230,7 +261,7 @@ def performance_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any]
         line = drop.plot(
             steps, _series(batches, f"performance.{metric}_drop"), marker="o", label=metric
         )[0]
-        if metric in allowed:
+        if metric in allowed and not isinstance(allowed[metric], str):
             drop.axhline(
                 float(allowed[metric]), linestyle="--", linewidth=1, color=line.get_color()
             )
@@ -245,12 +276,17 @@ def performance_figure(batches: list[dict[str, Any]], thresholds: dict[str, Any]
 
 
 def group_figure(
-    batches: list[dict[str, Any]], prefix: str, what: str, reference_prefix: str | None = None
+    batches: list[dict[str, Any]],
+    prefix: str,
+    what: str,
+    reference_prefix: str | None = None,
+    unit_range: bool = True,
 ) -> Any:
     """One panel per feature: ``<prefix><feature>.<group>`` of each group, batch after batch.
 
     With ``reference_prefix``, each group's reference value (the latest batch's
-    ``<reference_prefix><feature>.<group>``) is a dashed line in the group's colour.
+    ``<reference_prefix><feature>.<group>``) is a dashed line in the group's colour. With
+    ``unit_range``, the y axis runs from 0 to 1 (a share).
     """
     by_feature: dict[str, list[str]] = {}
     for key in _keys(batches, prefix):
@@ -268,7 +304,8 @@ def group_figure(
                     ax.axhline(reference, linestyle="--", linewidth=0.8, color=line.get_color())
                     drawn = True
         ax.set_title(f"{what} by {feature}" + (" (dashed: training)" if drawn else ""))
-        ax.set_ylim(0, 1)
+        if unit_range:
+            ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
         _batch_axis(ax, batches)
     return figure
@@ -320,21 +357,33 @@ STYLE = (
 
 
 def build_dashboard(
-    history: list[dict[str, Any]], plan: dict[str, Any], recorded: Any = None
+    history: list[dict[str, Any]],
+    plan: dict[str, Any],
+    dataset: dict[str, Any],
+    recorded: Any = None,
 ) -> str:
     """The dashboard page of every batch in ``history`` (as :func:`read_history` reads it).
 
     ``plan`` gives ``thresholds`` (the reference lines) and ``dashboard_top_features``;
-    ``recorded`` (e.g. the run just recorded) only makes the node run after it.
+    ``dataset`` (the ``dataset`` section) the problem type, whose figures of the predictions,
+    per-group sections and performance metrics the page shows (``problem.prediction_panel``,
+    ``problem.group_panels``); ``recorded`` (e.g. the run just recorded) only makes the node run
+    after it.
     """
     del recorded
+    problem = problem_of(dataset)
     batches = latest_per_step(history)
     thresholds = plan["thresholds"]
     sections = []
     if not batches:
         sections.append(("Batches", "<p class='empty'>No batch has been monitored yet.</p>"))
     else:
-        sections.append(("Prediction drift", _svg(prediction_figure(batches, thresholds))))
+        sections.append(
+            (
+                "Prediction drift",
+                _svg(prediction_figure(batches, thresholds, problem.prediction_panel())),
+            )
+        )
         top = int(plan["dashboard_top_features"])
         drifted = _keys(batches, "psi.")
         sections.append(
@@ -348,32 +397,36 @@ def build_dashboard(
         sections.append(
             (
                 "Performance decay",
-                _svg(performance_figure(batches, thresholds))
+                _svg(performance_figure(batches, thresholds, problem))
                 if _keys(batches, "performance.")
                 else f"<p class='empty'>{NO_LABELS.format(what='performance decay')}</p>",
             )
         )
-        for prefix, what, empty, reference in (
-            (
-                "selection_rate.",
-                "selection rate",
-                "<p class='empty'>No group recorded.</p>",
-                "reference_selection_rate.",
-            ),
-            (
-                "error_rate.",
-                "error rate",
-                f"<p class='empty'>{NO_LABELS.format(what='the error rate by group')}</p>",
-                None,
-            ),
-        ):
+        for panel in problem.group_panels():
+            prefix, what = panel["prefix"], panel["what"]
+            empty = (
+                f"<p class='empty'>{NO_LABELS.format(what=f'the {what} by group')}</p>"
+                if panel["labels"]
+                else "<p class='empty'>No group recorded.</p>"
+            )
             figure = (
-                group_figure(batches, prefix, what, reference) if _keys(batches, prefix) else None
+                group_figure(
+                    batches,
+                    prefix,
+                    what,
+                    f"reference_{prefix}" if panel["reference"] else None,
+                    panel["unit_range"],
+                )
+                if _keys(batches, prefix)
+                else None
             )
             sections.append(
-                (f"{what.capitalize()} by group", _svg(figure) if figure is not None else empty)
+                (
+                    f"{what[:1].upper()}{what[1:]} by group",
+                    _svg(figure) if figure is not None else empty,
+                )
             )
-        sections.append(("Alerts (latest batch first)", alerts_table(batches)))
+    sections.append(("Alerts (latest batch first)", alerts_table(batches)))
     latest = batches[-1] if batches else None
     summary = (
         f"{len(batches)} batch(es) monitored; latest: {escape(str(latest['batch']))} "

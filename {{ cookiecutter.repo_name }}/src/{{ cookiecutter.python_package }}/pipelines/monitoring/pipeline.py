@@ -16,7 +16,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 func=check_monitoring_config,
-                inputs="params:monitoring",
+                inputs=["params:monitoring", "params:dataset"],
                 outputs="monitoring_plan",
                 name="check_monitoring_config",
             ),
@@ -52,7 +52,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=build_dashboard,
-                inputs=["monitoring_history", "monitoring_plan", "monitoring_run"],
+                inputs=[
+                    "monitoring_history",
+                    "monitoring_plan",
+                    "params:dataset",
+                    "monitoring_run",
+                ],
                 outputs="monitoring_dashboard",
                 name="build_dashboard",
             ),

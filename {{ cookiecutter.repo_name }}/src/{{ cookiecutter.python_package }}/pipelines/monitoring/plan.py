@@ -8,7 +8,7 @@ from typing import Any
 
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
-from ...modelling import METRICS
+from ...problem import problem_of
 
 PARAMETERS_FILE = "conf/base/parameters_monitoring.yml"
 KEYS = (
@@ -31,12 +31,18 @@ KEYS = (
 )
 
 
-def check_monitoring_config(params: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a bad monitoring configuration before any data is read; return the plan."""
+def check_monitoring_config(params: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a bad monitoring configuration before any data is read; return the plan.
+
+    ``dataset`` is the ``dataset`` section: its problem type says which metrics
+    ``thresholds.performance_drop`` may name (null: the type's default) and which threshold
+    judges the group drift (``problem.GROUP_DRIFT_THRESHOLD``).
+    """
+    problem = problem_of(dataset)
     check_keys(params, KEYS, "monitoring", PARAMETERS_FILE)
     check_on_fail("monitoring", params["on_fail"], PARAMETERS_FILE)
     thresholds = params["thresholds"] or {}
-    for key in ("p_value", "selection_rate_change"):
+    for key in ("p_value", problem.GROUP_DRIFT_THRESHOLD):
         if key not in thresholds:
             raise ConfigError(f"monitoring.thresholds.{key} in {PARAMETERS_FILE} is missing.")
     for key in ("feature_psi", "prediction_psi"):
@@ -46,12 +52,11 @@ def check_monitoring_config(params: dict[str, Any]) -> dict[str, Any]:
                 f"monitoring.thresholds.{key} in {PARAMETERS_FILE} needs warn <= fail, "
                 f"e.g. warn: 0.1, fail: 0.25; it is {levels!r}."
             )
-    unknown = set(thresholds.get("performance_drop") or {}) - set(METRICS)
-    if unknown:
-        raise ConfigError(
-            f"monitoring.thresholds.performance_drop in {PARAMETERS_FILE} has unknown metric(s) "
-            f"{sorted(unknown)}; use any of {sorted(METRICS)}."
-        )
+    drops = problem.performance_drops(
+        thresholds.get("performance_drop"),
+        "monitoring.thresholds.performance_drop",
+        PARAMETERS_FILE,
+    )
     if params["alert_on"] not in ("warn", "fail"):
         raise ConfigError(f"monitoring.alert_on in {PARAMETERS_FILE} must be warn or fail.")
     url = params["alert_webhook_url"]
@@ -60,7 +65,9 @@ def check_monitoring_config(params: dict[str, Any]) -> dict[str, Any]:
             f"monitoring.alert_webhook_url in {PARAMETERS_FILE} is {url!r}; give an http(s) URL."
         )
     plan = dict(params)
-    plan["thresholds"] = {"performance_drop": {}, **thresholds}
+    plan["thresholds"] = {"performance_drop": drops, **thresholds}
+    plan["thresholds"]["performance_drop"] = drops  # null in the file: the type's default
+    plan["dataset"] = problem.dataset
     plan["sensitive_features"] = dict(params["sensitive_features"] or {})
     plan["alert_recipients"] = list(params["alert_recipients"] or [])
     return plan

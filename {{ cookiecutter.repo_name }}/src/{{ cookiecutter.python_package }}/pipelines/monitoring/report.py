@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from .assessment import statistic_of
+
 
 def plot_drift(assessment: dict[str, Any]) -> Any:
     """PSI per feature (with the thresholds) and the prediction PSI, as one figure."""
@@ -48,6 +50,8 @@ def render_report(assessment: dict[str, Any], alert: dict[str, Any]) -> str:
         return f"<table><tr>{head}</tr>{body}</table>"
 
     items = "".join(f"<li>{escape(r)}</li>" for r in alert["reasons"] + alert["warnings"])
+    groups = assessment["fairness"]["groups"]
+    compared = statistic_of(groups[0]).replace("_", " ") if groups else "predictions"
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Monitoring report</title>"
         "<style>td,th{border:1px solid #ccc;padding:2px 6px}table{border-collapse:collapse}"
@@ -60,7 +64,7 @@ def render_report(assessment: dict[str, Any], alert: dict[str, Any]) -> str:
         f"<h2>Feature drift</h2>{table(assessment['features'])}"
         f"<h2>Prediction drift</h2>{table([assessment['prediction']])}"
         f"<h2>Performance</h2>{table(assessment['performance']['metrics'])}"
-        f"<h2>Fairness (selection rate by group)</h2>{table(assessment['fairness']['groups'])}"
+        f"<h2>Fairness ({escape(compared)} by group)</h2>{table(groups)}"
         "</body></html>"
     )
 

@@ -3,29 +3,34 @@
 Called by ``assessment.assess_batch`` when the batch and its predictions are Spark DataFrames
 (``--env spark``). The reference (``training_set``, the training sample) stays in pandas. The
 batch is never collected: Spark computes, per model input, its counts in the reference's bins
-and per category, the predictions' counts in the bins of the reference's scores, and the count
-and positive decisions of each sensitive group; only these aggregates reach the driver, and the
-PSI, the tests and the selection-rate checks of ``drift.py`` and ``assessment.py`` run on them.
+and per category, the predictions' counts (what the problem type compares,
+``problem.prediction_drift``: in the bins of the reference's predictions, or per class), and each
+sensitive group's count and sums of its decisions (``problem.group_terms``); only these
+aggregates reach the driver, and the PSI, the tests and the group checks of ``drift.py`` and
+``assessment.py`` run on them.
 
-How: the numeric inputs' bins are found in the Python workers (``mapInPandas``, with
-``np.searchsorted`` as on pandas), each chunk reduced there to its counts, which Spark sums: one
-job for all numeric inputs. (Spark's ``Bucketizer`` on the reference's distinct values, about
-8,000 per input here, took 2 s or more per input; this takes about 1 s for all of them.)
-Categories and groups are Spark ``groupBy`` counts, bands ``F.when`` chains, the predictions'
-ten bins a ``Bucketizer``.
+How: the numeric inputs' bins (and the predicted numbers', one more job) are found in the Python
+workers (``mapInPandas``, with ``np.searchsorted`` as on pandas), each chunk reduced there to its
+counts, which Spark sums: one job for all numeric inputs. (Spark's ``Bucketizer`` on the
+reference's distinct values, about 8,000 per input here, took 2 s or more per input; this takes
+about 1 s for all of them.) Categories, predicted classes and groups are Spark ``groupBy``
+counts, bands ``F.when`` chains.
 
 Same figures as on pandas, where the computation is the same:
 
-- histograms, PSI, chi-squared, group counts and selection rates: identical (integer counts);
-- Kolmogorov-Smirnov: exact, not approximated. The test needs the batch's empirical
-  distribution only where the reference's can change: Spark counts the batch's values equal to
-  each distinct reference value and those strictly between two of them (``drift.
-  ks_test_from_counts``), at most twice as many counts as the reference has distinct values;
-- mean probability: Spark's sum runs in another order than numpy's, so it may differ from the
-  pandas figure in the last digits (about 1e-16 relative);
+- histograms, PSI, chi-squared, group counts, selection rates and shares: identical (integer
+  counts);
+- Kolmogorov-Smirnov (inputs, and a predicted number): exact, not approximated. The test needs
+  the batch's empirical distribution only where the reference's can change: Spark counts the
+  batch's values equal to each distinct reference value and those strictly between two of them
+  (``drift.ks_test_from_counts``), at most twice as many counts as the reference has distinct
+  values;
+- means (the mean probability or prediction, a group's mean prediction): Spark's sum runs in
+  another order than numpy's, so they may differ from the pandas figures in the last digits
+  (about 1e-16 relative);
 - performance decay (a batch with labels): the metrics (ROC AUC needs every score's rank) are
-  computed by scikit-learn on the label and probability of each row, two numbers per row
-  collected to the driver, the one per-row collect of the assessment.
+  computed by scikit-learn on the label and prediction columns of each row, collected to the
+  driver, the one per-row collect of the assessment.
 
 Rows of the batch and of the predictions are matched by the row position (``source_row``,
 which the predictions keep: ``dataset.keep_with_predictions``), not by their order.
@@ -42,16 +47,17 @@ from ...columns import ROW_POSITION
 from ...errors import DataError
 from ...groups import MISSING, band_labels
 from ...modelling import feature_columns
+from ...problem import Problem, problem_of
 from ...spark_engine import is_spark_frame, quoted
 from .assessment import (
-    compare_selection_rates,
+    compare_group_statistics,
     drift_report,
     feature_row,
+    group_statistics,
     performance_decay,
-    prediction_drift,
+    prediction_line,
     present_groups,
     reference_with_scores,
-    selection_rates,
 )
 from .drift import (
     binned_counts,
@@ -71,20 +77,6 @@ def _number(column: str) -> Any:
 
     value = quoted(column).try_cast("double")
     return F.when(~F.isnan(value), value)  # NaN as null: both are missing
-
-
-def _buckets(value: Any, splits: np.ndarray, name: str, frame: Any) -> Any:
-    """``frame`` with ``name``: the number of ``splits`` at or below ``value`` (a left-closed bin
-    index, as ``np.searchsorted(splits, value, side="right")``); null where ``value`` is null."""
-    from pyspark.ml.feature import Bucketizer
-    from pyspark.sql import functions as F
-
-    if len(splits) == 0:
-        return frame.withColumn(name, F.when(value.isNotNull(), F.lit(0.0)))
-    bounds = [float("-inf"), *map(float, splits), float("inf")]
-    frame = frame.withColumn(f"{name}_in", F.coalesce(value, F.lit(0.0)))
-    bucketed = Bucketizer(splits=bounds, inputCol=f"{name}_in", outputCol=name).transform(frame)
-    return bucketed.withColumn(name, F.when(value.isNotNull(), F.col(name))).drop(f"{name}_in")
 
 
 def _counts_per_chunk(
@@ -252,38 +244,78 @@ def spark_group_column(frame: Any, column: str, bins: list[float] | None) -> Any
     return F.coalesce(text, F.lit(MISSING))
 
 
-def batch_selection_rates(
-    scored: Any, groups: dict[str, Any]
-) -> dict[str, dict[str, dict[str, float]]]:
-    """``assessment.selection_rates`` of the scored batch (with ``decision``), from Spark."""
+def batch_group_statistics(
+    scored: Any, groups: dict[str, Any], problem: Problem
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``assessment.group_statistics`` of the scored batch (with ``decision``), from Spark: per
+    group, its row count and the sums of ``problem.group_terms``, divided here."""
     from pyspark.sql import functions as F
 
-    rates: dict[str, dict[str, dict[str, float]]] = {}
+    terms = problem.group_terms()
+    sums = [
+        F.sum(
+            F.col("decision")
+            if value is None
+            else F.when(F.col("decision") == value, 1).otherwise(0)
+        ).alias(f"term_{i}")
+        for i, (_, _, value) in enumerate(terms)
+    ]
+    statistics: dict[str, dict[str, dict[str, Any]]] = {}
     for name, column, bins in present_groups(groups, scored.columns):
         group = spark_group_column(scored, column, bins).alias("group")
-        counts = scored.groupBy(group).agg(
-            F.count(F.lit(1)).alias("count"), F.sum("decision").alias("positive")
-        )
-        rates[name] = {
+        counts = scored.groupBy(group).agg(F.count(F.lit(1)).alias("count"), *sums)
+        statistics[name] = {
             str(row["group"]): {
-                "selection_rate": int(row["positive"]) / int(row["count"]),
                 "count": int(row["count"]),
+                "values": [row[f"term_{i}"] / int(row["count"]) for i in range(len(terms))],
             }
             for row in sorted(counts.collect(), key=lambda row: str(row["group"]))
         }
-    return rates
+    return statistics
 
 
-def prediction_histogram(predictions: Any, edges: np.ndarray) -> tuple[np.ndarray, float]:
-    """The predictions' counts in the bins of the reference's scores, and their mean."""
+def spark_prediction_drift(
+    problem: Problem,
+    reference: np.ndarray,
+    predictions: Any,
+    plan: dict[str, Any],
+) -> tuple[dict[str, Any], int]:
+    """``assessment.prediction_drift`` with the batch's side counted in Spark, and the number of
+    scored rows: numbers, their counts in the reference's bins (and, for the KS test, equal to
+    and between the reference's distinct values) and their mean; classes, their counts."""
     from pyspark.sql import functions as F
 
-    frame = _buckets(F.col("probability"), edges, "bin", predictions.select("probability"))
-    counts = np.zeros(len(edges) + 2, dtype=np.int64)
-    for row in frame.groupBy("bin").count().collect():
-        counts[-1 if row["bin"] is None else int(row["bin"])] += row["count"]
-    mean = predictions.select(F.avg("probability")).first()[0]
-    return counts, float(mean)
+    spec = problem.prediction_drift()
+    if spec.column not in predictions.columns:
+        raise DataError(
+            f"batch_predictions has no column {spec.column!r} (a {problem.kind} problem's "
+            "predictions have it): score the batch again with the inference pipeline."
+        )
+    if spec.kind == "numeric":
+        reference = np.asarray(reference, dtype=float)
+        edges = numeric_bin_edges(reference, int(plan["psi_bins"]))
+        present = reference[~np.isnan(reference)]
+        distinct = np.unique(present) if spec.test else np.array([])
+        counts, equal, between = numeric_histograms(
+            predictions, [spec.column], {spec.column: edges}, {spec.column: distinct}
+        )[spec.column]
+        psi = psi_from_counts(binned_counts(reference, edges), counts)
+        test = ("ks", *ks_test_from_counts(present, equal, between)) if spec.test else None
+        mean = predictions.select(F.avg(quoted(spec.column))).first()[0]
+        summaries = (spec.summary(mean=np.mean(reference)), spec.summary(mean=mean))
+        rows = int(counts.sum())
+    else:
+        values = pd.Series(reference, dtype=object)
+        ref_by_category = values.astype(str).value_counts().to_dict()
+        cur_by_category = category_histogram(predictions, spec.column)
+        categories = sorted(set(ref_by_category) | set(cur_by_category))
+        ref_counts = np.array([ref_by_category.get(c, 0) for c in categories])
+        cur_counts = np.array([cur_by_category.get(c, 0) for c in categories])
+        psi = psi_from_counts(ref_counts, cur_counts)
+        test = ("chi2", *chi_squared_from_counts(ref_counts, cur_counts)) if spec.test else None
+        summaries = (spec.summary(counts=ref_by_category), spec.summary(counts=cur_by_category))
+        rows = int(cur_counts.sum())
+    return prediction_line(psi, test, *summaries, plan["thresholds"]), rows
 
 
 def assess_spark_batch(
@@ -309,37 +341,35 @@ def assess_spark_batch(
     if first is None:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     first = first.asDict()
-    thresholds = plan["thresholds"]
-    reference, reference_scores = reference_with_scores(
+    problem = problem_of(plan["dataset"])
+    threshold = float(training["decision_threshold"])
+    reference, reference_prediction = reference_with_scores(
         training_set, str(first["model_uri"]), training, plan
     )
     features = feature_drift(reference, scoring_batch, training, plan)
-    edges = numeric_bin_edges(reference_scores, int(plan["psi_bins"]))
-    batch_counts, batch_mean = prediction_histogram(batch_predictions, edges)
-    prediction = prediction_drift(
-        reference_scores,
-        psi_from_counts(binned_counts(reference_scores, edges), batch_counts),
-        batch_mean,
-        thresholds,
+    prediction, rows_scored = spark_prediction_drift(
+        problem,
+        problem.drift_reference_values(reference_prediction, threshold),
+        batch_predictions,
+        plan,
     )
 
-    threshold = float(training["decision_threshold"])
     rows_batch = scoring_batch.count()
-    rows_scored = int(batch_counts.sum())
     aligned = rows_batch == rows_scored and ROW_POSITION in batch_predictions.columns
     if rows_batch == rows_scored and not aligned:
         logger.warning(
             "batch_predictions has no %s column (dataset.keep_with_predictions): its rows "
-            "cannot be matched with the batch's, selection rates and performance skipped.",
+            "cannot be matched with the batch's, group statistics and performance skipped.",
             ROW_POSITION,
         )
+    columns = [c for c in problem.prediction_column_names() if c in batch_predictions.columns]
     scored = None
     if aligned:
         scored = scoring_batch.join(
             batch_predictions.select(
                 quoted(ROW_POSITION),
-                F.col("probability"),
-                (F.col("probability") >= F.lit(threshold)).cast("long").alias("decision"),
+                *(quoted(c).alias(f"_{c}") for c in columns),
+                problem.spark_decision(threshold).alias("decision"),
             ),
             on=ROW_POSITION,
             how="inner",
@@ -347,9 +377,12 @@ def assess_spark_batch(
     fairness: dict[str, Any] = {"labels": False, "groups": []}
     if scored is not None:
         groups = plan["sensitive_features"]
-        fairness = compare_selection_rates(
-            selection_rates(reference, (reference_scores >= threshold).astype(int), groups),
-            batch_selection_rates(scored, groups),
+        reference_decision = problem.decide(reference_prediction, threshold)
+        fairness = compare_group_statistics(
+            group_statistics(reference, reference_decision, groups, problem),
+            batch_group_statistics(scored, groups, problem),
+            problem,
+            problem.group_drift_allowed(plan["thresholds"], reference_decision),
             plan,
         )
     target = training["target"]
@@ -361,19 +394,20 @@ def assess_spark_batch(
     if labelled and scored is not None:
         run_id = plan["reference_run_id"] or str(first.get("model_run_id") or "")
         pairs = scored.select(
-            quoted(target).cast("long").alias("y"), F.col("probability")
+            quoted(target).alias("_y"), *(F.col(f"_{c}").alias(c) for c in columns)
         ).toPandas()
         logger.info(
-            "Performance decay on the %d labelled rows' (label, probability) pairs collected "
+            "Performance decay on the %d labelled rows' labels and predictions collected "
             "from Spark.",
             len(pairs),
         )
         performance = performance_decay(
-            pairs["y"].to_numpy(dtype="int64"),
-            pairs["probability"].to_numpy(dtype=float),
-            run_id,
-            threshold,
-            thresholds["performance_drop"],
+            problem,
+            problem.label_values(pairs["_y"]),
+            problem.prediction_of_columns(pairs),
+            run_id=run_id,
+            threshold=threshold,
+            drops=plan["thresholds"]["performance_drop"],
         )
     return drift_report(
         plan,
