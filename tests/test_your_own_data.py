@@ -81,6 +81,18 @@ def sensitive_feature(config: dict) -> None:
     config["dataset"]["features"]["categorical"].append("sex")
 
 
+def misspelt_problem_type(config: dict) -> None:
+    config["dataset"]["problem_type"] = "regresion"
+
+
+def unknown_dataset_key(config: dict) -> None:
+    config["dataset"]["targets"] = config["dataset"]["target"]
+
+
+def positive_for_a_regression(config: dict) -> None:
+    config["dataset"]["problem_type"] = "regression"
+
+
 BAD_CONFIGS = {
     "dataset without a suite": (
         "parameters_validation_suites.yml",
@@ -123,6 +135,21 @@ BAD_CONFIGS = {
         sensitive_feature,
         ["conf/base/parameters_dataset.yml", "['sex']", "use_sensitive_features"],
     ),
+    "misspelt problem type": (
+        "parameters_dataset.yml",
+        misspelt_problem_type,
+        ["conf/base/parameters_dataset.yml", "dataset.problem_type", "'regresion'", "regression"],
+    ),
+    "unknown key under dataset": (
+        "parameters_dataset.yml",
+        unknown_dataset_key,
+        ["conf/base/parameters_dataset.yml", "dataset.targets", "not a key"],
+    ),
+    "positive value for a regression": (
+        "parameters_dataset.yml",
+        positive_for_a_regression,
+        ["conf/base/parameters_dataset.yml", "dataset.target.positive", "regression target"],
+    ),
 }
 
 
@@ -161,3 +188,21 @@ def test_an_unknown_pipeline_names_the_registered_ones(default_copy) -> None:
     _, kedro_in_copy = default_copy
     done = kedro_in_copy("run", "--pipelines", "no_such_pipeline", COLUMNS="250")
     assert_one_line_refusal(done, ["'no_such_pipeline'", "ingestion", "validation", "inference"])
+
+
+@pytest.mark.slow
+def test_an_environment_that_names_other_sources_builds_their_pipeline(default_copy) -> None:
+    """`kedro run --env other`: the pipeline is built from conf/other's sources, not base's."""
+    copy, kedro_in_copy = default_copy
+    ingestion = yaml.safe_load((copy / "conf/base/parameters_ingestion.yml").read_text())
+    ingestion["ingestion"]["related_sources"] = {}  # the main table alone
+    ingestion["ingestion"]["ratios"] = {"loan_to_income": ["loan_amount", "annual_income"]}
+    (copy / "conf/other").mkdir()
+    (copy / "conf/other/parameters_ingestion.yml").write_text(yaml.safe_dump(ingestion))
+    done = kedro_in_copy("run", "--env", "other", "--pipelines", "ingestion", COLUMNS="250")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "summarise_bureau_records" not in output
+    assert "Loading data from raw_bureau_records" not in output
+    base = kedro_in_copy("run", "--pipelines", "ingestion", COLUMNS="250")
+    assert "summarise_bureau_records" in base.stdout + base.stderr  # the check can fail

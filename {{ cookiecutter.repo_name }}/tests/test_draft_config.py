@@ -2,6 +2,7 @@
 
 import importlib
 import re
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -20,6 +21,7 @@ PACKAGE = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["
 module = importlib.import_module(f"{PACKAGE}.draft_config")
 
 CONF = Path("conf/base")
+BATCH = "data/01_raw/batches/${runtime_params:batch,no_drift}"  # a scoring batch's folder
 
 
 def messy_csv(path: Path, rows: int = 120) -> Path:
@@ -89,16 +91,24 @@ def raw_and_primary(root: Path) -> tuple[str, pd.DataFrame, pd.DataFrame]:
             "boolean": lambda s: s.str.lower().map({"true": True, "false": False}),
         }
         primary[column] = parsers.get(kind, lambda s: s)(text)
-    target = conf("parameters_dataset.yml")["dataset"]["target"]
+    dataset = conf("parameters_dataset.yml")["dataset"]
+    target = dataset["target"]
     values = primary[target["column"]]
-    negative = (
-        values.notna() & (values != target["positive"])
-        if target["negative"] is None
-        else values == target["negative"]
-    )
     encoded = pd.Series(pd.NA, index=values.index, dtype="Int64")
-    encoded[values == target["positive"]] = 1
-    encoded[negative] = 0
+    if dataset["problem_type"] == "binary":
+        negative = (
+            values.notna() & (values != target["positive"])
+            if target["negative"] is None
+            else values == target["negative"]
+        )
+        encoded[values == target["positive"]] = 1
+        encoded[negative] = 0
+    elif dataset["problem_type"] == "multiclass":
+        text = values.astype("string").str.strip().str.lower()
+        for code, spec in enumerate(target["classes"]):
+            encoded[(text == str(spec["value"]).lower()).fillna(False)] = code
+    else:
+        encoded = pd.to_numeric(values, errors="coerce").astype("float64")
     primary[target["column"]] = encoded
     return name, raw, primary
 
@@ -130,6 +140,22 @@ def failures(frame: pd.DataFrame, expectations: list[dict[str, Any]]) -> list[st
     return [f"{e['type']}.{e['kwargs'].get('column')}" for e in expectations if not holds(frame, e)]
 
 
+def broken_rows(frame: pd.DataFrame, expectations: list[dict[str, Any]]) -> set[int]:
+    """The source_row of each row that breaks a row expectation."""
+    rows: set[int] = set()
+    for e in expectations:
+        if e["severity"] != "row" or e["type"] == "expect_column_values_to_be_unique":
+            continue
+        for position in range(len(frame)):
+            if not holds(frame.iloc[[position]], e):
+                rows.add(int(frame["source_row"].iloc[position]))
+    return rows
+
+
+def suite_kinds(suite: dict[str, Any]) -> set[tuple[str, str | None]]:
+    return {(e["type"], e["kwargs"].get("column")) for e in suite["expectations"]}
+
+
 # The drafted configuration
 
 
@@ -143,7 +169,7 @@ def test_messy_csv_is_drafted_and_passes_its_own_suites(project: Path) -> None:
 
     assert result.exit_code == 0, result.output
     catalog = conf("catalog.yml")
-    assert list(catalog) == ["raw_my_data"]
+    assert list(catalog) == ["raw_my_data", "scoring_raw_my_data"]
     entry = catalog["raw_my_data"]
     assert entry["type"] == "pandas.CSVDataset"
     assert entry["filepath"] == "data/01_raw/My Data.csv"
@@ -153,9 +179,13 @@ def test_messy_csv_is_drafted_and_passes_its_own_suites(project: Path) -> None:
     assert entry["load_args"]["sep"] == ","
     assert {"", "?"} <= set(entry["load_args"]["na_values"])
     assert entry["metadata"]["kedro-viz"]["layer"] == "raw"
+    batch = catalog["scoring_raw_my_data"]  # a scoring batch: the same file, read the same way
+    assert batch["filepath"] == f"{BATCH}/My Data.csv"
+    assert {**batch, "filepath": entry["filepath"]} == entry
 
     dataset = conf("parameters_dataset.yml")["dataset"]
     assert dataset["id_column"] is None
+    assert dataset["problem_type"] == "binary"
     assert dataset["target"] == {
         "column": "outcome_label",
         "positive": "yes",
@@ -201,6 +231,7 @@ def test_messy_csv_is_drafted_and_passes_its_own_suites(project: Path) -> None:
     assert ("expect_column_mean_to_be_between", "outcome_label") in kinds
 
     output = result.output
+    assert "problem type: binary (outcome_label has two values: 'no', 'yes')" in output
     for words in ("'Outcome Label' -> outcome_label", "skipinitialspace", "'?'", "na_values"):
         assert words in output
     assert "breaks the drafted suites" not in output  # nothing quarantined
@@ -274,7 +305,7 @@ def test_parquet_is_read_with_its_own_dataset(project: Path) -> None:
 
 def test_a_few_malformed_numbers_keep_the_column_numeric(project: Path) -> None:
     rows = ["amount,hours,y"] + [
-        f"{'$12' if i in (5, 9) else i * 10},{'n.a.' if i == 7 else i % 50},{i % 2}"
+        f"{'$12' if i in (5, 9) else i * 10},{'n.a.' if i % 40 == 7 else i % 50},{i % 2}"
         for i in range(200)
     ]
     (project / "d.csv").write_text("\n".join(rows) + "\n")
@@ -316,6 +347,350 @@ def test_bins_are_round_increasing_and_cover_the_values(low: float, high: float)
     assert 2 <= len(bins) <= 5
     assert bins == sorted(set(bins))
     assert bins[0] <= low and bins[-1] > high
+
+
+# Problem types
+
+
+def typed_csv(path: Path, target: list[Any], rows: int | None = None) -> Path:
+    """Two features (a number, a category) and the given target column ``y``."""
+    rows = rows or len(target)
+    lines = ["size,kind,y"] + [
+        f"{(i * 7) % 50 + 0.5},{'uvw'[i % 3]},{target[i % len(target)]}" for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def folds_of(project: Path, n_splits: int = 5, test_size: float = 0.2) -> None:
+    """The project's benchmark folds and held-out share, as the shipped files write them."""
+    benchmarking = {"benchmarking": {"cv": {"n_splits": n_splits, "n_repeats": 3, "seed": 1}}}
+    training = {"training": {"split": {"test_size": test_size, "seed": 1, "stratify": True}}}
+    (project / CONF / "parameters_benchmarking.yml").write_text(yaml.safe_dump(benchmarking))
+    (project / CONF / "parameters_training.yml").write_text(yaml.safe_dump(training))
+
+
+@pytest.mark.parametrize(
+    ("target", "kind", "why"),
+    [
+        (["no", "yes", "no"], "binary", "y has two values: 'no', 'yes'"),
+        ([True, False], "binary", "y has two values: 'False', 'True'"),
+        (["red", "green", "blue", "green"], "multiclass", "y is text with 3 distinct values"),
+        ([1, 2, 3, 4, 2], "multiclass", "y is whole numbers with 4 distinct values"),
+        (list(range(40)), "regression", "y is numeric with 40 distinct values"),
+        ([0.5, 1.25, 2.0], "regression", "y is numeric with 3 distinct values, not all whole"),
+    ],
+)
+def test_the_problem_type_is_inferred_and_said(
+    project: Path, target: list[Any], kind: str, why: str
+) -> None:
+    typed_csv(project / "data" / "01_raw" / "d.csv", target, rows=120)
+    positive = ["--positive", str(target[0])] if kind == "binary" else []
+
+    result = run("data/01_raw/d.csv", "--target", "y", *positive)
+
+    assert result.exit_code == 0, result.output
+    assert f"problem type: {kind} ({why}); override with --problem-type" in result.output
+    dataset = conf("parameters_dataset.yml")["dataset"]
+    assert dataset["problem_type"] == kind
+    comments = " ".join((CONF / "parameters_dataset.yml").read_text().replace("#", " ").split())
+    assert why in comments  # the reason, in the file
+    keys = {
+        "binary": ["column", "positive", "negative", "positive_means", "negative_means"],
+        "multiclass": ["column", "classes"],
+        "regression": ["column", "means", "unit", "higher_is_favourable"],
+    }[kind]
+    assert list(dataset["target"])[: len(keys)] == keys
+
+
+def test_a_text_target_of_many_values_needs_a_problem_type(project: Path) -> None:
+    typed_csv(project / "d.csv", [f"v{i}" for i in range(30)], rows=120)
+
+    result = run("d.csv", "--target", "y")
+
+    assert result.exit_code == 1
+    assert "Cannot tell the problem type of target y" in result.output
+    assert "pass --problem-type" in result.output
+    assert not list((project / CONF).iterdir())
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"), [([1.5, 2.5, 3.5], "regression"), (list("abc"), "multiclass")]
+)
+def test_positive_is_refused_for_other_types(project: Path, target: list[Any], kind: str) -> None:
+    typed_csv(project / "d.csv", target, rows=60)
+
+    result = run("d.csv", "--target", "y", "--positive", str(target[0]))
+
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert lines == [
+        f"Error: --positive is for a binary target; y is drafted as {kind}: leave --positive "
+        "out, or pass --problem-type binary to predict that value against every other."
+    ]
+    assert not list((project / CONF).iterdir())
+
+
+def test_a_binary_target_needs_positive(project: Path) -> None:
+    typed_csv(project / "d.csv", ["no", "yes"], rows=40)
+
+    result = run("d.csv", "--target", "y")
+
+    assert result.exit_code == 1
+    assert "--positive VALUE is needed for a binary target" in result.output
+    assert "'no', 'yes'" in result.output
+
+
+def test_problem_type_overrides_the_inference(project: Path) -> None:
+    typed_csv(project / "d.csv", [1, 2, 3, 4, 2], rows=100)
+
+    as_number = run("d.csv", "--target", "y", "--problem-type", "regression")
+    assert as_number.exit_code == 0, as_number.output
+    assert "problem type: regression (--problem-type)" in as_number.output
+    assert conf("parameters_dataset.yml")["dataset"]["problem_type"] == "regression"
+    assert conf("parameters_ingestion.yml")["ingestion"]["column_types"]["y"] == "number"
+
+    one_against_rest = run(
+        "d.csv", "--target", "y", "--problem-type", "binary", "--positive", "4", "--force"
+    )
+    assert one_against_rest.exit_code == 0, one_against_rest.output
+    dataset = conf("parameters_dataset.yml")["dataset"]
+    assert dataset["problem_type"] == "binary"
+    assert dataset["target"]["positive"] == 4 and dataset["target"]["negative"] is None
+
+    typed_csv(project / "t.csv", ["a", "b", "c"], rows=60)
+    text = run("t.csv", "--target", "y", "--problem-type", "regression", "--force")
+    assert text.exit_code == 1
+    assert "--problem-type regression: target y is not numeric" in text.output
+
+
+def test_multiclass_classes_and_suites(project: Path) -> None:
+    # 'low' most frequent, then 'medium', 'high'; a padded spelling and a missing marker
+    target = ["low"] * 5 + [" Medium"] + ["medium"] * 2 + ["high"] * 2 + ["?"]
+    typed_csv(project / "data" / "01_raw" / "d.csv", target, rows=220)
+
+    result = run("data/01_raw/d.csv", "--target", "y")
+
+    assert result.exit_code == 0, result.output
+    dataset = conf("parameters_dataset.yml")["dataset"]
+    assert dataset["target"] == {
+        "column": "y",
+        "classes": [
+            {"value": "low", "means": "have y = low", "favourable": None},
+            {"value": "medium", "means": "have y = medium", "favourable": None},
+            {"value": "high", "means": "have y = high", "favourable": None},
+        ],
+    }
+    text = (CONF / "parameters_dataset.yml").read_text()
+    assert "text: most frequent first" in text and "REVIEW" in text
+    suites = conf("parameters_validation_suites.yml")["validation_suites"]
+    raw_set = [
+        e["kwargs"]["value_set"]
+        for e in suites["raw_d"]["expectations"]
+        if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "y"
+    ]
+    assert raw_set == [["Medium", "high", "low", "medium"]]  # every spelling as read
+    primary = {
+        (e["type"], str(e["kwargs"].get("value_set")))
+        for e in suites["primary_table"]["expectations"]
+        if e["kwargs"].get("column") == "y"
+    }
+    assert primary == {
+        ("expect_column_values_to_not_be_null", "None"),
+        ("expect_column_values_to_be_in_set", "[0, 1, 2]"),
+    }
+    name, raw, primary_table = raw_and_primary(project)
+    missing = set(primary_table["source_row"][primary_table["y"].isna()])
+    assert len(missing) == 20  # the '?' rows: quarantined by the primary not-null
+    assert broken_rows(raw, suites[name]["expectations"]) == set()
+    assert broken_rows(primary_table, suites["primary_table"]["expectations"]) == missing
+    assert "breaks the drafted suites in 20 row(s)" in result.output
+
+
+def test_a_rare_class_is_refused_in_one_line(project: Path) -> None:
+    folds_of(project)  # 5 folds on the 80% not held out: 7 rows per class
+    target = ["a"] * 9 + ["b"] * 6 + ["c"] * 4 + ["d"]  # d: 3 of 60 rows (5%)
+    typed_csv(project / "d.csv", target, rows=60)
+
+    result = run("d.csv", "--target", "y")
+
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert line.startswith("Error: Class 'd' of target y has 3 row(s), fewer than the 7 ")
+    assert "benchmarking.cv.n_splits" in line and "parameters_benchmarking.yml" in line
+    assert not (project / CONF / "catalog.yml").exists()
+
+
+def test_a_few_stray_values_are_not_classes(project: Path) -> None:
+    folds_of(project)
+    target = ["a", "b", "c", "a"] * 50 + ["urgent"]  # one stray row in 201 (0.5%)
+    typed_csv(project / "data" / "01_raw" / "d.csv", target)
+
+    result = run("data/01_raw/d.csv", "--target", "y")
+
+    assert result.exit_code == 0, result.output
+    classes = conf("parameters_dataset.yml")["dataset"]["target"]["classes"]
+    assert [c["value"] for c in classes] == ["a", "b", "c"]
+    assert "not classes (each under 0.5% of the rows; quarantined" in result.output
+    assert "'urgent' (1)" in result.output
+    suites = conf("parameters_validation_suites.yml")["validation_suites"]
+    name, raw, primary = raw_and_primary(project)
+    assert broken_rows(raw, suites[name]["expectations"]) == {200}
+    assert broken_rows(primary, suites["primary_table"]["expectations"]) == {200}
+
+
+def test_regression_target_and_suites(project: Path) -> None:
+    prices = [f"{1000 + 13.7 * i:.2f}" for i in range(300)]
+    prices[10], prices[20], prices[30] = "on request", "n/a", "tbd"
+    typed_csv(project / "data" / "01_raw" / "prices.csv", prices)
+
+    result = run("data/01_raw/prices.csv", "--target", "y")
+
+    assert result.exit_code == 0, result.output
+    dataset = conf("parameters_dataset.yml")["dataset"]
+    assert dataset["problem_type"] == "regression"
+    assert dataset["target"] == {
+        "column": "y",
+        "means": "y",
+        "unit": None,
+        "higher_is_favourable": None,
+    }
+    assert conf("parameters_ingestion.yml")["ingestion"]["column_types"]["y"] == "number"
+    suites = conf("parameters_validation_suites.yml")["validation_suites"]
+    assert ("expect_column_values_to_match_regex", "y") in suite_kinds(suites["raw_prices"])
+    target_rules = {kind for kind, column in suite_kinds(suites["primary_table"]) if column == "y"}
+    assert target_rules == {"expect_column_values_to_not_be_null"}
+    name, raw, primary = raw_and_primary(project)
+    assert broken_rows(raw, suites[name]["expectations"]) == {10, 30}  # text: the raw regex
+    assert broken_rows(primary, suites["primary_table"]["expectations"]) == {10, 20, 30}
+    assert "breaks the drafted suites in 3 row(s)" in result.output
+    assert "2 row(s) where y is not a number: 'on request', 'tbd'" in result.output
+
+
+def test_outlying_values_and_rare_gaps_are_quarantined(project: Path) -> None:
+    rng = np.random.default_rng(5)
+    area = [f"{v:.1f}" for v in rng.uniform(30, 250, 1000)]
+    area[3], area[4], area[5] = "-66.0", "0.0", "?"  # a positive quantity: <= 0 is an error
+    tenure = [str(v) for v in rng.integers(0, 120, 1000)]
+    tenure[7] = "1200"  # far beyond the rest
+    rows = enumerate(zip(area, tenure, strict=True))
+    lines = ["area,tenure,y"] + [f"{a},{t},{i % 2}" for i, (a, t) in rows]
+    (project / "data" / "01_raw" / "d.csv").write_text("\n".join(lines) + "\n")
+
+    result = run("data/01_raw/d.csv", "--target", "y", "--positive", "1")
+
+    assert result.exit_code == 0, result.output
+    suites = conf("parameters_validation_suites.yml")["validation_suites"]
+    ranges = {
+        e["kwargs"]["column"]: (e["kwargs"]["min_value"], e["kwargs"]["max_value"])
+        for e in suites["primary_table"]["expectations"]
+        if e["type"] == "expect_column_values_to_be_between"
+    }
+    assert ranges["area"][0] > 0 and ranges["tenure"][1] < 1200
+    name, raw, primary = raw_and_primary(project)
+    assert broken_rows(raw, suites[name]["expectations"]) == {5}  # area missing, only there
+    assert broken_rows(primary, suites["primary_table"]["expectations"]) == {3, 4, 7}
+    assert "breaks the drafted suites in 4 row(s)" in result.output
+    assert "area is far from the rest of its values (-66.0, 0.0)" in result.output
+
+
+# Every environment: the sources' catalogs, the fairness review's attribute
+
+
+def shipped_conf(project: Path) -> None:
+    """The project's own conf/ (base and spark), with its git history."""
+    for env in ("base", "spark"):
+        shutil.copytree(PROJECT_ROOT / "conf" / env, project / "conf" / env, dirs_exist_ok=True)
+    git(project, "init", "-q")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "start")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_spark_and_scoring_catalogs_are_drafted(project: Path, suffix: str) -> None:
+    (project / "conf" / "spark").mkdir()
+    frame = pd.DataFrame({"x": np.arange(40) * 0.5, "y": ["a", "b"] * 20})
+    path = project / "data" / "01_raw" / f"rows{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+
+    result = run(f"data/01_raw/rows{suffix}", "--target", "y", "--positive", "a")
+
+    assert result.exit_code == 0, result.output
+    base = conf("catalog.yml")
+    assert list(base) == ["raw_rows", "scoring_raw_rows"]
+    batch = base["scoring_raw_rows"]
+    assert batch["type"] == base["raw_rows"]["type"]  # a Parquet batch for a Parquet source
+    assert batch["filepath"] == f"{BATCH}/rows{suffix}"
+    spark = yaml.safe_load((project / "conf" / "spark" / "catalog.yml").read_text())
+    assert list(spark) == ["raw_rows", "scoring_raw_rows"]
+    raw, scoring = spark["raw_rows"], spark["scoring_raw_rows"]
+    assert raw["type"] == scoring["type"] == "spark.SparkDataset"
+    assert raw["filepath"] == "${project_path:'" + f"data/01_raw/rows{suffix}'" + "}"
+    assert scoring["filepath"] == "${project_path:'" + f"{BATCH}/rows{suffix}'" + "}"
+    if suffix == ".csv":
+        assert raw["file_format"] == "csv"
+        assert raw["load_args"]["header"] is True and raw["load_args"]["inferSchema"] is False
+    else:
+        assert raw["file_format"] == "parquet" and "load_args" not in raw
+    assert "conf/spark/catalog.yml" in result.output
+
+
+def test_no_name_of_the_replaced_dataset_survives_in_conf(project: Path) -> None:
+    shipped_conf(project)
+    before = conf("catalog.yml"), conf("parameters_dataset.yml")["dataset"]
+    typed_csv(project / "data" / "01_raw" / "fresh.csv", list("abcab"), rows=100)
+
+    result = run("data/01_raw/fresh.csv", "--target", "y", "--sensitive", "kind", "--force")
+
+    assert result.exit_code == 0, result.output
+    catalog, dataset = before
+    names = set()
+    for entry_name, entry in catalog.items():
+        names |= {entry_name, re.sub(r"^(scoring_)?raw_", "", entry_name)}
+        for key in ("filepath", "table_name", "table"):
+            if key in entry:
+                names.add(Path(str(entry[key])).name)
+    columns = [dataset["target"]["column"], dataset["id_column"], *dataset["sensitive_attributes"]]
+    columns += [c for kind in ("numeric", "categorical", "drop") for c in dataset["features"][kind]]
+    names |= {c for c in columns if c and "_" in c and c != "source_row"}  # distinctive names
+    names -= {"raw_fresh", "fresh", "scoring_raw_fresh", "fresh.csv"}
+    found = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(names))) + r")(?![\w])")
+    survivors = [
+        f"{path.relative_to(project)}:{number}: {line.strip()}"
+        for path in sorted((project / "conf").rglob("*.yml"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if found.search(line)
+    ]
+    assert not survivors, "\n".join(survivors)
+    fairness = yaml.safe_load((project / "conf/base/parameters_fairness_review.yml").read_text())
+    assert fairness["fairness_review"]["mitigation"]["sensitive_feature"] == "kind"
+    # the replaced versions are in git (here: as committed), every drafted file among them
+    drafted = [
+        "conf/base/catalog.yml",
+        "conf/base/parameters_dataset.yml",
+        "conf/base/parameters_ingestion.yml",
+        "conf/base/parameters_validation_suites.yml",
+        "conf/spark/catalog.yml",
+        "conf/base/parameters_fairness_review.yml",
+    ]
+    changed = git(project, "status", "--porcelain", "--", "conf").splitlines()
+    assert sorted(line.split()[-1] for line in changed) == sorted(drafted)
+    assert "the replaced files are as in commit" in result.output
+
+
+def test_the_fairness_key_is_rewritten_with_its_comments() -> None:
+    text = (
+        "fairness_review:\n"
+        "  mitigation: # report only\n"
+        "    enabled: false\n"
+        "    sensitive_feature: old_name # which attribute\n"
+        "  other:\n"
+        "    sensitive_feature: kept\n"
+    )
+    drafted = module._fairness_file(text, "new_name")
+    assert drafted == text.replace("old_name", "new_name")
+    assert module._fairness_file(text, None).count("sensitive_feature: null # which") == 1
+    assert module._fairness_file("fairness_review: {}\n", "x") is None
 
 
 # Refusals

@@ -1,4 +1,5 @@
-"""Project datasets that record results in the active MLflow run."""
+"""Project datasets: results recorded in the active MLflow run, and a CSV source read by Spark
+as pandas reads it."""
 
 import logging
 from pathlib import Path
@@ -91,3 +92,51 @@ class MlflowFiguresDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
 
     def _describe(self) -> dict[str, Any]:
         return {"folder": str(self._folder), "artifact_path": self._artifact_path}
+
+
+class SparkCSVDataset(AbstractDataset[Any, Any]):
+    """A CSV source read by Spark (kedro-datasets' ``spark.SparkDataset``) with every value of
+    ``na_values`` read as missing, as ``pandas.CSVDataset`` reads the same file.
+
+    Spark's CSV reader knows one missing marker (``nullValue``); a file whose missing values are
+    written several ways (``?``, ``n/a``) would otherwise pass them to the raw suite as text on
+    Spark and as missing on pandas. ``load_args`` are Spark's CSV options. Read only: a source is
+    never written.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        na_values: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        from kedro_datasets.spark import SparkDataset
+
+        self._source = SparkDataset(filepath=filepath, file_format="csv", load_args=load_args)
+        self._na_values = [str(value) for value in na_values or []]
+        self.metadata = metadata
+
+    def _load(self) -> Any:
+        from pyspark.sql import functions as F
+
+        from .spark_engine import quoted
+
+        frame = self._source.load()
+        if not self._na_values:
+            return frame
+        return frame.select(
+            *(
+                F.when(quoted(c).isin(self._na_values), None).otherwise(quoted(c)).alias(c)
+                for c in frame.columns
+            )
+        )
+
+    def _save(self, data: Any) -> None:
+        raise DatasetError("SparkCSVDataset reads a source; it is never written.")
+
+    def _exists(self) -> bool:
+        return self._source.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {**self._source._describe(), "na_values": self._na_values}

@@ -1,10 +1,13 @@
 """``kedro draft-config PATH``: a first configuration drawn from your own data file.
 
-Reads the file as text, infers a type per column, and writes ``conf/base/catalog.yml``,
-``parameters_dataset.yml``, ``parameters_ingestion.yml`` and ``parameters_validation_suites.yml``
-so that ``kedro run`` works on it with no further edit, and so that the file itself passes its
-own validation suite with nothing quarantined. pandas is imported only when the command runs,
-so that ``kedro --help`` stays fast.
+Reads the file as text, infers a type per column and the problem type from the target (binary,
+multiclass or regression), and writes every file that names the sources or describes the data,
+for every environment the project ships: ``conf/base/catalog.yml`` (the source, and the scoring
+batches of the same type), ``parameters_dataset.yml``, ``parameters_ingestion.yml``,
+``parameters_validation_suites.yml``, ``conf/spark/catalog.yml`` (the same entries as Spark
+datasets) and the sensitive attribute of ``fairness_review.mitigation``, so that ``kedro run``
+works on it with no further edit; the rows the drafted suites quarantine are listed with their
+reason. pandas is imported only when the command runs, so that ``kedro --help`` stays fast.
 """
 
 import codecs
@@ -24,12 +27,29 @@ import yaml
 if TYPE_CHECKING:
     import pandas as pd
 
-CONF_FILES = (
-    "catalog.yml",
-    "parameters_dataset.yml",
-    "parameters_ingestion.yml",
-    "parameters_validation_suites.yml",
+# The files drafted, relative to the project root: replaced whole, except the fairness review's
+# parameters, where only fairness_review.mitigation.sensitive_feature is rewritten. A file of
+# conf/spark is drafted when the project has that environment.
+BASE_FILES = (
+    "conf/base/catalog.yml",
+    "conf/base/parameters_dataset.yml",
+    "conf/base/parameters_ingestion.yml",
+    "conf/base/parameters_validation_suites.yml",
 )
+SPARK_CATALOG = "conf/spark/catalog.yml"
+FAIRNESS_FILE = "conf/base/parameters_fairness_review.yml"
+BENCHMARKING_FILE = "conf/base/parameters_benchmarking.yml"
+TRAINING_FILE = "conf/base/parameters_training.yml"
+PROBLEM_TYPES = ("binary", "multiclass", "regression")
+# A target of 3..MAX_CLASSES values (text or whole numbers) is taken for classes; a value under
+# MIN_CLASS_SHARE of the rows is a stray label, not a class, when such values are a few rows in all
+# (at most MAX_MALFORMED_SHARE): its rows are quarantined.
+MAX_CLASSES = 20
+MIN_CLASS_SHARE = 0.005
+# The project's Spark dataset for a CSV source with missing markers (datasets.py).
+SPARK_CSV = f"{__name__.rpartition('.')[0]}.datasets.SparkCSVDataset"
+# Scoring batches: data/01_raw/batches/<batch>/<the source's file name>.
+BATCH_FOLDER = "data/01_raw/batches/${runtime_params:batch,no_drift}"
 COMMIT_MESSAGE = "Configuration replaced by kedro draft-config"
 ROW_COLUMN = "source_row"  # added by ingestion: the row's position in the main source
 
@@ -52,6 +72,15 @@ RAW_REGEX = {
 }
 MAX_CATEGORIES = 50
 MAX_MALFORMED_SHARE = 0.02
+# Outlying values of a numeric column, quarantined by its drafted range when they are at most
+# OUTLIER_SHARE of its values (and the column has MIN_ROWS_FOR_OUTLIERS values or more): a few
+# negative values in a column otherwise never negative (with the zeros too when they are as rare:
+# a positive quantity), and values further than OUTLIER_SPANS times the span of the 1st-99th
+# percentiles beyond them. The same share of missing values in an otherwise complete numeric
+# column quarantines those rows too (expect not null).
+OUTLIER_SHARE = 0.005
+OUTLIER_SPANS = 5
+MIN_ROWS_FOR_OUTLIERS = 100
 MAX_ROWS = 10_000_000
 NUMERIC_KINDS = ("integer", "number", "boolean")
 _WHAT = {"integer": "a whole number", "number": "a number", "date": "an ISO date"}
@@ -93,6 +122,11 @@ class Column:
     spread: tuple[float, float] | None = None  # 1st and 99th percentiles of a numeric column
     row_number: bool = False
     malformed: list[str] = field(default_factory=list)  # values that break its type
+    # The drafted range (the file's, without its outlying values) and those values' rows.
+    bounds: tuple[float, float] | None = None
+    outlying: int = 0
+    outlying_examples: list[Any] = field(default_factory=list)
+    required: bool = False  # missing in a few rows only: those rows are quarantined
 
     @property
     def present(self) -> int:
@@ -124,15 +158,31 @@ class Source:
 
 
 @dataclass
+class Target:
+    """What the target is for its problem type, and what the file shows about it."""
+
+    column: str
+    problem_type: str
+    reason: str  # why this problem type (inferred, or given with --problem-type)
+    spec: dict[str, Any]  # dataset.target of parameters_dataset.yml
+    summary: str  # one line for the report
+    raw_values: list[Any] = field(default_factory=list)  # the raw suite's set (classes)
+    codes: list[int] = field(default_factory=list)  # the primary suite's set (classes)
+    rate: float = math.nan  # binary: the positive rate
+    unknown: set[Any] = field(default_factory=set)  # rows whose value the target does not know
+    unknown_values: list[Any] = field(default_factory=list)  # those values (a few)
+
+
+@dataclass
 class Draft:
-    """The decisions, the four files' text, and the notes printed for the user."""
+    """The decisions, the drafted files' text, and the notes printed for the user."""
 
     source: str
     data: Source
     columns: dict[str, Column]
-    files: dict[str, str]
+    files: dict[str, str]  # path relative to the project root -> text
     dataset: dict[str, Any]
-    rate: float
+    target: Target
     quarantined: int  # rows of this file the drafted suites quarantine
     reasons: list[str]
     notes: list[str]
@@ -379,7 +429,39 @@ def _describe(name: str, header: str, raw: "pd.Series", read_as_text: bool) -> C
         else:
             column.minimum, column.maximum = float(low), float(high)
         column.spread = (float(numbers.quantile(0.01)), float(numbers.quantile(0.99)))
+        _outliers(column, numbers)
     return column
+
+
+def _outliers(column: Column, numbers: "pd.Series") -> None:
+    """Set the column's drafted range, leaving out its few outlying values (see OUTLIER_SHARE).
+
+    Also mark it ``required`` when its values are missing in a few rows only.
+    """
+    column.bounds = (column.minimum, column.maximum)  # type: ignore[assignment]
+    if len(numbers) < MIN_ROWS_FOR_OUTLIERS:
+        return
+    few = max(1, math.floor(OUTLIER_SHARE * len(numbers)))
+    column.required = 0 < column.missing <= few
+    outlying = numbers < 0
+    if outlying.any():
+        if (numbers <= 0).sum() <= few:  # a positive quantity: its zeros are as rare
+            outlying = numbers <= 0
+        elif outlying.sum() > few:  # negative values are common: nothing outlying
+            outlying[:] = False
+    low, high = column.spread or (0.0, 0.0)
+    span = OUTLIER_SPANS * (high - low)
+    far = (numbers > high + span) | (numbers < low - span)
+    if span > 0 and 0 < far.sum() <= few:
+        outlying |= far
+    if not outlying.any():
+        return
+    kept = numbers[~outlying]
+    cast = int if column.kind == "integer" else float
+    column.bounds = (cast(_python(kept.min())), cast(_python(kept.max())))
+    column.outlying = int(outlying.sum())
+    examples = numbers[outlying].drop_duplicates().sort_values(key=abs, ascending=False)
+    column.outlying_examples = [cast(_python(v)) for v in examples.iloc[:5]]
 
 
 def _nice_bins(low: float, high: float) -> list[int | float]:
@@ -462,47 +544,216 @@ def _check(name: str, text: str, data: dict[str, Any]) -> str:
     return text
 
 
-def _catalog(draft: "Draft", filepath: str) -> str:
-    entry = f"raw_{draft.source}"
+CATALOG_COMMENTS = {
+    "dtype": "read as text; ingestion parses types, so malformed values are kept and reported",
+    "keep_default_na": "only na_values mean missing",
+    "na_values": "whole values that mean missing",
+    "sep": "column separator",
+    "encoding": "text encoding of the file",
+    "skipinitialspace": "drop the spaces after a separator (ingestion strips the rest)",
+    "lines": "one JSON record per line",
+    "header": "the first line names the columns",
+    "inferSchema": "read as text: ingestion parses types; validation checks the text first",
+    "ignoreLeadingWhiteSpace": "drop the spaces after a separator (ingestion strips the rest)",
+    "multiLine": "one JSON document (an array of records), not one record per line",
+}
+
+
+def _entry(name: str, entry: dict[str, Any], comment: str = "", notes: bool = True) -> str:
+    """A catalog entry as YAML text: one key a line, load_args commented when ``notes``."""
+    text = _comment(comment) if comment else ""
+    text += f"{name}:\n"
+    for key, value in entry.items():
+        if key == "load_args":
+            text += "  load_args:\n"
+            text += "".join(
+                _line(k, v, CATALOG_COMMENTS.get(k, "") if notes else "", 4)
+                for k, v in value.items()
+            )
+        elif key != "metadata":
+            text += _line(key, value, indent=2)
+    return text + "  metadata:\n    kedro-viz:\n      layer: raw\n"
+
+
+def _raw_entries(draft: "Draft", filepath: str) -> dict[str, dict[str, Any]]:
+    """raw_<source> and scoring_raw_<source> (the batch's file of the same name and type)."""
     load = dict(draft.data.load_args)
     if draft.data.dataset_type in TEXT_TYPES:
         load = {"dtype": "str", "keep_default_na": False, **load}
-    data = {
-        entry: {
+
+    def entry(path: str) -> dict[str, Any]:
+        return {
             "type": draft.data.dataset_type,
-            "filepath": filepath,
+            "filepath": path,
             **({"load_args": load} if load else {}),
             "metadata": {"kedro-viz": {"layer": "raw"}},
         }
+
+    return {
+        f"raw_{draft.source}": entry(filepath),
+        f"scoring_raw_{draft.source}": entry(f"{BATCH_FOLDER}/{draft.data.path.name}"),
     }
-    comments = {
-        "dtype": "read as text; ingestion parses types, so malformed values are kept and reported",
-        "keep_default_na": "only na_values mean missing",
-        "na_values": "whole values that mean missing",
-        "sep": "column separator",
-        "encoding": "text encoding of the file",
-        "skipinitialspace": "drop the spaces after a separator (ingestion strips the rest)",
-        "lines": "one JSON record per line",
-    }
+
+
+SCORING_COMMENT = (
+    "A scoring batch of new rows in the same layout, read the same way: the file of the same name "
+    "in data/01_raw/batches/<batch>/ (kedro run --pipelines inference --params batch=<batch>; "
+    "default no_drift)."
+)
+
+
+def _catalog(draft: "Draft", filepath: str) -> str:
+    entries = _raw_entries(draft, filepath)
+    (raw, raw_entry), (scoring, scoring_entry) = entries.items()
     text = _comment(
-        f"The raw source, drafted by `kedro draft-config` from {draft.data.path.name}: your data,\n"
-        "never modified. One entry raw_<source> for each source named in\n"
-        "parameters_ingestion.yml (main_source and related_sources); any kedro-datasets type\n"
-        "works (pandas.CSVDataset, ParquetDataset, ExcelDataset, SQLTableDataset, ...).\n"
-        "Column names and types are in parameters_ingestion.yml. Paths are relative to the\n"
-        "project root."
+        f"The source, drafted by `kedro draft-config` from {draft.data.path.name}: your data, "
+        "never modified. For each source named in parameters_ingestion.yml (main_source and "
+        "related_sources): raw_<source>, the data the model learns from, and "
+        "scoring_raw_<source>, a scoring batch in the same layout. Any kedro-datasets type works "
+        "(pandas.CSVDataset, ParquetDataset, ExcelDataset, SQLTableDataset, ...). Column names "
+        "and types are in parameters_ingestion.yml. Paths are relative to the project root. "
+        "conf/spark/catalog.yml holds the same entries as Spark datasets."
     )
-    text += f"{entry}:\n"
-    text += _line("type", draft.data.dataset_type, indent=2)
-    text += _line("filepath", filepath, indent=2)
-    if load:
-        text += "  load_args:\n"
-        text += "".join(_line(k, v, comments.get(k, ""), 4) for k, v in load.items())
-    text += "  metadata:\n    kedro-viz:\n      layer: raw\n"
-    return _check("catalog.yml", text, data)
+    text += _entry(raw, raw_entry)
+    text += "\n" + _entry(scoring, scoring_entry, SCORING_COMMENT, notes=False)
+    return _check("catalog.yml", text, entries)
 
 
-def _dataset_file(dataset: dict[str, Any]) -> str:
+def _spark_path(relative: str) -> str:
+    """``relative`` made absolute by the project_path resolver, quoted for OmegaConf."""
+    quoted = relative.replace("\\", "\\\\").replace("'", "\\'")
+    return "${project_path:'" + quoted + "'}"
+
+
+def _spark_reading(data: Source) -> dict[str, Any]:
+    """How Spark reads the source as its pandas entry does (type, format, options)."""
+    if data.dataset_type == "pandas.ParquetDataset":
+        return {"type": "spark.SparkDataset", "file_format": "parquet"}
+    if data.dataset_type == "pandas.JSONDataset":
+        lines = data.load_args.get("lines")
+        options = {} if lines else {"load_args": {"multiLine": True}}
+        return {"type": "spark.SparkDataset", "file_format": "json", **options}
+    load = data.load_args
+    args: dict[str, Any] = {"header": True, "inferSchema": False}
+    if load.get("sep", ",") != ",":
+        args["sep"] = load["sep"]
+    if load.get("encoding") == "latin-1":
+        args["encoding"] = "ISO-8859-1"
+    if load.get("skipinitialspace"):
+        args["ignoreLeadingWhiteSpace"] = True
+    markers = [str(m) for m in load.get("na_values", [])]
+    if any(markers):  # Spark's reader knows one marker: the project's dataset reads them all
+        return {"type": SPARK_CSV, "load_args": args, "na_values": markers}
+    return {"type": "spark.SparkDataset", "file_format": "csv", "load_args": args}
+
+
+def _spark_catalog(draft: "Draft", filepath: str) -> str:
+    """conf/spark/catalog.yml: the source and its scoring batches as Spark datasets."""
+    text = _comment(
+        "The Spark environment (kedro run --env spark): the sources of conf/base/catalog.yml "
+        "read as Spark DataFrames, drafted by `kedro draft-config` from "
+        f"{draft.data.path.name}. Ingestion, validation and scoring run in Spark; the other "
+        "entries of this environment are in catalog_<pipeline>.yml. Paths are absolute "
+        "(${project_path:...}): a cluster's executors do not share the driver's working "
+        "directory, and must all see these files (HDFS, S3, a shared disk)."
+    )
+    if draft.data.dataset_type == "pandas.ExcelDataset":
+        draft.review.append(
+            "Spark has no Excel reader: conf/spark/catalog.yml has no entry for this source; save "
+            "the sheet as CSV or Parquet to run with --env spark."
+        )
+        text += _comment(
+            "Spark has no Excel reader: save the sheet as CSV or Parquet and point raw_<source> "
+            "and scoring_raw_<source> at it here to run on Spark."
+        )
+        return _check("conf/spark/catalog.yml", text, None)
+    spec = _spark_reading(draft.data)
+    paths = {
+        f"raw_{draft.source}": filepath,
+        f"scoring_raw_{draft.source}": f"{BATCH_FOLDER}/{draft.data.path.name}",
+    }
+    entries = {
+        name: {
+            "type": spec["type"],
+            "filepath": _spark_path(path),
+            **{k: v for k, v in spec.items() if k != "type"},
+            "metadata": {"kedro-viz": {"layer": "raw"}},
+        }
+        for name, path in paths.items()
+    }
+    (raw, raw_entry), (scoring, scoring_entry) = entries.items()
+    reads = (
+        "read by the project's SparkCSVDataset: Spark's own reader knows one missing marker, "
+        "this one reads every value of na_values as missing, as the pandas entry does"
+        if spec["type"] == SPARK_CSV
+        else ""
+    )
+    text += "\n" + _entry(raw, raw_entry, reads)
+    text += "\n" + _entry(scoring, scoring_entry, SCORING_COMMENT, notes=False)
+    return _check("conf/spark/catalog.yml", text, entries)
+
+
+def _target_block(problem_type: str, target: dict[str, Any]) -> str:
+    """The ``target:`` block of parameters_dataset.yml for the problem type, with its comments."""
+    if problem_type == "binary":
+        text = _comment(
+            "The column to predict and what its positive class means. `positive` is the value (a "
+            "number, a text or a boolean; a list for several spellings) that counts as the "
+            "positive class (1); `negative` likewise (null: every other known value). A value "
+            "that is neither is unknown: validation quarantines the row.",
+            2,
+        )
+        text += "  target:\n"
+        text += _line("column", target["column"], indent=4)
+        text += _line("positive", target["positive"], indent=4)
+        text += _line("negative", target["negative"], indent=4)
+        text += _line(
+            "positive_means", target["positive_means"], 'REVIEW: "predicted to <positive_means>"', 4
+        )
+        text += _line("negative_means", target["negative_means"], "REVIEW", 4)
+        return text + _line(
+            "favourable",
+            target["favourable"],
+            "REVIEW: is the positive class good for the person?",
+            4,
+        )
+    if problem_type == "multiclass":
+        text = _comment(
+            "The column to predict and its classes, as found in the file (text: most frequent "
+            "first; numbers: in increasing order). The order gives the class codes 0..k-1 and the "
+            "order of the prediction columns. A value not listed is unknown: validation "
+            "quarantines the row. Each class: value, means (words for reports: REVIEW), "
+            "favourable (true, false, or null when neither: REVIEW).",
+            2,
+        )
+        text += "  target:\n"
+        text += _line("column", target["column"], indent=4)
+        text += "    classes:\n"
+        for spec in target["classes"]:
+            flow = _dump(spec, flow=True)
+            if "\n" in flow.rstrip("\n"):  # too long for one line: block style
+                flow = _dump(spec, 8, flow=False)[8:]
+            text += "      - " + flow
+        return text
+    text = _comment(
+        "The column to predict: a number. A value that is not a number is unknown: validation "
+        "quarantines the row. means: words for the quantity in reports (e.g. price per m2); "
+        "unit (e.g. EUR); higher_is_favourable: true, false, or null when neither.",
+        2,
+    )
+    text += "  target:\n"
+    text += _line("column", target["column"], indent=4)
+    text += _line("means", target["means"], "REVIEW", 4)
+    text += _line("unit", target["unit"], "REVIEW", 4)
+    return text + _line(
+        "higher_is_favourable",
+        target["higher_is_favourable"],
+        "REVIEW: is a higher value good for the person or thing scored?",
+        4,
+    )
+
+
+def _dataset_file(dataset: dict[str, Any], reason: str) -> str:
     target, features = dataset["target"], dataset["features"]
     text = _comment(
         "What the data is: the facts about YOUR dataset that every pipeline needs, written once\n"
@@ -518,23 +769,12 @@ def _dataset_file(dataset: dict[str, Any]) -> str:
     )
     text += _line("id_column", dataset["id_column"], indent=2)
     text += _comment(
-        "The column to predict and what its positive class means. `positive` is the value (a\n"
-        "number, a text or a boolean; a list for several spellings) that counts as the positive\n"
-        "class (1); `negative` likewise (null: every other known value). A value that is neither\n"
-        "is unknown: validation quarantines the row.",
+        "What kind of problem this is: binary, multiclass or regression (see "
+        f"src/<package>/problem.py); every stage takes its behaviour from it. Drafted: {reason}.",
         2,
     )
-    text += "  target:\n"
-    text += _line("column", target["column"], indent=4)
-    text += _line("positive", target["positive"], indent=4)
-    text += _line("negative", target["negative"], indent=4)
-    text += _line(
-        "positive_means", target["positive_means"], 'REVIEW: "predicted to <positive_means>"', 4
-    )
-    text += _line("negative_means", target["negative_means"], "REVIEW", 4)
-    text += _line(
-        "favourable", target["favourable"], "REVIEW: is the positive class good for the person?", 4
-    )
+    text += _line("problem_type", dataset["problem_type"], indent=2)
+    text += _target_block(dataset["problem_type"], target)
     text += _comment(
         "Model inputs (columns of the primary table). Sensitive attributes are not listed here\n"
         "unless training.use_sensitive_features is true.",
@@ -630,16 +870,18 @@ def _row_count(rows: int) -> dict[str, Any]:
     )
 
 
-def _suites(draft: "Draft", id_column: str | None, rate: float) -> dict[str, Any]:
-    columns, target = draft.columns, draft.dataset["target"]["column"]
+def _suites(draft: "Draft", id_column: str | None) -> dict[str, Any]:
+    columns, target = draft.columns, draft.target
+    name = target.column
     raw = [_row_count(len(draft.data.frame))]
     for c in columns.values():
-        if c.missing == 0:
+        if c.missing == 0 or (c.required and c.name not in (name, id_column)):
             raw.append(
                 _expect(
                     "expect_column_values_to_not_be_null",
                     "row",
-                    f"{c.name} is present",
+                    f"{c.name} is present"
+                    + ("" if c.missing == 0 else f" (missing in {c.missing} row(s) of this file)"),
                     column=c.name,
                 )
             )
@@ -653,15 +895,17 @@ def _suites(draft: "Draft", id_column: str | None, rate: float) -> dict[str, Any
                     regex=RAW_REGEX[c.kind],
                 )
             )
-    raw.append(
-        _expect(
-            "expect_column_values_to_be_in_set",
-            "row",
-            f"the target {target} has a known value",
-            column=target,
-            value_set=columns[target].raw_values,
+    if target.problem_type != "regression":
+        known = "a known value" if target.problem_type == "binary" else "one of the classes"
+        raw.append(
+            _expect(
+                "expect_column_values_to_be_in_set",
+                "row",
+                f"the target {name} has {known}",
+                column=name,
+                value_set=target.raw_values,
+            )
         )
-    )
     primary = [
         _row_count(len(draft.data.frame)),
         _expect(
@@ -681,17 +925,23 @@ def _suites(draft: "Draft", id_column: str | None, rate: float) -> dict[str, Any
             )
         )
     for c in columns.values():
-        if c.name in (target, id_column):
+        if c.name in (name, id_column):
             continue
-        if c.kind in ("integer", "number"):
+        if c.kind in ("integer", "number") and c.bounds:
+            low, high = c.bounds
+            where = (
+                f"as in this file but for {c.outlying} outlying row(s)"
+                if c.outlying
+                else "as in this file"
+            )
             primary.append(
                 _expect(
                     "expect_column_values_to_be_between",
                     "row",
-                    f"{c.name} is between {c.minimum} and {c.maximum} (as in this file)",
+                    f"{c.name} is between {low} and {high} ({where})",
                     column=c.name,
-                    min_value=c.minimum,
-                    max_value=c.maximum,
+                    min_value=low,
+                    max_value=high,
                 )
             )
         elif c.kind == "category":
@@ -704,31 +954,45 @@ def _suites(draft: "Draft", id_column: str | None, rate: float) -> dict[str, Any
                     value_set=c.values,
                 )
             )
-    low = math.floor(rate / 2 * 100) / 100
-    high = min(1.0, math.ceil((rate + (1 - rate) / 2) * 100) / 100)
-    primary += [
+    primary.append(
         _expect(
             "expect_column_values_to_not_be_null",
             "row",
-            f"the target {target} is known",
-            column=target,
-        ),
-        _expect(
-            "expect_column_values_to_be_in_set",
-            "row",
-            f"the target {target} is 0 or 1",
-            column=target,
-            value_set=[0, 1],
-        ),
-        _expect(
-            "expect_column_mean_to_be_between",
-            "table",
-            f"the positive rate is plausible (this file: {rate:.1%})",
-            column=target,
-            min_value=low,
-            max_value=high,
-        ),
-    ]
+            f"the target {name} is known",
+            column=name,
+        )
+    )
+    if target.problem_type == "binary":
+        rate = target.rate
+        low = math.floor(rate / 2 * 100) / 100
+        high = min(1.0, math.ceil((rate + (1 - rate) / 2) * 100) / 100)
+        primary += [
+            _expect(
+                "expect_column_values_to_be_in_set",
+                "row",
+                f"the target {name} is 0 or 1",
+                column=name,
+                value_set=[0, 1],
+            ),
+            _expect(
+                "expect_column_mean_to_be_between",
+                "table",
+                f"the positive rate is plausible (this file: {rate:.1%})",
+                column=name,
+                min_value=low,
+                max_value=high,
+            ),
+        ]
+    elif target.problem_type == "multiclass":
+        primary.append(
+            _expect(
+                "expect_column_values_to_be_in_set",
+                "row",
+                f"the target {name} is a class code 0..{len(target.codes) - 1}",
+                column=name,
+                value_set=target.codes,
+            )
+        )
     return {
         f"raw_{draft.source}": {"expectations": raw},
         "primary_table": {"expectations": primary},
@@ -744,9 +1008,12 @@ def _suites_file(draft: "Draft", suites: dict[str, Any]) -> str:
         "(row: quarantine the rows that break it; table: the table as a whole fails), and\n"
         "optionally description and id. The main source's rows are keyed by source_row (their\n"
         "position, added before validation). See parameters_validation.yml for the gate.\n"
-        "Drafted by `kedro draft-config` from what the file shows: REVIEW the bounds (ranges,\n"
-        "sets of values, row count, positive rate) and widen them to what is plausible for new\n"
-        "data. Regex and set expectations ignore missing values."
+        "Drafted by `kedro draft-config` from what the file shows: REVIEW the bounds (ranges, "
+        "sets of values, row count"
+        + (", positive rate" if draft.target.problem_type == "binary" else "")
+        + ") and widen them to what is plausible for new data. A range leaves out the few values "
+        "far from the rest of its column (their rows are quarantined). Regex and set expectations "
+        "ignore missing values."
     )
     text += "validation_suites:\n"
     text += _comment(
@@ -756,9 +1023,14 @@ def _suites_file(draft: "Draft", suites: dict[str, Any]) -> str:
     )
     text += _dump({raw_name: suites[raw_name]}, 2)
     text += "\n"
+    encoded = {
+        "binary": "target encoded 1 = positive, 0 = negative",
+        "multiclass": "target encoded as class codes 0..k-1 in the order of target.classes",
+        "regression": "target parsed as a number",
+    }[draft.target.problem_type]
     text += _comment(
-        "The typed primary table (text stripped, target encoded 1 = positive, 0 = negative):\n"
-        "meaning (ranges, categories, uniqueness).",
+        f"The typed primary table (text stripped, {encoded}): meaning (ranges, categories, "
+        "uniqueness).",
         2,
     )
     text += _dump({"primary_table": suites["primary_table"]}, 2)
@@ -824,22 +1096,51 @@ def _quarantined(
     frame: "pd.DataFrame",
     columns: dict[str, Column],
     stripped: dict[str, "pd.Series"],
-    target: str,
-    unlabelled: int,
+    target: Target,
+    id_column: str | None,
 ) -> dict[str, Any]:
     """How many rows of the file the drafted suites quarantine, and why."""
-    rows: set[Any] = set(frame.index[frame[target].isna()])
+    import pandas as pd
+
+    name = target.column
+    rows: set[Any] = set(frame.index[frame[name].isna()]) | target.unknown
     reasons = []
-    if rows or unlabelled:
-        reasons.append(f"{len(rows) + unlabelled:,} row(s) have no known target {target}")
+    if rows:
+        which = ""
+        if target.unknown_values:
+            which = f" (missing, or none of its known values: {_examples(target.unknown_values)})"
+        reasons.append(f"{len(rows):,} row(s) have no known target {name}{which}")
     for c in columns.values():
+        values = stripped[c.name]
         if c.malformed:
-            values = stripped[c.name]
             bad = values.index[values.isin(c.malformed)]
             rows.update(bad)
-            examples = ", ".join(repr(v) for v in c.malformed[:5])
-            reasons.append(f"{len(bad):,} row(s) where {c.name} is not {_WHAT[c.kind]}: {examples}")
-    return {"quarantined": len(rows) + unlabelled, "reasons": reasons}
+            reasons.append(
+                f"{len(bad):,} row(s) where {c.name} is not {_WHAT[c.kind]}: "
+                f"{_examples(c.malformed)}"
+            )
+        if c.name in (name, id_column):
+            continue
+        if c.outlying and c.bounds:
+            numbers = pd.to_numeric(values, errors="coerce")
+            out = numbers.index[(numbers < c.bounds[0]) | (numbers > c.bounds[1])]
+            rows.update(out)
+            reasons.append(
+                f"{len(out):,} row(s) where {c.name} is far from the rest of its values "
+                f"({_examples(c.outlying_examples)}): its range is drafted as "
+                f"{c.bounds[0]}..{c.bounds[1]}"
+            )
+        if c.required and c.missing:
+            rows.update(frame.index[frame[c.name].isna()])
+            reasons.append(
+                f"{c.missing:,} row(s) where {c.name} is missing, in a column complete but for "
+                "them (expect not null)"
+            )
+    return {"quarantined": len(rows), "reasons": reasons}
+
+
+def _examples(values: list[Any], limit: int = 5) -> str:
+    return ", ".join(repr(v) for v in values[:limit]) + (" ..." if len(values) > limit else "")
 
 
 def _sensitive(
@@ -903,17 +1204,286 @@ def _features(
     return numeric, categorical, drop, review
 
 
+def _setting(root: Path, relative: str, *keys: str) -> Any:
+    """A value of one of the project's parameter files, or None when it cannot be read."""
+    try:
+        value = yaml.safe_load((root / relative).read_text(encoding="utf-8"))
+        for key in keys:
+            value = value[key]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return value
+
+
+def _rows_per_class(root: Path) -> tuple[int, str]:
+    """The rows a class needs so that the benchmark's folds each hold one, and why."""
+    n_splits = _setting(root, BENCHMARKING_FILE, "benchmarking", "cv", "n_splits")
+    if not isinstance(n_splits, int) or isinstance(n_splits, bool) or n_splits < 2:
+        return 2, "that the stratified train/test split needs"
+    test_size = _setting(root, TRAINING_FILE, "training", "split", "test_size")
+    kept = 1 - test_size if isinstance(test_size, float) and 0 < test_size < 1 else 1.0
+    need = math.ceil(n_splits / kept - 1e-9)
+    return need, (
+        f"that the {n_splits} cross-validation folds need (benchmarking.cv.n_splits in "
+        f"{BENCHMARKING_FILE}, on the {kept:.0%} of rows not held out)"
+    )
+
+
+def _infer(tcol: Column) -> tuple[str, str]:
+    """The problem type the target's values suggest, and why (a refusal when none does)."""
+    numeric = tcol.kind in ("integer", "number")
+    distinct = tcol.distinct - len(tcol.malformed) if numeric else tcol.distinct
+    name = tcol.name
+    if distinct < 2:
+        seen = f"the one value {tcol.values[0]!r}" if distinct else "no value"
+        raise click.ClickException(f"Column {name} has {seen}: a target needs two.")
+    if tcol.kind == "boolean" or distinct == 2:
+        values = [v for v in tcol.values if v not in tcol.malformed]
+        return "binary", f"{name} has two values: {', '.join(map(repr, values))}"
+    if tcol.kind == "number":
+        return "regression", f"{name} is numeric with {distinct} distinct values, not all whole"
+    if distinct <= MAX_CLASSES:
+        what = "whole numbers" if numeric else "text"
+        return "multiclass", f"{name} is {what} with {distinct} distinct values"
+    if numeric:
+        return "regression", f"{name} is numeric with {distinct} distinct values"
+    raise click.ClickException(
+        f"Cannot tell the problem type of target {name}: it is text with {distinct:,} distinct "
+        f"values (classes: {MAX_CLASSES} at most); pass --problem-type binary, multiclass or "
+        "regression."
+    )
+
+
+def _binary(tcol: Column, given: str | None, stripped: "pd.Series", raw: "pd.Series") -> Target:
+    name = tcol.name
+    if given is None:
+        raise click.ClickException(
+            f"--positive VALUE is needed for a binary target: the value of {name} that counts as "
+            f"the positive class ({_seen(tcol)})."
+        )
+    if tcol.kind not in NUMERIC_KINDS or tcol.malformed:
+        tcol.kind, tcol.malformed = "category", []
+    value, negative, spellings = _positive(tcol, given, stripped)
+    known = stripped.map({v: tcol.parse(v) for v in stripped.unique()})
+    unknown = known[~known.isin([value, negative])] if negative is not None else known.iloc[:0]
+    labelled = known.drop(unknown.index)
+    rate = float((labelled == value).mean())
+    spec = {
+        "column": name,
+        "positive": value,
+        "negative": negative,
+        "positive_means": f"have {name} = {spellings[value]}",
+        "negative_means": (
+            f"have {name} other than {spellings[value]}"
+            if negative is None
+            else f"have {name} = {spellings[negative]}"
+        ),
+        "favourable": False,
+    }
+    summary = (
+        f"positive {value!r} (1), negative {negative!r} (0)"
+        f"{' = every other value' if negative is None else ''}; positive rate {rate:.1%}"
+    )
+    return Target(
+        column=name,
+        problem_type="binary",
+        reason="",
+        spec=spec,
+        summary=summary,
+        raw_values=sorted((_python(v) for v in raw.dropna().unique()), key=str),
+        rate=rate,
+        unknown=set(unknown.index),
+        unknown_values=sorted(set(map(str, unknown))),
+    )
+
+
+def _multiclass(tcol: Column, stripped: "pd.Series", raw: "pd.Series", root: Path) -> Target:
+    """The classes found in the file: every value but a few stray ones (see MIN_CLASS_SHARE);
+    a class with fewer rows than the benchmark's folds need is refused."""
+    name = tcol.name
+    numeric = tcol.kind in ("integer", "number")
+    if not numeric:
+        tcol.kind, tcol.malformed = "category", []
+    wellformed = stripped[~stripped.isin(tcol.malformed)]
+
+    def key(text: str) -> Any:
+        return tcol.parse(text) if numeric else text.lower()
+
+    keys = wellformed.map({v: key(v) for v in wellformed.unique()})
+    counts = keys.value_counts()
+    spelling = {  # the most frequent spelling of each class
+        k: wellformed[keys == k].value_counts().index[0] for k in counts.index
+    }
+    # Stray values: each under MIN_CLASS_SHARE of the rows, together a few (a label typed
+    # once, "unknown"): not classes, their rows are quarantined.
+    total = counts.sum()
+    stray = counts[counts < MIN_CLASS_SHARE * total]
+    if stray.sum() > MAX_MALFORMED_SHARE * total:
+        stray = counts.iloc[:0]
+    frequent = counts.drop(stray.index)
+    need, why = _rows_per_class(root)
+    rare = frequent[frequent < need].sort_values()
+    if len(rare):
+        value, rows = spelling[rare.index[0]], int(rare.iloc[0])
+        raise click.ClickException(
+            f"Class {tcol.parse(value)!r} of target {name} has {rows} row(s), fewer than the "
+            f"{need} {why}: merge it with another class in the file, or lower n_splits."
+        )
+    if len(frequent) > MAX_CATEGORIES:
+        raise click.ClickException(
+            f"Target {name} has {len(frequent):,} values: too many for classes; pass "
+            "--problem-type regression if it is a number."
+        )
+    if len(frequent) < 3:
+        found = ", ".join(f"{spelling[k]!r} ({n:,} rows)" for k, n in frequent.items())
+        raise click.ClickException(
+            f"Target {name} has {len(frequent)} class(es) ({found}): a multiclass target needs "
+            "three; with two, pass --problem-type binary --positive VALUE."
+        )
+    if numeric:
+        order = sorted(frequent.index)
+    else:
+        order = sorted(frequent.index, key=lambda k: (-frequent[k], k))
+    values = [tcol.parse(spelling[k]) for k in order]
+    classes = [{"value": v, "means": f"have {name} = {v}", "favourable": None} for v in values]
+    known = set(order)
+    raw_present = raw.dropna()
+    raw_keys = raw_present.map(lambda v: key(str(v).strip()))
+    raw_values = sorted((_python(v) for v in raw_present[raw_keys.isin(known)].unique()), key=str)
+    unknown = stripped.index[~stripped.map(lambda v: key(v) in known).astype(bool)]
+    summary = "classes " + ", ".join(
+        f"{v!r} ({frequent[k]:,} rows)" for v, k in zip(values, order, strict=True)
+    )
+    if len(stray):
+        summary += (
+            f"; not classes (each under {MIN_CLASS_SHARE:.1%} of the rows; quarantined, or list "
+            "one under target.classes and in the raw suite's value set): "
+            + ", ".join(f"{spelling[k]!r} ({n})" for k, n in stray.sort_values().items())
+        )
+    return Target(
+        column=name,
+        problem_type="multiclass",
+        reason="",
+        spec={"column": name, "classes": classes},
+        summary=summary,
+        raw_values=raw_values,
+        codes=list(range(len(classes))),
+        unknown=set(unknown),
+        unknown_values=sorted(set(stripped[unknown]), key=str),
+    )
+
+
+def _regression(tcol: Column, stripped: "pd.Series") -> Target:
+    import pandas as pd
+
+    name = tcol.name
+    if tcol.kind not in ("integer", "number"):
+        raise click.ClickException(
+            f"--problem-type regression: target {name} is not numeric (its values include "
+            f"{_seen(tcol)}): a regression predicts a number."
+        )
+    tcol.kind = "number"  # ingestion parses it as a number; malformed values are quarantined
+    numbers = pd.to_numeric(stripped, errors="coerce").dropna()
+    summary = (
+        f"numbers from {_python(numbers.min())} to {_python(numbers.max())}, mean "
+        f"{numbers.mean():.4g}, {numbers.nunique():,} distinct values"
+    )
+    spec = {
+        "column": name,
+        "means": name.replace("_", " "),
+        "unit": None,
+        "higher_is_favourable": None,
+    }
+    return Target(column=name, problem_type="regression", reason="", spec=spec, summary=summary)
+
+
+def _target(
+    tcol: Column,
+    data: Source,
+    stripped: "pd.Series",
+    *,
+    problem_type: str | None,
+    positive: str | None,
+    root: Path,
+) -> Target:
+    """The target for its problem type (inferred unless given); the inference is printed."""
+    if problem_type is None:
+        problem_type, reason = _infer(tcol)
+        click.echo(f"problem type: {problem_type} ({reason}); override with --problem-type")
+    else:
+        reason = "given with --problem-type"
+        click.echo(f"problem type: {problem_type} (--problem-type)")
+    if problem_type != "binary" and positive is not None:
+        raise click.ClickException(
+            f"--positive is for a binary target; {tcol.name} is drafted as {problem_type}: "
+            "leave --positive out, or pass --problem-type binary to predict that value against "
+            "every other."
+        )
+    raw = data.frame[tcol.name]
+    if problem_type == "binary":
+        target = _binary(tcol, positive, stripped, raw)
+    elif problem_type == "multiclass":
+        target = _multiclass(tcol, stripped, raw, root)
+    else:
+        target = _regression(tcol, stripped)
+    target.reason = reason
+    return target
+
+
+def _checked_dataset(dataset: dict[str, Any]) -> None:
+    """The drafted dataset section as the project reads it (a refusal here is a bug)."""
+    from .errors import ConfigError
+    from .problem import problem_of
+
+    try:
+        problem_of(dataset)
+    except ConfigError as error:
+        raise RuntimeError(
+            f"draft-config drafted a dataset section the project refuses: {error}"
+        ) from error
+
+
+def _fairness_file(text: str, attribute: str | None) -> str | None:
+    """parameters_fairness_review.yml with mitigation.sensitive_feature set to ``attribute``
+    (its comments kept); None when the file has no such key."""
+    value = yaml.safe_dump(attribute, default_flow_style=True).splitlines()[0]
+    lines = text.splitlines(keepends=True)
+    section: int | None = None  # the indentation of `mitigation:` while in its block
+    for index, line in enumerate(lines):
+        content = line.lstrip(" ")
+        indent = len(line) - len(content)
+        ends = content.strip() and not content.startswith("#") and indent <= (section or 0)
+        if section is not None and ends:
+            section = None
+        if re.match(r"mitigation:\s*(#.*)?$", content):
+            section = indent
+            continue
+        found = re.match(r"( *sensitive_feature:)[^#\n]*?(\s+#[^\n]*)?(\n?)$", line)
+        if section is not None and found:
+            lines[index] = f"{found[1]} {value}{found[2] or ''}{found[3]}"
+            drafted = "".join(lines)
+            try:
+                data = yaml.safe_load(text)
+                data["fairness_review"]["mitigation"]["sensitive_feature"] = attribute
+                return _check(FAIRNESS_FILE, drafted, data)
+            except (yaml.YAMLError, KeyError, TypeError, RuntimeError):
+                return None
+    return None
+
+
 def draft(
     path: Path,
     target: str,
-    positive: str,
+    positive: str | None,
     project_root: Path,
     *,
+    problem_type: str | None = None,
     id_column: str | None = None,
     sensitive: tuple[str, ...] | list[str] = (),
 ) -> Draft:
-    """Read ``path`` and draft the four configuration files (nothing is written)."""
+    """Read ``path`` and draft the configuration files (nothing is written)."""
     path = path.resolve()
+    root = project_root.resolve()
     data = _read(path)
     if data.frame.empty:
         raise click.ClickException(f"{path}: the file has no rows.")
@@ -923,69 +1493,73 @@ def draft(
         for name, header in zip(data.frame.columns, data.headers, strict=True)
     }
     stripped = {name: data.frame[name].dropna().astype(str).str.strip() for name in columns}
-    target = _column("--target", target, columns)
-    tcol = columns[target]
-    if tcol.kind not in NUMERIC_KINDS or tcol.malformed:
-        tcol.kind, tcol.malformed = "category", []
-    value, negative, spellings = _positive(tcol, positive, stripped[target])
-    tcol.raw_values = sorted((_python(v) for v in data.frame[target].dropna().unique()), key=str)
-    known = stripped[target].map({v: tcol.parse(v) for v in stripped[target].unique()})
-    labelled = known if negative is None else known[known.isin([value, negative])]
-    rate = float((labelled == value).mean())
+    name = _column("--target", target, columns)
+    the_target = _target(
+        columns[name],
+        data,
+        stripped[name],
+        problem_type=problem_type,
+        positive=positive,
+        root=root,
+    )
 
     if id_column is not None:
         id_column = _column("--id", id_column, columns)
-        if id_column == target:
+        if id_column == name:
             raise click.ClickException("--id and --target name the same column.")
         _check_id(columns[id_column], stripped[id_column])
         columns[id_column].kind = "string"  # an identifier is a label, not a quantity
         columns[id_column].malformed = []
-    attributes, review = _sensitive(sensitive, columns, (target, id_column))
-    numeric, categorical, drop, more = _features(columns, {target, id_column, *attributes})
+    attributes, review = _sensitive(sensitive, columns, (name, id_column))
+    numeric, categorical, drop, more = _features(columns, {name, id_column, *attributes})
     review += more
-    notes = [f"dropped {name}: {why}" for name, why in drop.items()]
-    target_text = {"column": target, "positive": value, "negative": negative}
+    notes = [f"dropped {column}: {why}" for column, why in drop.items()]
     dataset = {
         "id_column": id_column,
-        "target": {
-            **target_text,
-            "positive_means": f"have {target} = {spellings[value]}",
-            "negative_means": (
-                f"have {target} other than {spellings[value]}"
-                if negative is None
-                else f"have {target} = {spellings[negative]}"
-            ),
-            "favourable": False,
-        },
+        "problem_type": the_target.problem_type,
+        "target": the_target.spec,
         "features": {"numeric": numeric, "categorical": categorical, "drop": list(drop)},
         "sensitive_attributes": attributes,
         "intersections": [],
         "fairness_criteria": {},
         "keep_with_predictions": [*([id_column] if id_column else []), ROW_COLUMN],
     }
+    _checked_dataset(dataset)
     result = Draft(
         source=normalise(path.stem) or "data",
         data=data,
         columns=columns,
         files={},
         dataset=dataset,
-        rate=rate,
-        **_quarantined(data.frame, columns, stripped, target, len(known) - len(labelled)),
+        target=the_target,
+        **_quarantined(data.frame, columns, stripped, the_target, id_column),
         notes=notes,
         review=review,
     )
     try:
-        filepath = path.relative_to(project_root.resolve()).as_posix()
+        filepath = path.relative_to(root).as_posix()
     except ValueError:
         filepath = str(path)
+    catalog, dataset_file, ingestion, suites = BASE_FILES
     result.files = {
-        "catalog.yml": _catalog(result, filepath),
-        "parameters_dataset.yml": _dataset_file(dataset),
-        "parameters_ingestion.yml": _ingestion_file(
-            result.source, {c.name: c.kind for c in columns.values()}
-        ),
-        "parameters_validation_suites.yml": _suites_file(result, _suites(result, id_column, rate)),
+        catalog: _catalog(result, filepath),
+        dataset_file: _dataset_file(dataset, the_target.reason),
+        ingestion: _ingestion_file(result.source, {c.name: c.kind for c in columns.values()}),
+        suites: _suites_file(result, _suites(result, id_column)),
     }
+    if (root / SPARK_CATALOG).parent.is_dir():
+        result.files[SPARK_CATALOG] = _spark_catalog(result, filepath)
+    fairness = root / FAIRNESS_FILE
+    if fairness.is_file():
+        first = next(iter(attributes), None)
+        drafted = _fairness_file(fairness.read_text(encoding="utf-8"), first)
+        if drafted is None:
+            result.review.append(
+                f"fairness_review.mitigation.sensitive_feature is not in {FAIRNESS_FILE} as "
+                f"drafted files have it: set it to {first} yourself."
+            )
+        else:
+            result.files[FAIRNESS_FILE] = drafted
     return result
 
 
@@ -1060,10 +1634,30 @@ def keep_in_git(root: Path, files: list[Path], data_file: Path | None = None) ->
 # Report and command --------------------------------------------------------------------------
 
 
+TARGET_REVIEW = {
+    "binary": (
+        "parameters_dataset.yml target.positive_means / negative_means are neutral placeholders: "
+        "write the words your reports should use.",
+        "target.favourable is false: set it to true if the positive class is the outcome the "
+        "person scored wants.",
+    ),
+    "multiclass": (
+        "parameters_dataset.yml target.classes: each class's `means` is a neutral placeholder "
+        "(write the words your reports should use) and `favourable` is null (true for an outcome "
+        "the person scored wants, false for one they do not).",
+    ),
+    "regression": (
+        "parameters_dataset.yml target.means and unit are placeholders (the words and unit your "
+        "reports should use); higher_is_favourable is null: true or false if a higher value is "
+        "good or bad for the person or thing scored.",
+    ),
+}
+
+
 def report(result: Draft, root: Path, written: list[str], kept: str | None) -> str:
     """What draft-config decided, what to review, and the next command."""
     data, columns = result.data, result.columns
-    dataset, target = result.dataset, result.dataset["target"]
+    dataset, target = result.dataset, result.target
     lines = [f"Source raw_{result.source}: {data.path} ({data.dataset_type})"]
     load = data.load_args
     if "sep" in load:
@@ -1092,11 +1686,7 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
     for c in columns.values():
         extra = f"  {c.minimum} .. {c.maximum}" if c.minimum is not None else ""
         lines.append(f"  {c.name:<{width}}  {c.kind:<8}  {c.missing:>7,}  {c.distinct:>7,}{extra}")
-    lines.append(
-        f"Target {target['column']}: positive {target['positive']!r} (1), negative "
-        f"{target['negative']!r} (0){' = every other value' if target['negative'] is None else ''}"
-        f"; positive rate {result.rate:.1%}"
-    )
+    lines.append(f"Target {target.column} ({target.problem_type}): {target.summary}")
     if result.quarantined:
         share = result.quarantined / len(data.frame)
         lines.append(
@@ -1126,12 +1716,10 @@ def report(result: Draft, root: Path, written: list[str], kept: str | None) -> s
         lines.append(f"Kept in git: {kept}")
     lines.append("Wrote " + ", ".join(written))
     review = [
-        "parameters_dataset.yml target.positive_means / negative_means are neutral placeholders: "
-        "write the words your reports should use.",
-        "target.favourable is false: set it to true if the positive class is the outcome the "
-        "person scored wants.",
+        *TARGET_REVIEW[target.problem_type],
         "parameters_validation_suites.yml holds the bounds of THIS file (ranges, sets of values, "
-        "row count, positive rate): widen them to what is plausible, or new data is quarantined.",
+        f"row count{', positive rate' if target.problem_type == 'binary' else ''}): widen them "
+        "to what is plausible, or new data is quarantined.",
         *(f"bins of {n}: {s['bins']}" for n, s in attributes.items() if s.get("bins")),
         "proxies: may any feature stand in for a sensitive attribute (a place, a name, a "
         "school)? The fairness review measures proxies; decide what to keep.",
@@ -1162,11 +1750,28 @@ def _project_root() -> Path:
     return find_kedro_project(Path.cwd()) or Path.cwd()
 
 
+def _drafted_paths(root: Path) -> list[str]:
+    """The files draft-config writes in this project (relative to its root)."""
+    paths = list(BASE_FILES)
+    if (root / SPARK_CATALOG).parent.is_dir():
+        paths.append(SPARK_CATALOG)
+    if (root / FAIRNESS_FILE).is_file():
+        paths.append(FAIRNESS_FILE)
+    return paths
+
+
 @click.command(name="draft-config")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", required=True, metavar="COLUMN", help="The column to predict.")
 @click.option(
-    "--positive", required=True, metavar="VALUE", help="The target value of the positive class."
+    "--problem-type",
+    type=click.Choice(PROBLEM_TYPES),
+    help="binary, multiclass or regression (default: inferred from the target's values).",
+)
+@click.option(
+    "--positive",
+    metavar="VALUE",
+    help="The target value of the positive class (a binary target only; required for one).",
 )
 @click.option("--id", "id_column", metavar="COLUMN", help="A unique column naming each row.")
 @click.option(
@@ -1180,29 +1785,46 @@ def draft_config(
     *,
     path: Path,
     target: str,
-    positive: str,
+    problem_type: str | None,
+    positive: str | None,
     id_column: str | None,
     sensitive: tuple[str, ...],
     force: bool,
 ) -> None:
-    """Draft conf/base (catalog, dataset, ingestion, validation suites) from PATH.
+    """Draft the configuration of a dataset from PATH, for every environment.
 
-    PATH is a CSV (or Parquet, Excel, JSON) file of one row per example.
+    PATH is a CSV (or Parquet, Excel, JSON) file of one row per example. The problem type is
+    inferred from the target (two values: binary; a few classes: multiclass; a number:
+    regression) unless given. Writes conf/base (catalog with the scoring batches, dataset,
+    ingestion, validation suites), conf/spark/catalog.yml, and the sensitive attribute of
+    fairness_review.mitigation.
     """
     root = _project_root()
     conf = root / "conf" / "base"
     if not conf.is_dir():
         raise click.ClickException(f"{conf} does not exist: run this in a Kedro project.")
-    targets = [conf / name for name in CONF_FILES]
-    existing = [t for t in targets if t.exists()]
+    paths = _drafted_paths(root)
+    existing = [root / p for p in paths if (root / p).exists()]
     if existing and not force:
         names = ", ".join(str(t.relative_to(root)) for t in existing)
         raise click.ClickException(
             f"{names} already exist; pass --force to replace them (their current versions are "
             "committed to git first)."
         )
-    result = draft(path, target, positive, root, id_column=id_column, sensitive=sensitive)
+    result = draft(
+        path,
+        target,
+        positive,
+        root,
+        problem_type=problem_type,
+        id_column=id_column,
+        sensitive=sensitive,
+    )
     kept = keep_in_git(root, existing, result.data.path) if existing else None
-    for file in targets:
-        file.write_text(result.files[file.name], encoding="utf-8")
-    click.echo(report(result, root, [str(t.relative_to(root)) for t in targets], kept))
+    written = []
+    first = next(iter(result.dataset["sensitive_attributes"]), "null")
+    for relative, text in result.files.items():
+        (root / relative).write_text(text, encoding="utf-8")
+        what = f" (mitigation.sensitive_feature: {first})" if relative == FAIRNESS_FILE else ""
+        written.append(relative + what)
+    click.echo(report(result, root, written, kept))

@@ -17,7 +17,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
-from . import audit, console, run_status
+from . import audit, console, project_config, run_status
 from .errors import DataError
 from .spark_engine import digest_of_spark_frame, is_spark_frame
 from .tracking import describe_run, project_root, run_name
@@ -71,12 +71,14 @@ class ProjectHooks:
         self.guard = run_status.InterruptGuard()
 
     @hook_impl(tryfirst=True)
-    def after_context_created(self) -> None:
-        """Give the loggers MLflow and kedro-mlflow took over on import back to conf/logging.yml.
+    def after_context_created(self, context: Any) -> None:
+        """Give the loggers MLflow and kedro-mlflow took over on import back to conf/logging.yml,
+        and tell ``project_config`` the run's environment before the pipelines are built.
 
         First of all plugins' hooks: kedro-mlflow's speaks, and may create the local store.
         """
         console.hand_back_library_loggers()
+        project_config.use_environment(context.env)
 
     @hook_impl
     def before_pipeline_run(

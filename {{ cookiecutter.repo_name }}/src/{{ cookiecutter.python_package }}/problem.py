@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -167,9 +171,6 @@ class Problem:
     PRIMARY_METRIC: ClassVar[str] = ""
     DEFAULT_CANDIDATE: ClassVar[str] = ""
     BASELINES: ClassVar[dict[str, dict[str, Any]]] = {}
-    # the fairness review: per-group metrics computed, criteria and their default thresholds
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ()
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {}
     # what MLflow's pyfunc flavour calls on the model
     PREDICT_METHOD: ClassVar[str] = "predict_proba"
 
@@ -202,9 +203,9 @@ class Problem:
     def describe_target(self) -> str:
         raise NotImplementedError
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        """The raw target values the configuration names, by key (none for a number): each
-        must be one the main source's suite allows."""
+    def named_target_values(self) -> dict[str, Any]:
+        """The raw target values the configuration names, by key (a value or a list of
+        spellings; none for a number): each must be one the main source's suite allows."""
         return {}
 
     def target_values(self, frame: pd.DataFrame, dataset: str) -> np.ndarray:
@@ -355,6 +356,80 @@ class Problem:
     @property
     def class_names(self) -> list[str]:
         return []
+
+    # --- the fairness review ----------------------------------------------------------------
+    # What the fairness review measures by group for this type (fairness_review in
+    # conf/base/parameters_fairness_review.yml; null there means these defaults):
+    # - the per-group metrics it knows, shows by default, and always shows (criteria read them);
+    # - its criteria: name -> (rule "at least" or "at most", lowest and highest threshold);
+    # - the criteria judged by default and their thresholds;
+    # - mitigation methods -> their constraints (the first is the default); none: no mitigation;
+    # - the figures a mitigation's report compares before and after (overall, per group).
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count",)
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {}
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {}
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ()
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ()
+
+    def fairness_columns(self, metrics: list[str]) -> list[str]:
+        """The per-group figures of the configured metrics (a class metric: one per class)."""
+        return list(metrics)
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        """fairlearn ``MetricFrame`` functions ``f(y_true, y_pred)`` of the per-group figures."""
+        raise NotImplementedError
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        """What the per-group figures are sums of, row by row: a cell index (e.g. of the
+        confusion matrix), the number of cells, and values (rows x k) added up per group."""
+        raise NotImplementedError
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-group figures (``count`` among them, NaN where undefined) from the sums of
+        :meth:`fairness_cells` per group (last axis: cell counts, then value sums; the axes
+        before the groups, e.g. bootstrap resamples, are kept)."""
+        raise NotImplementedError
+
+    def fairness_reference(self, y: np.ndarray) -> dict[str, float]:
+        """Figures of the held-out target that scale the criteria (none by default)."""
+        return {}
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Between-group figures over the last axis (the judged groups): every criterion, and
+        the spreads of the configured metrics that the report shows."""
+        raise NotImplementedError
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        """What the fairness report says about the target and the predictions (its own keys)."""
+        return {"words": self.words(), **reference}
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        """The report's first line after the verdict: rows and what a prediction is."""
+        raise NotImplementedError
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        """What the per-group figures and criteria mean, in the target's words."""
+        raise NotImplementedError
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        """Plain-language sentences, one per sensitive feature (the model card prints them)."""
+        return [
+            f"{name}: {feature['verdict']}"
+            + (f" ({feature['note']})." if feature.get("note") else ".")
+            for name, feature in report["features"].items()
+        ]
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        """How the plot draws a per-group figure: ``ylim`` for shares, else a ``ylabel``; a
+        ``title`` other than the figure's name."""
+        return {"ylim": (0, 1.05)}
 
     # --- the model card's words ---------------------------------------------------------------
 
@@ -535,6 +610,114 @@ def _figure(title: str, n: int) -> tuple[Any, Any]:
     return figure, ax
 
 
+# --- the fairness review: shared helpers ------------------------------------------------------
+
+
+@contextmanager
+def quiet_numpy() -> Iterator[None]:
+    """Silence numpy's warnings about all-NaN slices and empty divisions (NaN is the answer)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def group_spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Between-group difference (max - min) and ratio (min / max) along the last axis.
+
+    Undefined figures (NaN) are left out; with none defined both are NaN. Two zeros have
+    ratio 1 (no disparity).
+    """
+    with quiet_numpy():
+        high, low = np.nanmax(values, axis=-1), np.nanmin(values, axis=-1)
+        ratio = np.where(high > 0, low / np.where(high > 0, high, 1.0), 1.0)
+    return high - low, np.where(np.isnan(high), np.nan, ratio)
+
+
+def _share(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """``top / bottom`` of counts, NaN where ``bottom`` is 0."""
+    with quiet_numpy():
+        return np.where(bottom > 0, top / np.maximum(bottom, 1), np.nan)
+
+
+def _class_selection_rate(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows predicted in class ``code``."""
+    y_pred = np.asarray(y_pred)
+    return float(np.mean(y_pred == code)) if len(y_pred) else math.nan
+
+
+def _class_recall(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows of class ``code`` predicted in it."""
+    actual = np.asarray(y_true) == code
+    return float(np.mean(np.asarray(y_pred)[actual] == code)) if actual.any() else math.nan
+
+
+def _class_precision(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows predicted in class ``code`` that are in it."""
+    predicted = np.asarray(y_pred) == code
+    return float(np.mean(np.asarray(y_true)[predicted] == code)) if predicted.any() else math.nan
+
+
+def _class_false_positive_rate(y_true: Any, y_pred: Any, *, code: int) -> float:
+    """Share of the rows of the other classes predicted in class ``code``."""
+    others = np.asarray(y_true) != code
+    return float(np.mean(np.asarray(y_pred)[others] == code)) if others.any() else math.nan
+
+
+def _mean_prediction(y_true: Any, y_pred: Any) -> float:
+    return float(np.mean(np.asarray(y_pred, dtype="float64")))
+
+
+def _mean_residual(y_true: Any, y_pred: Any) -> float:
+    """Mean of actual - predicted: positive = under-estimated on average."""
+    return float(np.mean(np.asarray(y_true, dtype="float64") - np.asarray(y_pred, dtype="float64")))
+
+
+def _extremes(feature: dict[str, Any], column: str) -> tuple[str, float, str, float] | None:
+    """The judged groups with the lowest and the highest figure: (group, value, group, value)."""
+    rows = [
+        (g["group"], float(g[column]))
+        for g in feature.get("groups", [])
+        if g.get("judged") and g.get(column) is not None and not math.isnan(float(g[column]))
+    ]
+    if len(rows) < 2:
+        return None
+    low, high = min(rows, key=lambda r: r[1]), max(rows, key=lambda r: r[1])
+    return low[0], low[1], high[0], high[1]
+
+
+def _criteria_words(feature: dict[str, Any]) -> str:
+    """``; demographic_parity_ratio 0.474 (at least 0.8: fail)`` for each judged criterion."""
+    judged = feature.get("criteria") or {}
+    if not judged:
+        return ""
+    return "; " + ", ".join(
+        f"{name} {c['value']:.3f} ({c['rule']} {c['threshold']:g}: {c['verdict']})"
+        for name, c in judged.items()
+    )
+
+
+def _not_judged(name: str, feature: dict[str, Any]) -> str:
+    return f"{name}: not judged ({feature.get('note') or 'fewer than two groups to compare'})."
+
+
+def _worst_part(summary: dict[str, Any], criterion: str, pick: Any) -> str | None:
+    """The part (e.g. the class) of ``<criterion>.<part>`` entries with the worst value."""
+    parts = {
+        key.split(".", 1)[1]: entry["value"]
+        for key, entry in summary.items()
+        if key.startswith(f"{criterion}.") and not math.isnan(entry["value"])
+    }
+    return pick(parts, key=parts.get) if parts else None
+
+
+def fmt_number(value: Any) -> str:
+    """A figure in the target's unit: three significant digits at least, thousands separated."""
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
 # --- binary -----------------------------------------------------------------------------------
 
 
@@ -588,17 +771,6 @@ class Binary(Problem):
             "kwargs": {"C": 1.0, "max_iter": 1000},
         },
     }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "selection_rate",
-        "true_positive_rate",
-        "false_positive_rate",
-        "accuracy",
-    )
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "demographic_parity_ratio": 0.8,
-        "equalized_odds_difference": 0.1,
-    }
 
     def encode_target(self, values: pd.Series) -> pd.Series:
         positive = _matches(values, _as_list(self.target["positive"]))
@@ -625,8 +797,8 @@ class Binary(Problem):
     def describe_target(self) -> str:
         return f"positive {self.target['positive']!r}"
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        return {"positive": _as_list(self.target["positive"])}
+    def named_target_values(self) -> dict[str, Any]:
+        return {"positive": self.target["positive"]}
 
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         labels = set(pd.unique(values))
@@ -741,6 +913,154 @@ class Binary(Problem):
             "favourable": favourable,
             "positive_kind": "favourable" if favourable else "adverse",
         }
+
+    # --- the fairness review ----------------------------------------------------------------
+    # Rates of the confusion matrix (positive = the target's 1), each a ratio of cell counts:
+    # name -> (numerator cells, denominator cells); a bootstrap resample costs one bincount.
+    FAIRNESS_CELLS: ClassVar[tuple[str, ...]] = ("tn", "fp", "fn", "tp")  # 2 * label + decision
+    FAIRNESS_RATES: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+        "selection_rate": (("fp", "tp"), ("tn", "fp", "fn", "tp")),
+        "true_positive_rate": (("tp",), ("fn", "tp")),
+        "false_positive_rate": (("fp",), ("tn", "fp")),
+        "false_negative_rate": (("fn",), ("fn", "tp")),
+        "true_negative_rate": (("tn",), ("tn", "fp")),
+        "accuracy": (("tn", "tp"), ("tn", "fp", "fn", "tp")),
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ("count", *FAIRNESS_RATES)
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+        "accuracy",
+    )
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+    )
+    # criterion -> (rates it compares, kind); equalised odds: the worse of its two rates
+    FAIRNESS_CRITERION_PARTS: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {
+        "demographic_parity_ratio": (("selection_rate",), "ratio"),
+        "demographic_parity_difference": (("selection_rate",), "difference"),
+        "equalized_odds_ratio": (("true_positive_rate", "false_positive_rate"), "ratio"),
+        "equalized_odds_difference": (("true_positive_rate", "false_positive_rate"), "difference"),
+    }
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {
+        "demographic_parity_ratio": ("at least", 0.0, 1.0),
+        "demographic_parity_difference": ("at most", 0.0, 1.0),
+        "equalized_odds_ratio": ("at least", 0.0, 1.0),
+        "equalized_odds_difference": ("at most", 0.0, 1.0),
+    }
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,  # the four-fifths rule
+        "equalized_odds_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "threshold_optimizer": (
+            "demographic_parity",
+            "equalized_odds",
+            "true_positive_rate_parity",
+            "false_positive_rate_parity",
+        ),
+    }
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ("accuracy", "selection_rate")
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ("selection_rate",)
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import accuracy_score
+
+        functions = {
+            "count": fm.count,
+            "selection_rate": fm.selection_rate,
+            "true_positive_rate": fm.true_positive_rate,
+            "false_positive_rate": fm.false_positive_rate,
+            "false_negative_rate": fm.false_negative_rate,
+            "true_negative_rate": fm.true_negative_rate,
+            "accuracy": accuracy_score,
+        }
+        return {m: functions[m] for m in columns}
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        cells = 2 * np.asarray(y, dtype=np.int64) + np.asarray(decision, dtype=np.int64)
+        return cells, len(self.FAIRNESS_CELLS), np.empty((len(cells), 0))
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        index = {c: i for i, c in enumerate(self.FAIRNESS_CELLS)}
+        out = {"count": stats.sum(axis=-1).astype(float)}
+        for name, (num, den) in self.FAIRNESS_RATES.items():
+            top = stats[..., [index[c] for c in num]].sum(axis=-1)
+            bottom = stats[..., [index[c] for c in den]].sum(axis=-1)
+            out[name] = _share(top, bottom)
+        return out
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Difference and ratio of every configured rate, and the four criteria."""
+        out: dict[str, np.ndarray] = {}
+        for name in self.FAIRNESS_RATES:
+            if name in rates:
+                out[f"{name}_difference"], out[f"{name}_ratio"] = group_spread(rates[name])
+        for criterion, (parts, kind) in self.FAIRNESS_CRITERION_PARTS.items():
+            values = [group_spread(rates[p])[0 if kind == "difference" else 1] for p in parts]
+            out[criterion] = (
+                np.maximum.reduce(values) if kind == "difference" else np.minimum.reduce(values)
+            )
+        return {
+            key: value
+            for key, value in out.items()
+            if key in self.FAIRNESS_CRITERIA or key.rsplit("_", 1)[0] in metrics
+        }
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        words = self.words()
+        return {
+            "positive_label": f"{self.target_column} = 1",
+            "outcome": {k: v for k, v in words.items() if k != "problem_type"},
+            "decision_threshold": threshold,
+        }
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        return (
+            f"held-out rows: {report['rows']}; positive = {report['positive_label']}: "
+            f"{report['outcome']['positive']}; predicted at probability >= "
+            f"{report['decision_threshold']}"
+        )
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        outcome = report["outcome"]
+        return (
+            f"Selection rate = share of a group predicted to {outcome['positive']} (the "
+            f"{outcome['positive_kind']} outcome for the person scored)."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        outcome = report["outcome"]
+        lines = []
+        for name, feature in report["features"].items():
+            selected = _extremes(feature, "selection_rate")
+            if selected is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            low, low_rate, high, high_rate = selected
+            text = (
+                f"{name}: {feature['verdict']}; share predicted to {outcome['positive']} (the "
+                f"{outcome['positive_kind']} outcome) from {low_rate:.1%} ({low}) to "
+                f"{high_rate:.1%} ({high})"
+            )
+            found = _extremes(feature, "true_positive_rate")
+            if found:
+                text += (
+                    f", true positive rate from {found[1]:.1%} ({found[0]}) to "
+                    f"{found[3]:.1%} ({found[2]})"
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
 
     # --- batch scoring, monitoring and late labels --------------------------------------------
 
@@ -888,17 +1208,6 @@ class Multiclass(Problem):
             "kwargs": {"C": 1.0, "max_iter": 1000},
         },
     }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "accuracy",
-        "selection_rate",
-        "recall",
-        "precision",
-    )
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "demographic_parity_ratio": 0.8,
-        "equalized_odds_difference": 0.1,
-    }
 
     @property
     def classes(self) -> list[dict[str, Any]]:
@@ -954,10 +1263,8 @@ class Multiclass(Problem):
     def describe_target(self) -> str:
         return f"one of the classes {self.class_names}"
 
-    def named_target_values(self) -> dict[str, list[Any]]:
-        return {
-            f"classes[{index}].value": [spec["value"]] for index, spec in enumerate(self.classes)
-        }
+    def named_target_values(self) -> dict[str, Any]:
+        return {f"classes[{index}].value": spec["value"] for index, spec in enumerate(self.classes)}
 
     def _checked_labels(self, values: pd.Series, dataset: str) -> np.ndarray:
         y = values.astype("int64").to_numpy()
@@ -1079,6 +1386,178 @@ class Multiclass(Problem):
             for c in self.classes
         }
         return {"problem_type": self.kind, "column": column, "classes": classes}
+
+    # --- the fairness review ----------------------------------------------------------------
+    # Per group: accuracy, and per class (one against the rest) the selection rate (share
+    # predicted in the class), recall, precision and false positive rate, from the group's
+    # confusion matrix (cell = k * label + decision). The criteria are the binary ones for each
+    # class against the rest, judged on the worst class (each class's value is reported).
+    FAIRNESS_CLASS_METRICS: ClassVar[dict[str, Any]] = {
+        "selection_rate": _class_selection_rate,
+        "recall": _class_recall,
+        "precision": _class_precision,
+        "false_positive_rate": _class_false_positive_rate,
+    }
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = ("count", "accuracy", *FAIRNESS_CLASS_METRICS)
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "accuracy",
+        "selection_rate",
+        "recall",
+        "precision",
+    )
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count", "selection_rate", "recall")
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = Binary.FAIRNESS_CRITERIA
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "demographic_parity_ratio": 0.8,
+        "equalized_odds_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {}  # ThresholdOptimizer: binary
+
+    def _fairness_class_keys(self) -> list[str]:
+        """The classes as they appear in figure names (``recall.<class>``)."""
+        from .groups import metric_safe
+
+        return [metric_safe(name) for name in self.class_names]
+
+    def fairness_columns(self, metrics: list[str]) -> list[str]:
+        keys = self._fairness_class_keys()
+        columns = []
+        for metric in metrics:
+            if metric in self.FAIRNESS_CLASS_METRICS:
+                columns += [f"{metric}.{key}" for key in keys]
+            else:
+                columns.append(metric)
+        return columns
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        metric, _, key = column.partition(".")
+        title = f"{metric.replace('_', ' ')} of {key}" if key else metric
+        return {"ylim": (0, 1.05), "title": title}
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import accuracy_score
+
+        keys = self._fairness_class_keys()
+        functions: dict[str, Any] = {}
+        for column in columns:
+            metric, _, key = column.partition(".")
+            if key:
+                code = keys.index(key)
+                functions[column] = partial(self.FAIRNESS_CLASS_METRICS[metric], code=code)
+            else:
+                functions[column] = {"count": fm.count, "accuracy": accuracy_score}[metric]
+        return functions
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        k = len(self.classes)
+        cells = k * np.asarray(y, dtype=np.int64) + np.asarray(decision, dtype=np.int64)
+        return cells, k * k, np.empty((len(cells), 0))
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        k = len(self.classes)
+        matrix = stats.reshape(*stats.shape[:-1], k, k)  # [..., label, decision]
+        count = matrix.sum(axis=(-2, -1))
+        predicted, actual = matrix.sum(axis=-2), matrix.sum(axis=-1)
+        hits = np.diagonal(matrix, axis1=-2, axis2=-1)
+        figures = {
+            "selection_rate": _share(predicted, count[..., None]),
+            "recall": _share(hits, actual),
+            "precision": _share(hits, predicted),
+            "false_positive_rate": _share(predicted - hits, count[..., None] - actual),
+        }
+        out = {"count": count.astype(float), "accuracy": _share(hits.sum(axis=-1), count)}
+        for metric, values in figures.items():
+            for index, key in enumerate(self._fairness_class_keys()):
+                out[f"{metric}.{key}"] = values[..., index]
+        return out
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        """Each criterion on its worst class, then per class (``<criterion>.<class>``), then
+        the differences of the configured class metrics (recall, precision, ...) per class."""
+        per_class: dict[str, dict[str, np.ndarray]] = {c: {} for c in self.FAIRNESS_CRITERIA}
+        for key in self._fairness_class_keys():
+            dp_difference, dp_ratio = group_spread(rates[f"selection_rate.{key}"])
+            tpr_difference, tpr_ratio = group_spread(rates[f"recall.{key}"])
+            fpr_difference, fpr_ratio = group_spread(rates[f"false_positive_rate.{key}"])
+            per_class["demographic_parity_ratio"][key] = dp_ratio
+            per_class["demographic_parity_difference"][key] = dp_difference
+            per_class["equalized_odds_ratio"][key] = np.minimum(tpr_ratio, fpr_ratio)
+            per_class["equalized_odds_difference"][key] = np.maximum(tpr_difference, fpr_difference)
+        out: dict[str, np.ndarray] = {}
+        with quiet_numpy():
+            for criterion, (rule, _, _) in self.FAIRNESS_CRITERIA.items():
+                stacked = np.stack(list(per_class[criterion].values()), axis=-1)
+                worst = np.nanmin if rule == "at least" else np.nanmax
+                out[criterion] = worst(stacked, axis=-1)
+        for criterion, values in per_class.items():
+            out |= {f"{criterion}.{key}": value for key, value in values.items()}
+        for metric in metrics:
+            if metric in self.FAIRNESS_CLASS_METRICS and metric != "selection_rate":
+                for key in self._fairness_class_keys():
+                    out[f"{metric}_difference.{key}"] = group_spread(rates[f"{metric}.{key}"])[0]
+            elif metric == "accuracy":
+                out["accuracy_difference"], out["accuracy_ratio"] = group_spread(rates[metric])
+        return out
+
+    def _fairness_class_words(self) -> dict[str, str]:
+        """Class key -> ``high (means ...; favourable)``."""
+        out = {}
+        for key, spec in zip(self._fairness_class_keys(), self.classes, strict=True):
+            means = spec.get("means")
+            favourable = {True: "favourable", False: "adverse"}.get(spec.get("favourable"))
+            details = "; ".join(str(d) for d in (means, favourable) if d)
+            out[key] = f"{spec['value']}" + (f" ({details})" if details else "")
+        return out
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        return (
+            f"held-out rows: {report['rows']}; predicted class: the most probable of "
+            f"{', '.join(self._fairness_class_words().values())}"
+        )
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        return (
+            "Per class, one against the rest: selection rate = share of a group predicted in "
+            "the class; recall = share of the group's rows of the class predicted in it; "
+            "precision = share of the group's rows predicted in the class that are in it; false "
+            "positive rate = share of the group's rows of other classes predicted in it. "
+            "Demographic parity compares selection rates between groups, equalised odds recall "
+            "and false positive rates (the worse of the two); each criterion is computed for "
+            "every class and judged on its worst class."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        words = self._fairness_class_words()
+        lines = []
+        for name, feature in report["features"].items():
+            summary = feature.get("summary") or {}
+            odds = _worst_part(summary, "equalized_odds_difference", max)
+            parity = _worst_part(summary, "demographic_parity_ratio", min)
+            if odds is None or parity is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            text = f"{name}: {feature['verdict']}; error rates differ most for class {words[odds]}"
+            for metric in ("recall", "precision"):
+                found = _extremes(feature, f"{metric}.{odds}")
+                if found:
+                    text += (
+                        f", {metric} from {found[1]:.1%} ({found[0]}) to {found[3]:.1%} "
+                        f"({found[2]})"
+                    )
+            found = _extremes(feature, f"selection_rate.{parity}")
+            if found:
+                text += (
+                    f"; predicted shares differ most for class {words[parity]}, from "
+                    f"{found[1]:.1%} ({found[0]}) to {found[3]:.1%} ({found[2]})"
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
 
     # --- batch scoring, monitoring and late labels --------------------------------------------
 
@@ -1217,18 +1696,6 @@ class Regression(Problem):
         "dummy_median": {"class": "sklearn.dummy.DummyRegressor", "kwargs": {"strategy": "median"}},
         "ridge": {"class": "sklearn.linear_model.Ridge", "kwargs": {"alpha": 1.0}},
     }
-    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
-        "count",
-        "mae",
-        "rmse",
-        "mean_prediction",
-        "mean_residual",
-    )
-    # worst group's MAE at most 1.25x the best's; mean residuals at most 0.1 target std apart
-    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
-        "mae_ratio": 1.25,
-        "mean_residual_difference": 0.1,
-    }
     PREDICT_METHOD: ClassVar[str] = "predict"
 
     def _estimator_words(self) -> str:
@@ -1358,6 +1825,166 @@ class Regression(Problem):
             "unit": str(self.target.get("unit") or ""),
             "higher_is_favourable": higher,
         }
+
+    # --- the fairness review ----------------------------------------------------------------
+    # Per group: mean absolute error, root mean squared error, mean prediction and mean
+    # residual (actual - predicted: positive = under-estimated), from per-group sums of
+    # |residual|, residual², prediction and residual. Criteria are scale-free: MAE and RMSE as
+    # the worst group's over the best group's; gaps between groups' means in standard
+    # deviations of the held-out target (``<metric>_gap``: the same gaps in the target's unit).
+    FAIRNESS_METRICS: ClassVar[tuple[str, ...]] = (
+        "count",
+        "mae",
+        "rmse",
+        "mean_prediction",
+        "mean_residual",
+    )
+    FAIRNESS_DEFAULT_METRICS: ClassVar[tuple[str, ...]] = FAIRNESS_METRICS
+    FAIRNESS_REQUIRED_METRICS: ClassVar[tuple[str, ...]] = ("count", "mae", "mean_residual")
+    FAIRNESS_CRITERIA: ClassVar[dict[str, tuple[str, float, float]]] = {
+        "mae_ratio": ("at most", 1.0, math.inf),
+        "rmse_ratio": ("at most", 1.0, math.inf),
+        "mean_residual_difference": ("at most", 0.0, math.inf),
+        "mean_prediction_difference": ("at most", 0.0, math.inf),
+    }
+    # worst group's MAE at most 1.25x the best's; mean residuals at most 0.1 target std apart
+    FAIRNESS_THRESHOLDS: ClassVar[dict[str, float]] = {
+        "mae_ratio": 1.25,
+        "mean_residual_difference": 0.1,
+    }
+    FAIRNESS_MITIGATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "exponentiated_gradient": ("bounded_group_loss",),
+    }
+    FAIRNESS_MITIGATION_OVERALL: ClassVar[tuple[str, ...]] = ("mae", "rmse", "mean_residual")
+    FAIRNESS_MITIGATION_BY_GROUP: ClassVar[tuple[str, ...]] = ("mae", "mean_residual")
+
+    def fairness_metric_functions(self, columns: list[str]) -> dict[str, Any]:
+        import fairlearn.metrics as fm
+        from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+        functions = {
+            "count": fm.count,
+            "mae": mean_absolute_error,
+            "rmse": root_mean_squared_error,
+            "mean_prediction": _mean_prediction,
+            "mean_residual": _mean_residual,
+        }
+        return {m: functions[m] for m in columns}
+
+    def fairness_cells(
+        self, y: np.ndarray, decision: np.ndarray
+    ) -> tuple[np.ndarray, int, np.ndarray]:
+        prediction = np.asarray(decision, dtype="float64")
+        residual = np.asarray(y, dtype="float64") - prediction
+        values = np.column_stack([np.abs(residual), residual**2, prediction, residual])
+        return np.zeros(len(residual), dtype=np.int64), 1, values
+
+    def fairness_rates(self, stats: np.ndarray) -> dict[str, np.ndarray]:
+        count = stats[..., 0]
+        with quiet_numpy():
+            return {
+                "count": count.astype(float),
+                "mae": _share(stats[..., 1], count),
+                "rmse": np.sqrt(_share(stats[..., 2], count)),
+                "mean_prediction": _share(stats[..., 3], count),
+                "mean_residual": _share(stats[..., 4], count),
+            }
+
+    def fairness_reference(self, y: np.ndarray) -> dict[str, float]:
+        """The held-out target's standard deviation: the unit of the ``_difference`` criteria."""
+        y = np.asarray(y, dtype="float64")
+        return {"target_std": float(np.std(y, ddof=1)) if len(y) > 1 else math.nan}
+
+    def fairness_summary(
+        self, rates: dict[str, np.ndarray], metrics: list[str], reference: dict[str, float]
+    ) -> dict[str, np.ndarray]:
+        std = reference["target_std"]
+        out: dict[str, np.ndarray] = {}
+        with quiet_numpy():
+            for metric in ("mae", "rmse"):
+                high = np.nanmax(rates[metric], axis=-1)
+                low = np.nanmin(rates[metric], axis=-1)
+                ratio = np.where(low > 0, high / np.where(low > 0, low, 1.0), np.inf)
+                out[f"{metric}_ratio"] = np.where(high > 0, ratio, np.where(high == 0, 1.0, np.nan))
+            for metric in ("mean_residual", "mean_prediction"):
+                gap = group_spread(rates[metric])[0]
+                out[f"{metric}_difference"] = gap / std if std > 0 else gap * np.nan
+        for metric in metrics:
+            if metric != "count":
+                out[f"{metric}_gap"] = group_spread(rates[metric])[0]
+        return out
+
+    def fairness_report_fields(self, threshold: float, reference: dict[str, float]) -> dict:
+        return {"words": self.words(), **reference, "residual": "actual - predicted"}
+
+    def _fairness_unit(self) -> str:
+        unit = self.target.get("unit")
+        return f" {unit}" if unit else ""
+
+    def fairness_headline(self, report: dict[str, Any]) -> str:
+        unit = self.target.get("unit")
+        quantity = f"{self.quantity()} ({unit})" if unit else self.quantity()
+        return (
+            f"held-out rows: {report['rows']}; predicted: {quantity}; residual = actual - predicted"
+        )
+
+    def _fairness_favour(self) -> tuple[str, str]:
+        """What over- and under-estimation mean for the person scored."""
+        higher = self.target.get("higher_is_favourable")
+        if higher is None:
+            return "", ""
+        return ("favourable", "adverse") if higher else ("adverse", "favourable")
+
+    def fairness_explanation(self, report: dict[str, Any]) -> str:
+        quantity, unit = self.quantity(), self._fairness_unit()
+        over, under = self._fairness_favour()
+        favour = (
+            f"A higher {quantity} is {'favourable' if over == 'favourable' else 'adverse'} for "
+            f"the person scored, so over-estimation is {over} for a group and "
+            f"under-estimation {under}."
+            if over
+            else "Neither a higher nor a lower prediction is configured as favourable for the "
+            "person scored (dataset.target.higher_is_favourable)."
+        )
+        return (
+            f"Residual = actual - predicted {quantity}: a group with a positive mean residual "
+            f"is under-estimated on average, one with a negative mean residual over-estimated. "
+            f"{favour} mae_ratio and rmse_ratio = the largest group error over the smallest; "
+            "mean_residual_difference and mean_prediction_difference = the largest gap between "
+            "groups' means in standard deviations of the held-out target "
+            f"({fmt_number(report.get('target_std'))}{unit}); _gap = the same gaps in the "
+            "target's unit."
+        )
+
+    def fairness_summary_lines(self, report: dict[str, Any]) -> list[str]:
+        quantity, unit = self.quantity(), self._fairness_unit()
+        over, under = self._fairness_favour()
+        lines = []
+        for name, feature in report["features"].items():
+            errors = _extremes(feature, "mae")
+            residuals = _extremes(feature, "mean_residual")
+            if errors is None or residuals is None:
+                lines.append(_not_judged(name, feature))
+                continue
+            text = (
+                f"{name}: {feature['verdict']}; mean absolute error from "
+                f"{fmt_number(errors[1])}{unit} ({errors[0]}) to {fmt_number(errors[3])}{unit} "
+                f"({errors[2]})"
+            )
+            for group, residual in ((residuals[0], residuals[1]), (residuals[2], residuals[3])):
+                way, kind = ("over", over) if residual < 0 else ("under", under)
+                text += (
+                    f"; {quantity} of {group} is {way}-estimated by {fmt_number(abs(residual))}"
+                    f"{unit} on average" + (f" ({kind} for the person scored)" if kind else "")
+                )
+            lines.append(text + _criteria_words(feature) + ".")
+        return lines
+
+    def fairness_axis(self, column: str) -> dict[str, Any]:
+        axis = {"ylabel": self.target.get("unit") or self.quantity()}
+        if column == "mean_residual":
+            axis["title"] = "mean residual (actual - predicted)"
+        return axis
 
     # --- batch scoring, monitoring and late labels --------------------------------------------
 

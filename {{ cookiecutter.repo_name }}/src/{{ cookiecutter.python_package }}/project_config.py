@@ -2,8 +2,11 @@
 
 Kedro builds pipelines before a run has loaded its configuration, but the ingestion and
 validation pipelines have one node per configured source. This module reads
-``parameters_ingestion.yml`` (base, then the environment in ``KEDRO_ENV`` or ``local``), so
-adding or removing a source is a change to ``conf/`` only.
+``parameters_ingestion.yml`` (base, then the run's environment: ``--env``, else ``KEDRO_ENV``,
+else ``local``), so adding or removing a source is a change to ``conf/`` only. A Kedro session
+tells it the environment (``hooks.ProjectHooks.after_context_created`` calls
+:func:`use_environment` before the pipelines are first built); commands without a session
+(``kedro registry list``) read ``KEDRO_ENV``.
 
 The pipelines' shape needs two names only: ``ingestion.main_source`` and the keys of
 ``ingestion.related_sources``. Resolving all parameters with Kedro's config loader costs about
@@ -22,6 +25,19 @@ from .errors import ConfigError
 
 INGESTION_PARAMETERS = "conf/base/parameters_ingestion.yml"
 CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
+_session_environment: list[str | None] = []  # set by the running Kedro session, if any
+
+
+def use_environment(env: str | None) -> None:
+    """The Kedro environment of the running session (``--env``, else ``KEDRO_ENV``)."""
+    _session_environment[:] = [env]
+
+
+def environment() -> str | None:
+    """The environment pipelines are built for: the session's, else ``KEDRO_ENV``."""
+    if _session_environment and _session_environment[0]:
+        return _session_environment[0]
+    return os.environ.get("KEDRO_ENV")
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ def _parameters(conf: str, env: str | None) -> dict[str, Any]:
 
 def parameters() -> dict[str, Any]:
     """All parameters, resolved (interpolations included), as the run will see them."""
-    return _parameters(str(conf_source()), os.environ.get("KEDRO_ENV"))
+    return _parameters(str(conf_source()), environment())
 
 
 def sources_of(ingestion: Any) -> Sources:
@@ -146,5 +162,5 @@ def _plain_sources(conf: str, env: str | None) -> Sources | None:
 
 def configured_sources() -> Sources:
     """The sources of the project's configuration (for building pipelines)."""
-    conf, env = str(conf_source()), os.environ.get("KEDRO_ENV")
+    conf, env = str(conf_source()), environment()
     return _plain_sources(conf, env) or sources_of(_parameters(conf, env).get("ingestion"))

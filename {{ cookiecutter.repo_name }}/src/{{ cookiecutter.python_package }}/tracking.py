@@ -78,7 +78,20 @@ def resolve_required_env(name: str) -> str:
 
 
 # What a run is called and what its description says (the MLflow UI's run name and run page).
-HEADLINE_METRICS = ("test.roc_auc", "test.average_precision", "test.log_loss", "test.brier")
+# The held-out metrics a run's summary quotes, of whichever problem type the run had (a binary
+# run has the first four, a regression rmse, mae and r2, a multiclass one log loss and the last).
+HEADLINE_METRICS = (
+    "test.roc_auc",
+    "test.average_precision",
+    "test.log_loss",
+    "test.brier",
+    "test.rmse",
+    "test.mae",
+    "test.r2",
+    "test.balanced_accuracy",
+    "test.f1_macro",
+    "test.roc_auc_ovr",
+)
 GATE_REPORTS = {
     "validation": "validation/summary.json",
     "benchmark": "benchmark/comparison.json",

@@ -12,18 +12,19 @@ import pandas as pd
 
 from ...gates import enforce_gate, gate_tags, worst
 from ...groups import attribute_columns, metric_safe, sensitive_groups
-from ...modelling import check_columns, predicted_classes, target_values
+from ...modelling import check_columns, model_inputs
+from ...problem import Problem, problem_of
 from . import disparity
 
 logger = logging.getLogger(__name__)
 
 
-def _judge(value: float, low: float, high: float, criterion: str, threshold: float) -> str:
+def _judge(value: float, low: float, high: float, rule: str, threshold: float) -> str:
     """pass: the estimate meets the threshold; fail: it breaches it and so does the whole
     interval; warn: it breaches it, but the interval reaches back over (too few rows to be sure)."""
     if np.isnan(value):
         return "pass"
-    minimum = criterion.endswith("_ratio")
+    minimum = rule == "at least"
     breached = value < threshold if minimum else value > threshold
     if not breached:
         return "pass"
@@ -31,27 +32,38 @@ def _judge(value: float, low: float, high: float, criterion: str, threshold: flo
     return "fail" if certain or np.isnan(low) else "warn"
 
 
+def held_out_predictions(
+    problem: Problem, model: Any, frame: pd.DataFrame, plan: dict[str, Any], dataset: str
+) -> np.ndarray:
+    """The model's decisions on ``frame`` as the problem type takes them (a class, a number)."""
+    check_columns(frame, plan["numeric"] + plan["categorical"], "training.features", dataset)
+    inputs = model_inputs(frame, plan["numeric"], plan["categorical"])
+    return problem.decide(problem.predict(model, inputs), plan["decision_threshold"])
+
+
 def _review_feature(
     name: str,
     frame: Any,
     *,
-    cells: np.ndarray,
+    problem: Problem,
+    stats: np.ndarray,
     replicates: np.ndarray | None,
     plan: dict[str, Any],
+    reference: dict[str, float],
     shrink: float,
 ) -> dict[str, Any]:
     """By-group table with intervals, judged criteria and verdict of one sensitive feature."""
     confidence = plan["bootstrap"]["confidence"]
     labels = [str(g) for g in frame.by_group.index]
-    point_rates = disparity._rates(cells)
+    point_rates = problem.fairness_rates(stats)
     by_group = frame.by_group.reset_index(drop=True)
     counts = point_rates["count"]
     judged = counts >= plan["min_group_size"]
-    boot_rates = disparity._rates(replicates) if replicates is not None else None
+    boot_rates = problem.fairness_rates(replicates) if replicates is not None else None
     groups = []
     for i, label in enumerate(labels):
         row: dict[str, Any] = {"group": label, "judged": bool(judged[i])}
-        for metric in plan["metrics"]:
+        for metric in plan["columns"]:
             value = float(by_group.loc[i, metric])
             if metric != "count" and np.isnan(point_rates[metric][i]):
                 value = float("nan")  # e.g. a true positive rate without positives
@@ -75,9 +87,13 @@ def _review_feature(
         result["verdict"] = "not judged"
         result["note"] = "fewer than two groups large enough to judge"
         return result
-    point = disparity.criteria_values({k: v[judged] for k, v in point_rates.items()})
+    point = problem.fairness_summary(
+        {k: v[judged] for k, v in point_rates.items()}, plan["metrics"], reference
+    )
     boot = (
-        disparity.criteria_values({k: v[:, judged] for k, v in boot_rates.items()})
+        problem.fairness_summary(
+            {k: v[:, judged] for k, v in boot_rates.items()}, plan["metrics"], reference
+        )
         if boot_rates is not None
         else None
     )
@@ -86,9 +102,9 @@ def _review_feature(
         if boot is not None:
             low, high = disparity.interval(boot[key], value, confidence, shrink)
             entry["ci"] = [float(low), float(high)]
-        base = key.rsplit("_", 1)[0]
-        if key in disparity.CRITERIA or base in plan["metrics"]:
-            result["summary"][key] = entry
+        result["summary"][key] = entry
+    for criterion in plan["rules"]:
+        _judge_on_worst_part(result["summary"], criterion)
     thresholds = plan["feature_thresholds"].get(name, plan["thresholds"])
     if not thresholds:
         result["verdict"] = "reported only"
@@ -96,43 +112,79 @@ def _review_feature(
     for criterion, threshold in thresholds.items():
         entry = result["summary"][criterion]
         low, high = entry.get("ci", [float("nan")] * 2)
-        verdict = _judge(entry["value"], low, high, criterion, threshold)
+        rule = plan["rules"][criterion]
+        verdict = _judge(entry["value"], low, high, rule, threshold)
         result["criteria"][criterion] = {
             **entry,
             "threshold": threshold,
-            "rule": "at least" if criterion.endswith("_ratio") else "at most",
+            "rule": rule,
             "verdict": verdict,
         }
     result["verdict"] = worst(*(c["verdict"] for c in result["criteria"].values()))
     return result
 
 
+def _judge_on_worst_part(summary: dict[str, Any], criterion: str) -> None:
+    """A criterion computed for every part (``<criterion>.<class>``) is its worst part's value:
+    name that part, and take the part's own interval (the resamples' worst over all parts would
+    be biased upward: a maximum of noisy figures)."""
+    entry = summary.get(criterion)
+    if entry is None:
+        return
+    parts = [
+        key
+        for key, part in summary.items()
+        if key.startswith(f"{criterion}.") and part["value"] == entry["value"]
+    ]
+    if parts:
+        entry["worst_class"] = parts[0].split(".", 1)[1]
+        if "ci" in summary[parts[0]]:
+            entry["ci"] = list(summary[parts[0]]["ci"])
+
+
+def _reason(name: str, criterion: str, c: dict[str, Any], confidence: float) -> str:
+    low, high = c.get("ci", [np.nan, np.nan])
+    where = f" (worst class: {c['worst_class']})" if "worst_class" in c else ""
+    return (
+        f"{name}: {criterion}{where} = {c['value']:.3f} ({confidence:.0%} CI {low:.3f} to "
+        f"{high:.3f}), {c['rule']} {c['threshold']} required -> {c['verdict']}"
+    )
+
+
 def assess_fairness(
-    trained_model: Any, held_out_set: pd.DataFrame, proxy_report: dict[str, Any], plan: dict
+    trained_model: Any,
+    held_out_set: pd.DataFrame,
+    proxy_report: dict[str, Any],
+    plan: dict,
+    dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Disaggregated metrics per sensitive feature and intersection, with bootstrap intervals,
     the criteria against their thresholds, and the verdict (tag ``gate.fairness``)."""
+    problem = problem_of(dataset)
     check_columns(
         held_out_set, attribute_columns(plan["features"]), "sensitive_features", "held_out_set"
     )
-    y_true = target_values(held_out_set, plan["target"], "held_out_set")
-    y_pred = predicted_classes(trained_model, held_out_set, plan, "held_out_set")
+    y_true = problem.target_values(held_out_set, "held_out_set")
+    y_pred = held_out_predictions(problem, trained_model, held_out_set, plan, "held_out_set")
+    cells, n_cells, values = problem.fairness_cells(y_true, y_pred)
+    reference = problem.fairness_reference(y_true)
     groups = sensitive_groups(held_out_set, plan["features"], plan["intersections"])
-    frames, codes, cells = {}, {}, {}
+    frames, codes, stats = {}, {}, {}
     for name, labels in groups.items():
-        frames[name] = disparity.metric_frame(y_true, y_pred, labels, plan["metrics"])
+        frames[name] = disparity.metric_frame(problem, y_true, y_pred, labels, plan["columns"])
         order = [str(g) for g in frames[name].by_group.index]
         codes[name] = pd.Categorical(labels, categories=order).codes.astype(np.int64)
-        cells[name] = disparity.confusion_cells(y_true, y_pred, codes[name], len(order))
+        stats[name] = disparity.group_stats(cells, values, codes[name], len(order), n_cells)
     boot = plan["bootstrap"]
     replicates: dict[str, np.ndarray] = {}
     shrink = 1.0
     if boot["n_boot"] > 0:
-        replicates = disparity.bootstrap_cells(
-            y_true,
-            y_pred,
+        replicates = disparity.bootstrap_stats(
+            cells,
+            values,
+            n_cells,
             codes,
-            {k: len(c) for k, c in cells.items()},
+            {k: len(s) for k, s in stats.items()},
             n_boot=boot["n_boot"],
             seed=boot["seed"],
             max_rows=boot["max_rows"],
@@ -142,9 +194,11 @@ def assess_fairness(
         name: _review_feature(
             name,
             frames[name],
-            cells=cells[name],
+            problem=problem,
+            stats=stats[name],
             replicates=replicates.get(name),
             plan=plan,
+            reference=reference,
             shrink=shrink,
         )
         for name in groups
@@ -153,9 +207,7 @@ def assess_fairness(
     judged = [f["verdict"] for f in features.values() if f["verdict"] in ("pass", "warn", "fail")]
     verdict = worst(*judged) if judged else "warn"
     reasons = [
-        f"{name}: {criterion} = {c['value']:.3f} "
-        f"(95% CI {c.get('ci', [np.nan, np.nan])[0]:.3f} to {c.get('ci', [np.nan, np.nan])[1]:.3f})"
-        f", {c['rule']} {c['threshold']} required -> {c['verdict']}"
+        _reason(name, criterion, c, boot["confidence"])
         for name, f in features.items()
         for criterion, c in f.get("criteria", {}).items()
         if c["verdict"] != "pass"
@@ -167,17 +219,17 @@ def assess_fairness(
         "verdict": verdict,
         "reasons": reasons,
         "rows": len(y_true),
-        "positive_label": f"{plan['target']} = 1",
-        "outcome": plan["outcome"],
-        "decision_threshold": plan["decision_threshold"],
+        **problem.fairness_report_fields(plan["decision_threshold"], reference),
         "min_group_size": plan["min_group_size"],
         "sensitive_features": list(plan["features"]),
         "intersections": ["_x_".join(parts) for parts in plan["intersections"]],
         "bootstrap": boot,
-        "overall": {m: float(overall[m]) for m in plan["metrics"]},
+        "overall": {m: float(overall[m]) for m in plan["columns"]},
         "features": features,
         "proxies": proxy_report,
+        "problem_type": problem.kind,
     }
+    report["summary_lines"] = [_overall_line(report), *problem.fairness_summary_lines(report)]
     record = {"metrics": _metrics(report), "tags": gate_tags("fairness", verdict)}
     record["tags"]["fairness.proxies_flagged"] = (
         ", ".join(sorted({f"{p['input']}~{p['sensitive']}" for p in proxy_report["flagged"]}))
@@ -185,6 +237,23 @@ def assess_fairness(
     )
     logger.info("Fairness review: %s%s", verdict, "".join(f"\n  {r}" for r in reasons))
     return report, record
+
+
+def _overall_line(report: dict[str, Any]) -> str:
+    """``Fairness review: fail on 1960 held-out rows; foreign_worker fails, age warns, ...``."""
+    words = {"pass": "passes", "warn": "warns", "fail": "fails"}
+    judged = [
+        f"{name} {words[f['verdict']]}"
+        for name, f in report["features"].items()
+        if f["verdict"] in words
+    ]
+    other = [name for name, f in report["features"].items() if f["verdict"] not in words]
+    return (
+        f"Fairness review: {report['verdict']} on {report['rows']} held-out rows"
+        + (f"; {', '.join(judged)}" if judged else "")
+        + (f"; reported only or too small to judge: {', '.join(other)}" if other else "")
+        + "."
+    )
 
 
 def _metrics(report: dict[str, Any]) -> dict[str, float]:
@@ -198,7 +267,7 @@ def _metrics(report: dict[str, Any]) -> dict[str, float]:
         for group in feature["groups"]:
             prefix = f"{name}.group.{metric_safe(group['group'])}"
             for metric, value in group.items():
-                if metric in disparity.METRICS:
+                if metric in report["overall"]:
                     out[f"{prefix}.{metric}"] = value
                 elif metric.endswith("_ci"):
                     base = metric.removesuffix("_ci")
@@ -207,7 +276,7 @@ def _metrics(report: dict[str, Any]) -> dict[str, float]:
     out["proxies_flagged"] = len(report["proxies"]["flagged"])
     for row in report["proxies"]["associations"]:
         out[f"proxy.{row['input']}.{row['sensitive']}.cramers_v"] = row["cramers_v"]
-    return {k: float(v) for k, v in out.items() if v is not None and not np.isnan(v)}
+    return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 
 def enforce_fairness_gate(

@@ -16,7 +16,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             # Depends on parameters only: a bad key stops the run before any data is read.
             Node(
                 func=check_fairness_config,
-                inputs=["params:fairness_review", "params:training"],
+                inputs=["params:fairness_review", "params:training", "params:dataset"],
                 outputs="fairness_plan",
                 name="check_fairness_config",
             ),
@@ -28,25 +28,42 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=assess_fairness,
-                inputs=["trained_model", "held_out_set", "proxy_report", "fairness_plan"],
+                inputs=[
+                    "trained_model",
+                    "held_out_set",
+                    "proxy_report",
+                    "fairness_plan",
+                    "params:dataset",
+                ],
                 outputs=["fairness_report", "fairness_record"],
                 name="assess_fairness",
             ),
             Node(
                 func=mitigate,
-                inputs=["trained_model", "training_set", "held_out_set", "fairness_plan"],
+                inputs=[
+                    "trained_model",
+                    "training_set",
+                    "held_out_set",
+                    "fairness_plan",
+                    "params:dataset",
+                ],
                 outputs=["fairness_mitigation", "fairness_mitigation_record"],
                 name="mitigate",
             ),
             Node(
                 func=write_fairness_report,
-                inputs=["fairness_report", "fairness_mitigation", "fairness_plan"],
+                inputs=[
+                    "fairness_report",
+                    "fairness_mitigation",
+                    "fairness_plan",
+                    "params:dataset",
+                ],
                 outputs="fairness_report_markdown",
                 name="write_fairness_report",
             ),
             Node(
                 func=plot_fairness,
-                inputs="fairness_report",
+                inputs=["fairness_report", "params:dataset"],
                 outputs="fairness_plots",
                 name="plot_fairness",
             ),

@@ -227,7 +227,8 @@ def check_target_values(main_suite: dict[str, Any], problem: Any) -> None:
     for value_set in allowed:
         known = {str(v).strip().lower() for v in value_set or []}
         for key, values in problem.named_target_values().items():
-            if not any(str(v).strip().lower() in known for v in values):
+            spellings = values if isinstance(values, list | tuple) else [values]
+            if not any(str(v).strip().lower() in known for v in spellings):
                 raise ConfigError(
                     f"dataset.target.{key} in conf/base/parameters_dataset.yml is {values!r}, but "
                     f"the suite of the main source ({SUITES_FILE}) allows {column!r} only the "
