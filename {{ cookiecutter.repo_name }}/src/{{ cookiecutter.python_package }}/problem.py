@@ -580,7 +580,8 @@ class Problem:
     def group_panels(self) -> list[dict[str, Any]]:
         """The dashboard's per-group sections: ``prefix`` of their metrics (``<prefix><attribute>
         .<group>``), ``what`` they show, ``reference`` (``reference_<metric>`` recorded),
-        ``unit_range`` (a share, 0 to 1) and ``labels`` (needs labels)."""
+        ``unit_range`` (a share, 0 to 1), ``labels`` (needs labels) and, optionally,
+        ``heading`` (``what`` heads the figure, the panels name their attribute alone)."""
         raise NotImplementedError
 
     def encode_target_spark(self, frame: Any) -> Any:
@@ -1640,6 +1641,7 @@ class Multiclass(Problem):
                 "reference": True,
                 "unit_range": True,
                 "labels": False,
+                "heading": True,
             }
             for name in self.class_names
         ]

@@ -13,6 +13,7 @@ import math
 from html import escape
 from typing import Any
 
+import numpy as np
 from kedro.io import AbstractDataset, DatasetError
 
 from ...problem import Problem, problem_of
@@ -265,6 +266,12 @@ def performance_figure(
             drop.axhline(
                 float(allowed[metric]), linestyle="--", linewidth=1, color=line.get_color()
             )
+        elif metric in allowed:  # a share of the training value: each batch's own line
+            now = np.array(_series(batches, f"performance.{metric}"))
+            fell = np.array(_series(batches, f"performance.{metric}_drop"))
+            before = now + fell if problem.greater_is_better(metric) else now - fell
+            limits = [problem.allowed_drop(allowed[metric], value) for value in before]
+            drop.plot(steps, limits, linestyle="--", linewidth=1, color=line.get_color())
     value.set_title("metric on the batch")
     drop.set_title("drop vs training (dashed: largest allowed)")
     drop.axhline(0, color="black", linewidth=0.8)
@@ -280,13 +287,16 @@ def group_figure(
     prefix: str,
     what: str,
     reference_prefix: str | None = None,
+    *,
     unit_range: bool = True,
+    heading: bool = False,
 ) -> Any:
     """One panel per feature: ``<prefix><feature>.<group>`` of each group, batch after batch.
 
     With ``reference_prefix``, each group's reference value (the latest batch's
     ``<reference_prefix><feature>.<group>``) is a dashed line in the group's colour. With
-    ``unit_range``, the y axis runs from 0 to 1 (a share).
+    ``unit_range``, the y axis runs from 0 to 1 (a share). With ``heading``, ``what`` heads the
+    figure and each panel is titled by its feature alone (long names, e.g. a class's).
     """
     by_feature: dict[str, list[str]] = {}
     for key in _keys(batches, prefix):
@@ -303,11 +313,14 @@ def group_figure(
                 if not math.isnan(reference):  # the latest batch recorded it
                     ax.axhline(reference, linestyle="--", linewidth=0.8, color=line.get_color())
                     drawn = True
-        ax.set_title(f"{what} by {feature}" + (" (dashed: training)" if drawn else ""))
+        title = f"by {feature}" if heading else f"{what} by {feature}"
+        ax.set_title(title + (" (dashed: training)" if drawn else ""))
         if unit_range:
             ax.set_ylim(0, 1)
         ax.legend(fontsize=7)
         _batch_axis(ax, batches)
+    if heading:
+        figure.suptitle(what)
     return figure
 
 
@@ -415,7 +428,8 @@ def build_dashboard(
                     prefix,
                     what,
                     f"reference_{prefix}" if panel["reference"] else None,
-                    panel["unit_range"],
+                    unit_range=panel["unit_range"],
+                    heading=panel.get("heading", False),
                 )
                 if _keys(batches, prefix)
                 else None
