@@ -1,4 +1,4 @@
-"""Unit tests of problem.py: each problem type's answers, and the refusals of a bad `dataset`."""
+"""Unit tests of problem/: each problem type's answers, and the refusals of a bad `dataset`."""
 
 import numpy as np
 import pandas as pd

@@ -41,7 +41,7 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     assert (project_copy / "data" / "03_primary" / "validated_table.parquet").is_file()
     assert (project_copy / "data" / "08_reporting" / "validation" / "summary.json").is_file()
     assert run.data.tags["gate.benchmark"] in {"pass", "warn", "fail"}
-    # the problem type's metrics (problem.py): roc_auc for two classes, rmse for a number, ...
+    # the problem type's metrics (problem/): roc_auc for two classes, rmse for a number, ...
     problem = problem_of(parameters["dataset"])
     primary = problem.PRIMARY_METRIC
     logged = parameters["training"]["metrics"] or problem.DEFAULT_METRICS

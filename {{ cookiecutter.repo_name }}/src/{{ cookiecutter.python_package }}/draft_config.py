@@ -770,7 +770,7 @@ def _dataset_file(dataset: dict[str, Any], reason: str) -> str:
     text += _line("id_column", dataset["id_column"], indent=2)
     text += _comment(
         "What kind of problem this is: binary, multiclass or regression (see "
-        f"src/<package>/problem.py); every stage takes its behaviour from it. Drafted: {reason}.",
+        f"src/<package>/problem/); every stage takes its behaviour from it. Drafted: {reason}.",
         2,
     )
     text += _line("problem_type", dataset["problem_type"], indent=2)

@@ -2,7 +2,7 @@
 
 ``mlflow models serve`` serves the model that training logs as ``serving_model``
 (``serving_model.ValidatingModel``): for each row of a request it answers either the
-prediction columns of the problem type (``problem.py``: the positive class's probability and
+prediction columns of the problem type (``problem/``: the positive class's probability and
 the decision, the class and each class's probability, or the predicted number) or the reasons
 the row is refused. It reuses the batch's own
 functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites and

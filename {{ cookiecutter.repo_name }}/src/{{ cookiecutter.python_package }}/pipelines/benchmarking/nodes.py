@@ -47,7 +47,7 @@ MODEL_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 def check_benchmark_config(params: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
     """The benchmark plan: ``benchmarking`` checked, with the problem type's defaults where a
-    key is null (``metrics``, ``primary_metric``, ``baselines``: see ``problem.py``)."""
+    key is null (``metrics``, ``primary_metric``, ``baselines``: see ``problem/``)."""
     problem = problem_of(dataset)
     check_keys(params, KEYS, "benchmarking", PARAMETERS)
     check_keys(params["cv"], ("n_splits", "n_repeats", "seed"), "benchmarking.cv", PARAMETERS)

@@ -1,6 +1,6 @@
 """Disaggregated metrics: fairlearn MetricFrame by group, per-group sums and bootstrap intervals.
 
-What is measured differs by problem type (``problem.py``: rates of the confusion matrix for
+What is measured differs by problem type (``problem/``: rates of the confusion matrix for
 classes, errors and means for a number); here every type's figures are functions of per-group
 sums, row by row a cell index (e.g. a confusion-matrix cell) and values to add up (e.g. a
 residual). A group's sums are one ``bincount``, and so are a bootstrap resample's: thousands of

@@ -1,6 +1,6 @@
 """Mitigation (report only): a fairlearn mitigation of the fitted model, before and after.
 
-The methods a problem type can use are listed in ``problem.py`` (``FAIRNESS_MITIGATIONS``):
+The methods a problem type can use are listed in ``problem/`` (``FAIRNESS_MITIGATIONS``):
 ``threshold_optimizer`` (fairlearn's ThresholdOptimizer on the fitted classifier's
 probabilities: one decision threshold per group) for a binary target, ``exponentiated_gradient``
 (fairlearn's ExponentiatedGradient with BoundedGroupLoss: the model refitted with reweighted rows

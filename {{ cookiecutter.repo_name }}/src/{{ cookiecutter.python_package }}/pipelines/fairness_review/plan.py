@@ -3,7 +3,7 @@
 Every default is in ``conf/base/parameters_fairness_review.yml``: a missing key is refused here,
 so the code holds no second default that could disagree with the file. Where the file says
 ``null`` (metrics, thresholds, the mitigation's method and constraint), the problem type's own
-choice applies (``problem.py``, ``FAIRNESS_*``); an explicit value is checked against what the
+choice applies (``problem/``, ``FAIRNESS_*``); an explicit value is checked against what the
 type knows.
 """
 

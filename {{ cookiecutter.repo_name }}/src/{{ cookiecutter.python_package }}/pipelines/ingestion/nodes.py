@@ -2,7 +2,7 @@
 
 The main source gives one primary row per raw row, with its position as ``source_row``;
 each related source is summarised per key and joined onto it; the target is encoded as the
-problem type says (``problem.py``: class codes, or numbers), unknown values as missing.
+problem type says (``problem/``: class codes, or numbers), unknown values as missing.
 """
 
 import logging
@@ -197,7 +197,7 @@ def join_summary(
 def build_primary_table(
     main_rows: pd.DataFrame, plan: dict[str, Any], *summaries: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The main source typed, its target encoded (``problem.py``), joined with each related
+    """The main source typed, its target encoded (``problem/``), joined with each related
     summary, with lineage.
 
     ``source_row`` is the row's position in the main source, so any later finding can be

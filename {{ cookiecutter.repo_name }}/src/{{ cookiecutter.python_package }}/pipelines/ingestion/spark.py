@@ -115,7 +115,7 @@ def add_ratios(frame: Any, ratios: dict[str, list[str]]) -> Any:
 
 
 def build_primary_table(main_rows: Any, plan: dict[str, Any], *summaries: Any) -> tuple[Any, dict]:
-    """The main source typed, its target encoded (``problem.py``), joined with each related
+    """The main source typed, its target encoded (``problem/``), joined with each related
     summary, with lineage.
 
     ``source_row`` is the row's position in the main source, as on pandas. One Spark job counts

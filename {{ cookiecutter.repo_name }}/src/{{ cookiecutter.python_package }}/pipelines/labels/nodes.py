@@ -9,7 +9,7 @@ them is joined) and ``invalid_labels`` (a value the target's description does no
 training was not configured with, or not a number). Predictions and labels files stay as they
 were written.
 
-What is measured follows the problem type (``problem.py``): performance decay on its metrics
+What is measured follows the problem type (``problem/``): performance decay on its metrics
 (``labels.performance_drop``), and per sensitive group its error figures
 (``problem.group_errors``: binary, the error, false positive and false negative rates;
 multiclass, the error rate; regression, the mean absolute error and the mean residual).

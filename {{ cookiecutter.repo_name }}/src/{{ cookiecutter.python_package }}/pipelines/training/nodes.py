@@ -52,7 +52,7 @@ def training_metrics(params: dict[str, Any], dataset: dict[str, Any]) -> list[st
 
 def build_candidate_model(params: dict[str, Any], dataset: dict[str, Any]) -> Any:
     """The unfitted candidate: preprocessing + the estimator of ``training.candidate`` (its
-    class null: the problem type's default, see ``problem.py``).
+    class null: the problem type's default, see ``problem/``).
 
     Runs on configuration alone, so a bad import path, keyword or feature list is refused
     before any data is read or any model is fitted.
@@ -232,7 +232,7 @@ def train_model(
 def predictions_of(
     model: Any, frame: pd.DataFrame, params: dict[str, Any], problem: Any, dataset_name: str
 ) -> np.ndarray:
-    """The model's predictions for ``frame`` as the problem type defines them (``problem.py``)."""
+    """The model's predictions for ``frame`` as the problem type defines them (``problem/``)."""
     numeric, categorical = feature_columns(params)
     check_columns(frame, numeric + categorical, "training.features", dataset_name)
     return problem.predict(model, model_inputs(frame, numeric, categorical))
@@ -270,7 +270,7 @@ def evaluate_model(
 def plot_model_performance(
     trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any], dataset: dict[str, Any]
 ) -> dict[str, Any]:
-    """The problem type's held-out plots (``problem.py``): ROC, precision-recall, confusion
+    """The problem type's held-out plots (``problem/``): ROC, precision-recall, confusion
     matrix and calibration for two classes; a normalised confusion matrix and per-class
     precision-recall for several; predicted against actual and residuals for a number."""
     problem = problem_of(dataset)
