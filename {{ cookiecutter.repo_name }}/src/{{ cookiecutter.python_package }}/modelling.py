@@ -29,52 +29,6 @@ logger = logging.getLogger(__name__)
 TRAINING_PARAMETERS = "conf/base/parameters_training.yml"
 DATASET_PARAMETERS = "conf/base/parameters_dataset.yml"
 
-# name -> (scikit-learn function, uses probabilities (else 0/1 decisions), greater is better)
-METRICS: dict[str, tuple[str, bool, bool]] = {
-    "roc_auc": ("roc_auc_score", True, True),
-    "average_precision": ("average_precision_score", True, True),
-    "accuracy": ("accuracy_score", False, True),
-    "balanced_accuracy": ("balanced_accuracy_score", False, True),
-    "f1": ("f1_score", False, True),
-    "log_loss": ("log_loss", True, False),
-    "brier": ("brier_score_loss", True, False),
-}
-
-
-def check_metrics(names: list[str], key: str, parameters_file: str) -> None:
-    """Refuse metric names this project does not compute, naming the key."""
-    unknown = [name for name in names if name not in METRICS]
-    if unknown:
-        raise ConfigError(
-            f"{key} in {parameters_file} has unknown metric(s) {unknown}; "
-            f"use any of {sorted(METRICS)}."
-        )
-
-
-def score(
-    metrics: list[str], y_true: np.ndarray, probability: np.ndarray, threshold: float = 0.5
-) -> dict[str, float]:
-    """The named metrics of predicted probabilities of the positive class."""
-    import sklearn.metrics
-
-    decision = (probability >= threshold).astype(int)
-    scores = {}
-    for name in metrics:
-        function, uses_probability, _ = METRICS[name]
-        kwargs: dict[str, Any] = {}
-        if name == "f1":
-            kwargs["zero_division"] = 0
-        if name == "log_loss":
-            kwargs["labels"] = [0, 1]
-        prediction = probability if uses_probability else decision
-        scores[name] = float(getattr(sklearn.metrics, function)(y_true, prediction, **kwargs))
-    return scores
-
-
-def greater_is_better(metric: str) -> bool:
-    """Whether a larger value of ``metric`` means a better model."""
-    return METRICS[metric][2]
-
 
 # --- estimators from configuration ------------------------------------------------------------
 
@@ -228,43 +182,9 @@ def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]
     return inputs
 
 
-def target_values(frame: pd.DataFrame, target: str, dataset: str) -> np.ndarray:
-    """The target as 0/1 integers; missing or non-binary values are a DataError."""
-    check_columns(frame, [target], "training.target", dataset)
-    values = frame[target]
-    if values.isna().any():
-        raise DataError(
-            f"Dataset '{dataset}' has {int(values.isna().sum())} row(s) without a target "
-            f"({target!r}); validation should have quarantined them."
-        )
-    labels = set(pd.unique(values))
-    if not labels <= {0, 1} or len(labels) < 2:
-        raise DataError(
-            f"Target {target!r} of dataset '{dataset}' must hold both 0 and 1; "
-            f"it holds {sorted(labels)}."
-        )
-    return values.astype("int64").to_numpy()
-
-
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     """``frame`` itself up to ``max_rows`` rows, else a seeded random sample of ``max_rows``."""
     return frame if len(frame) <= max_rows else frame.sample(n=max_rows, random_state=seed)
-
-
-def predict_positive(
-    model: Any, frame: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
-) -> np.ndarray:
-    """Probability of the positive class (the target's 1) for every row of ``dataset``."""
-    check_columns(frame, numeric + categorical, "training.features", dataset)
-    return model.predict_proba(model_inputs(frame, numeric, categorical))[:, 1]
-
-
-def predicted_classes(
-    model: Any, frame: pd.DataFrame, plan: dict[str, Any], dataset: str
-) -> np.ndarray:
-    """1 where the positive-class probability reaches ``plan["decision_threshold"]``, else 0."""
-    probability = predict_positive(model, frame, plan["numeric"], plan["categorical"], dataset)
-    return (probability >= plan["decision_threshold"]).astype(np.int64)
 
 
 def load_logged_model(model_uri: str) -> Any:
