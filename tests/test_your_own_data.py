@@ -195,6 +195,10 @@ def test_an_environment_that_names_other_sources_builds_their_pipeline(default_c
     """`kedro run --env other`: the pipeline is built from conf/other's sources, not base's."""
     copy, kedro_in_copy = default_copy
     ingestion = yaml.safe_load((copy / "conf/base/parameters_ingestion.yml").read_text())
+    dataset = yaml.safe_load((copy / "conf/base/parameters_dataset.yml").read_text())["dataset"]
+    # Kedro resolves ${...} within one environment: an environment's file writes values out.
+    ingestion["ingestion"]["id_column"] = dataset["id_column"]
+    ingestion["ingestion"]["target"] = dataset["target"]
     ingestion["ingestion"]["related_sources"] = {}  # the main table alone
     ingestion["ingestion"]["ratios"] = {"loan_to_income": ["loan_amount", "annual_income"]}
     (copy / "conf/other").mkdir()

@@ -76,8 +76,10 @@ def _check_target(cls: type[Problem], target: Any) -> dict[str, Any]:
         )
     unknown = sorted(set(target) - set(cls.TARGET_KEYS))
     if unknown:
+        names = ", ".join(f"dataset.target.{key}" for key in unknown)
+        verb = "is not a key" if len(unknown) == 1 else "are not keys"
         raise ConfigError(
-            f"dataset.target.{unknown[0]} in {DATASET_FILE} is not a key of a {cls.kind} target "
+            f"{names} in {DATASET_FILE} {verb} of a {cls.kind} target "
             f"(dataset.problem_type: {cls.kind}); use {list(cls.TARGET_KEYS)}."
         )
     for key in cls.REQUIRED_TARGET_KEYS:
