@@ -439,7 +439,7 @@ def test_the_served_model_validates_rows_and_predicts_as_the_batch_pipeline(defa
     # Both models' requirements pin exact versions, the installed ones.
     for model_uri, needed in (
         (scoring_uri, {"mlflow", "scikit-learn", "numpy", "scipy", "pandas", "skops"}),
-        (uri, {"mlflow", "scikit-learn", "skops", "cloudpickle", "kedro", "great_expectations"}),
+        (uri, {"mlflow", "scikit-learn", "skops", "kedro", "great_expectations"}),
     ):
         pins = json.loads(run(copy, python, "-c", REQUIREMENTS, model_uri).stdout.splitlines()[-1])
         assert pins["lines"] and all(

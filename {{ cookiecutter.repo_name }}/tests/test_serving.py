@@ -8,7 +8,13 @@ from sklearn.linear_model import LogisticRegression
 from {{ cookiecutter.python_package }}.errors import DataError
 from {{ cookiecutter.python_package }}.pipelines.ingestion.nodes import check_ingestion_config
 from {{ cookiecutter.python_package }}.pipelines.validation.nodes import check_validation_config
-from {{ cookiecutter.python_package }}.serving import answer_rows, as_text, serving_plan
+from {{ cookiecutter.python_package }}.serving import (
+    MAX_REQUEST_ROWS,
+    answer_rows,
+    as_text,
+    check_request,
+    serving_plan,
+)
 
 INGESTION = {
     "main_source": "rows",
@@ -102,7 +108,7 @@ def test_rows_are_answered_with_a_probability_or_the_reasons(plan) -> None:
             "income": ["52000", "52,000", "61000"],
             "age": [41, "40", "7"],
             "n_events": [2, 0, 1],
-            "has_events": [True, False, "maybe"],
+            "has_events": [True, False, None],
         }
     )
     answer = answer_rows(request, plan, model)
@@ -120,3 +126,32 @@ def test_rows_are_answered_with_a_probability_or_the_reasons(plan) -> None:
     assert answer["probability"].iloc[1:].isna().all()
     with pytest.raises(DataError, match=r"no column\(s\) \['n_events'\]"):
         answer_rows(request.drop(columns=["n_events"]), plan, model)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.drop(columns=["n_events"]), r"no column\(s\) \['n_events'\]"),
+        (lambda r: r.assign(outcome=[1, 0]), r"unknown column\(s\) \['outcome'\]"),
+        (lambda r: r.head(0), "no rows"),
+        (lambda r: r.loc[[0] * (MAX_REQUEST_ROWS + 1)], "at most 10,000 per request"),
+        (lambda r: r.assign(key=[["a"], "b"]), "key holds a list or an object"),
+        (lambda r: r.assign(age=[{"y": 41}, "40"]), "age holds a list or an object"),
+        (lambda r: r.assign(income=[float("inf"), 1.0]), "income holds an infinite number"),
+        (lambda r: r.assign(n_events=["two", 1]), "n_events holds numbers, not 'two'"),
+        (lambda r: r.assign(has_events=["maybe", True]), "has_events holds true or false"),
+    ],
+)
+def test_a_request_wrong_as_a_whole_is_refused_naming_the_problem(plan, change, message) -> None:
+    request = pd.DataFrame(
+        {
+            "key": ["a", "b"],
+            "income": ["52000", "61000"],
+            "age": ["41", "40"],
+            "n_events": [2, None],
+            "has_events": [True, None],
+        }
+    )
+    assert check_request(request, plan).shape == (2, 5)  # a missing value is the suites' to judge
+    with pytest.raises(DataError, match=message):
+        check_request(change(request), plan)

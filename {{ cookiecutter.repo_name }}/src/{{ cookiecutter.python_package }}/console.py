@@ -13,6 +13,8 @@
 - ``filter_third_party_warnings`` hides one warning that is not the project's to fix: OmegaConf's
   ``register_new_resolver()`` deprecation, raised where Kedro and kedro-mlflow register their own
   resolvers. The project registers its resolvers with the current API (see settings.py).
+- MLflow's "Add type hints" warning about kedro-mlflow's own PythonModel, raised before the
+  settings are read, is kept off by ``cli_hooks.py`` instead.
 """
 
 import logging

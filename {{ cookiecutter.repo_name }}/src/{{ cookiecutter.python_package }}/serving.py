@@ -15,8 +15,14 @@ as ingestion joins them (the aggregations and presence columns of
 ``ingestion.related_sources``): a request cannot carry whole related tables. What a request
 cannot be checked for, and is not: ``table`` expectations (they judge a batch, not a row), the
 expectations on the target (a request has no label), and the related sources' raw suites.
+
+A request that is wrong as a whole is refused before any row is checked (``check_request``:
+HTTP 400 from the served model, the message naming the problem): a missing or an unknown column,
+no rows or more than ``MAX_REQUEST_ROWS``, a value that is not one value (a list, an object), an
+infinite number, text where a summarised related column holds numbers or true/false.
 """
 
+import json
 import logging
 import math
 from pathlib import Path
@@ -46,7 +52,11 @@ from .pipelines.validation.suites import PRIMARY_TABLE, _named_columns
 REASONS = "quarantine_reasons"
 REQUEST = "request"
 # What the served model needs besides the scikit-learn model's own requirements.
-SERVING_REQUIREMENTS = ("cloudpickle", "kedro", "great_expectations")
+SERVING_REQUIREMENTS = ("kedro", "great_expectations")
+# The most rows one request may hold: a larger batch is the inference pipeline's work.
+MAX_REQUEST_ROWS = 10_000
+# How many offending values or row numbers a refusal quotes.
+QUOTED = 3
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +144,119 @@ def _related_values(frame: pd.DataFrame, related: dict[str, str]) -> tuple[dict,
     return values, reasons
 
 
+def _quoted(values: Any) -> str:
+    """The first few of ``values`` for a message, and how many there are in all."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    shown = ", ".join(repr(v) for v in values[:QUOTED])
+    return shown + (f" ... ({len(values)} in all)" if len(values) > QUOTED else "")
+
+
+def _not_one_value(value: Any) -> bool:
+    """A list, an object or another container where a request holds one value per cell."""
+    return isinstance(value, list | dict | tuple | set | np.ndarray)
+
+
+def _infinite(column: pd.Series) -> np.ndarray:
+    """Where a column holds +/-inf (a JSON ``Infinity`` MLflow's parser accepts)."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return np.isinf(column.to_numpy(dtype="float64", na_value=np.nan))
+    if column.dtype == object:
+        return column.map(lambda v: isinstance(v, float | np.floating) and math.isinf(v)).to_numpy(
+            dtype=bool
+        )
+    return np.zeros(len(column), dtype=bool)
+
+
+def _wrong_type(column: str, values: pd.Series, kind: str | None) -> str | None:
+    """What is wrong with a request column's values, if anything (``kind``: a related column's)."""
+    if values.dtype == object:
+        nested = values.map(_not_one_value).to_numpy(dtype=bool)
+        if nested.any():
+            rows = _quoted(np.flatnonzero(nested))
+            return f"{column} holds a list or an object, not one value (rows {rows})"
+    infinite = _infinite(values)
+    if infinite.any():
+        return f"{column} holds an infinite number (rows {_quoted(np.flatnonzero(infinite))})"
+    given = values[values.notna()]
+    if kind == "number":
+        bad = given[pd.to_numeric(given, errors="coerce").isna()]
+        if len(bad):
+            return f"{column} holds numbers, not {_quoted(bad.unique())}"
+    elif kind == "boolean":
+        bad = given[given.map(lambda v: str(v).strip().lower() not in BOOLEAN_WORDS)]
+        if len(bad):
+            return f"{column} holds true or false, not {_quoted(bad.unique())}"
+    return None
+
+
+def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
+    """The request with normalised column names, or DataError naming what is wrong with it.
+
+    Refused as a whole: a missing or an unknown column, no rows, more than
+    ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number, and text where a
+    summarised related column holds numbers or true/false. A missing value (JSON null; MLflow
+    reads a JSON ``NaN`` as the same) is not refused here: the suites judge it, row by row.
+    """
+    frame = normalise_column_names(request).reset_index(drop=True)
+    main_columns, related = list(plan["column_types"]), plan["related_columns"]
+    expected = [*main_columns, *related]
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"The request has no column(s) {missing}: each row needs the main source's "
+            f"columns {main_columns} and the summarised related columns {list(related)}."
+        )
+    unknown = [c for c in frame.columns if c not in expected]
+    if unknown:
+        raise DataError(
+            f"The request has unknown column(s) {unknown} (the target is not sent): each row "
+            f"holds the main source's columns {main_columns} and the summarised related "
+            f"columns {list(related)}, no others."
+        )
+    if frame.empty:
+        raise DataError("The request has no rows.")
+    if len(frame) > MAX_REQUEST_ROWS:
+        raise DataError(
+            f"The request has {len(frame):,} rows; at most {MAX_REQUEST_ROWS:,} per request: "
+            "split it, or score a batch with the inference pipeline."
+        )
+    problems = [p for c in expected if (p := _wrong_type(c, frame[c], related.get(c)))]
+    if problems:
+        raise DataError(f"The request has values of the wrong type: {'; '.join(problems)}.")
+    return frame
+
+
+def answer_columns(plan: dict[str, Any]) -> list[str]:
+    """The columns of an answer, in order: the kept columns, the prediction columns, the reasons."""
+    from .problem import problem_of
+
+    problem = problem_of(plan["dataset"])
+    predicted = problem.prediction_columns(problem.predict_nothing(), plan["decision_threshold"])
+    return [*plan["keep_columns"], *predicted, REASONS]
+
+
+def request_example(table: pd.DataFrame, plan: dict[str, Any], rows: int = 2) -> pd.DataFrame:
+    """A request of ``rows`` rows of a validated table, as a client sends it (the model's input
+    example in MLflow): the main source's columns as text, the summarised related columns."""
+    sample = table.head(rows).reset_index(drop=True)
+    columns: dict[str, Any] = {}
+    for column in plan["column_types"]:
+        values = sample[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            whole_days = bool((values.dropna() == values.dropna().dt.normalize()).all())
+            values = values.dt.strftime("%Y-%m-%d" if whole_days else "%Y-%m-%dT%H:%M:%S")
+        columns[column] = pd.Series([as_text(v) for v in values], dtype=object).where(
+            values.notna().to_numpy(), None
+        )
+    for column, kind in plan["related_columns"].items():
+        values = sample[column].astype("boolean" if kind == "boolean" else "float64")
+        columns[column] = pd.Series(
+            [None if pd.isna(v) else (bool(v) if kind == "boolean" else float(v)) for v in values],
+            dtype=object,
+        )
+    return pd.DataFrame(columns)
+
+
 def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.DataFrame:
     """One answer per request row, in order: the prediction columns, or the reasons refused.
 
@@ -142,16 +265,8 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
     from .modelling import model_inputs
     from .problem import problem_of
 
-    frame = normalise_column_names(request).reset_index(drop=True)
+    frame = check_request(request, plan)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
-    missing = [c for c in [*main_columns, *related] if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"The request has no column(s) {missing}: each row needs the main source's "
-            f"columns {main_columns} and the summarised related columns {list(related)}."
-        )
-    if frame.empty:
-        raise DataError("The request has no rows.")
     raw = pd.DataFrame({c: pd.Series(frame[c].map(as_text), dtype="str") for c in main_columns})
     suites = plan["suites"]
     main = plan["main_dataset"]
@@ -204,6 +319,7 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
 
 def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     logged_model: Any,
+    held_out: pd.DataFrame,
     ingestion: dict[str, Any],
     validation: dict[str, Any],
     training: dict[str, Any],
@@ -213,31 +329,34 @@ def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come position
     """The plan of the served model, from the same configuration as the batch pipeline.
 
     ``logged_model`` (the scikit-learn model as logged) orders this after its logging and
-    tells the requirements.
+    tells the requirements; two rows of ``held_out`` make the request example MLflow keeps
+    with the model (and checks the model answers when it logs it).
     """
     from .modelling import feature_columns
 
     numeric, categorical = feature_columns(training)
-    return {
-        "model": logged_model,
-        "plan": serving_plan(
-            check_ingestion_config(ingestion, dataset),
-            check_validation_config(validation, ingestion, dataset),
-            numeric=numeric,
-            categorical=categorical,
-            decision_threshold=training["decision_threshold"],
-            keep_columns=keep_columns,
-        ),
-    }
+    plan = serving_plan(
+        check_ingestion_config(ingestion, dataset),
+        check_validation_config(validation, ingestion, dataset),
+        numeric=numeric,
+        categorical=categorical,
+        decision_threshold=training["decision_threshold"],
+        keep_columns=keep_columns,
+    )
+    return {"model": logged_model, "plan": plan, "example": request_example(held_out, plan)}
 
 
 class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
-    """Log the validating served model (``serving_model.ValidatingModel``) to the active run.
+    """Log the validating served model (``serving_model.py``) to the active run.
 
-    Save ``{"model": fitted_model, "plan": serving_plan}``. The pyfunc model holds the plan, the
-    run's logged scikit-learn model (tag ``training.model_uri``) as its artifact ``model``, and
-    the project's package as code (it runs the project's parsing and validation). Its
-    requirements are the scikit-learn model's pins (``MlflowSklearnModelDataset``) plus
+    Save ``{"model": fitted_model, "plan": serving_plan, "example": request}``. The pyfunc
+    model is MLflow's "models from code": the file ``serving_model.py`` (no pickled Python
+    object), the plan as the JSON artifact ``plan``, the run's logged scikit-learn model (tag
+    ``training.model_uri``) as the artifact ``model``, the project's package as code (it runs
+    the project's parsing and validation), and ``example`` as its input example (MLflow checks
+    the logged model answers it). Its signature names the answer's columns and no input schema:
+    the model checks a request itself (``check_request``), with messages naming the problem.
+    Its requirements are the scikit-learn model's pins (``MlflowSklearnModelDataset``) plus
     ``SERVING_REQUIREMENTS`` at their installed versions: no inference, no ``uv export``.
     """
 
@@ -264,10 +383,19 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
                 pins.append(f"{distribution}=={metadata.version(distribution)}")
         return pins
 
-    def _save(self, data: dict[str, Any]) -> None:
-        import mlflow
+    @staticmethod
+    def signature(plan: dict[str, Any]) -> Any:
+        """The answer's columns (any type, a refused row's prediction is null); no input schema."""
+        from mlflow.models import ModelSignature
+        from mlflow.types.schema import AnyType, ColSpec, Schema
 
-        from .serving_model import ValidatingModel
+        columns = [ColSpec(AnyType(), name, required=False) for name in answer_columns(plan)]
+        return ModelSignature(outputs=Schema(columns))
+
+    def _save(self, data: dict[str, Any]) -> None:
+        import tempfile
+
+        import mlflow
 
         run = mlflow.active_run()
         if run is None:
@@ -281,13 +409,19 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
                 "The run has no tag training.model_uri: log the scikit-learn model "
                 "(catalog entry mlflow_model) before the served model."
             )
-        info = mlflow.pyfunc.log_model(
-            name=self._name,
-            python_model=ValidatingModel(data["plan"], answer_rows),
-            artifacts={"model": model_uri},
-            code_paths=[str(Path(__file__).resolve().parent)],
-            pip_requirements=self.requirements(data["model"]),
-        )
+        package = Path(__file__).resolve().parent
+        with tempfile.TemporaryDirectory() as folder:
+            plan_file = Path(folder) / "plan.json"
+            plan_file.write_text(json.dumps(data["plan"], indent=1), encoding="utf-8")
+            info = mlflow.pyfunc.log_model(
+                name=self._name,
+                python_model=str(package / "serving_model.py"),
+                artifacts={"model": model_uri, "plan": str(plan_file)},
+                code_paths=[str(package)],
+                pip_requirements=self.requirements(data["model"]),
+                signature=self.signature(data["plan"]),
+                input_example=data["example"],
+            )
         self.model_uri = info.model_uri
         mlflow.set_tag("training.serving_model_uri", info.model_uri)
         logger.info("Validating served model logged to MLflow as %s", info.model_uri)

@@ -1,43 +1,57 @@
-"""The MLflow pyfunc model that ``mlflow models serve`` serves: validate each row, then score it.
+"""The model ``mlflow models serve`` serves, as MLflow "models from code": check each row, score it.
 
-This module imports MLflow at its top (a PythonModel subclass needs it): only the served model
-and ``MlflowServingModelDataset._save`` import it, never ``kedro`` at start-up.
+MLflow runs this file, it is not imported: ``MlflowServingModelDataset`` logs it with
+``python_model=<this file>`` (no Python object is pickled), and a server runs it again when it
+loads the model; ``set_model`` at the end names the model. What it loads is data: the plan of
+the served model (artifact ``plan``, JSON) and the run's scikit-learn model (artifact ``model``,
+skops, read with the types it was logged as trusting).
 """
 
-from collections.abc import Callable
+import json
 from typing import Any
 
-# A PythonModel subclass needs MLflow at class definition: this module is imported only by the
-# served model and MlflowServingModelDataset._save, never at start-up (test_cli_startup).
-import mlflow.pyfunc  # noqa: TID253
+# Only MLflow runs this file (training's logging and a model server): MLflow is imported already.
+import mlflow  # noqa: TID253
+import pandas as pd
 from mlflow.exceptions import MlflowException  # noqa: TID253
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE  # noqa: TID253
-
-from .errors import DataError
 
 
 class ValidatingModel(mlflow.pyfunc.PythonModel):
     """The run's scikit-learn model behind the batch's parsing and row-level validation."""
 
-    def __init__(self, plan: dict[str, Any], answer: Callable[..., Any]) -> None:
-        """``answer``: ``serving.answer_rows`` (passed in: serving.py imports this module)."""
-        self.plan = plan
-        self.answer = answer
-        self.model: Any = None
-
     def load_context(self, context) -> None:
-        """Load the scikit-learn model (artifact ``model``) and warm Great Expectations up."""
-        from .pipelines.validation.suites import ephemeral_context
+        """Read the plan, load the scikit-learn model and import the project's checks once."""
+        from {{ cookiecutter.python_package }}.errors import DataError
+        from {{ cookiecutter.python_package }}.serving import answer_rows
 
+        with open(context.artifacts["plan"], encoding="utf-8") as file:
+            self.plan = json.load(file)
         self.model = mlflow.sklearn.load_model(context.artifacts["model"])
-        ephemeral_context()
+        self.answer, self.refused = answer_rows, DataError
 
-    def predict(self, context, model_input, params=None):
-        """One answer per row: probability and prediction, or ``quarantine_reasons``."""
-        import pandas as pd
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """One answer per row: the prediction columns, or ``quarantine_reasons``.
 
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        A request that is wrong as a whole (a missing or unknown column, a value that is not
+        one value, too many rows) is refused with MLflow's INVALID_PARAMETER_VALUE: HTTP 400,
+        the message naming what to fix.
+        """
+        if not isinstance(model_input, pd.DataFrame):
+            try:
+                model_input = pd.DataFrame(model_input)
+            except (TypeError, ValueError) as error:
+                raise MlflowException(
+                    f"The request is not a table of rows ({error}): send "
+                    '{"dataframe_split": {"columns": [...], "data": [[...], ...]}}.',
+                    error_code=INVALID_PARAMETER_VALUE,
+                ) from None
         try:
-            return self.answer(frame, self.plan, self.model)
-        except DataError as error:  # the request as a whole: HTTP 400 with the message
+            return self.answer(model_input, self.plan, self.model)
+        except self.refused as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from None
+
+
+mlflow.models.set_model(ValidatingModel())

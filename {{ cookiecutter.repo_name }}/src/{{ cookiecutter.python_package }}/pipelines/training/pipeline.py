@@ -74,6 +74,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 func=prepare_serving_model,
                 inputs=[
                     "mlflow_model",
+                    "held_out_set",
                     "params:ingestion",
                     "params:validation",
                     "params:training",
