@@ -33,12 +33,14 @@ lint: uv
 
 ## Speed and scale: run the default pipeline on 10k, 100k and 1M generated applicants (~10 min on 2 cores);
 ## results in build/bench/results (`$(UV) run python tools/bench.py --publish` writes docs/bench);
-## then the default run of each problem type at 10k rows, side by side (tools/bench_problem_types.py).
+## then the default run of each problem type at 10k rows, side by side (tools/bench_problem_types.py),
+## then the served model against the bare model, side by side (tools/bench_serving.py).
 ## `make bench ENGINE=spark`: the Spark environment at 1M and 10M rows against pandas at 1M
 ## (tools/bench_spark.py; needs Java 17; results in build/bench/spark).
 bench: uv
 	$(UV) run python tools/bench.py $(if $(ENGINE),--engine $(ENGINE))
 	$(if $(ENGINE),,$(UV) run python tools/bench_problem_types.py --reuse)
+	$(if $(ENGINE),,$(UV) run python tools/bench_serving.py)
 
 ## Recreate the bundled sample data and the scoring batches from their seeds.
 sample-data: uv

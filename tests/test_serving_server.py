@@ -24,6 +24,9 @@ from project import free_port, project_env, run, stop_process_group
 
 pytestmark = pytest.mark.slow
 
+# Column types parsed as numbers: text there is refused by the raw suite's regex first.
+NUMBERS = ("number", "integer")
+
 # In the project's environment: the default run's served model, where MLflow keeps it, and how
 # it loads (its predict's input type hint).
 SERVED_MODEL = """
@@ -92,11 +95,12 @@ def post(port: int, body: str | bytes) -> tuple[int, str]:
 
 
 def refused_value(plan: dict) -> tuple[str, str, str]:
-    """A main-source column, a value one of the suites' in-set expectations refuses, its reason."""
+    """A main-source text column, a value an in-set expectation refuses, and its reason."""
     for dataset, suite in plan["suites"].items():
         for expectation in suite["expectations"]:
             column = expectation["kwargs"].get("column")
-            if expectation["type"].endswith("_to_be_in_set") and column in plan["column_types"]:
+            kind = plan["column_types"].get(column)
+            if expectation["type"].endswith("_to_be_in_set") and kind not in {None, *NUMBERS}:
                 return column, "not-a-known-value", f"{dataset}.{expectation['id']}"
     raise AssertionError("the default suites have an in-set expectation on a main-source column")
 

@@ -7,14 +7,16 @@ run's validated table are sent to both: to the served model as a client sends th
 source's columns as text, the related columns summarised), to the bare model as its signature
 wants them (the model inputs). Measured in one run, the two models alternated:
 
+* ``mlflow.pyfunc.load_model`` of each (from its local copy, in a fresh process, ``--loads``
+  times): what a server and a batch job pay to load it;
 * server start until `/ping` answers (``--starts`` rounds, each starting both, order swapped);
 * median latency of a one-row request (``--one`` requests) and of a 1,000-row request
   (``--many`` requests);
 * answers within ``--seconds`` seconds to ``--clients`` concurrent clients sending one-row
   requests, and errors (any answer but 200, any failed request).
 
-Targets (issue "Serving at production speed"): served/bare at most 2x for one row, 1,000 rows
-and start; at least 0.5x the bare model's answers under load; no error.
+Targets (issue "Serving at production speed"): served/bare at most 2x for loading, one row,
+1,000 rows and start; at least 0.5x the bare model's answers under load; no error.
 
     uv run python tools/bench_serving.py [PROJECT] [--publish]
 
@@ -49,6 +51,7 @@ OUT = BUILD / "serving"
 MODELS = ("served", "bare")
 # served / bare: (measure, target, at most (True) or at least (False))
 TARGETS = {
+    "load_median_s": (2.0, True),
     "one_row_median_s": (2.0, True),
     "rows_1000_median_s": (2.0, True),
     "start_median_s": (2.0, True),
@@ -72,8 +75,8 @@ experiment = client.get_experiment_by_name(package)
 runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])
 tags = next(r.data.tags for r in runs if "training.serving_model_uri" in r.data.tags)
 uris = {"served": tags["training.serving_model_uri"], "bare": tags["training.model_uri"]}
-model_path = Path(mlflow.artifacts.download_artifacts(uris["served"]))
-plan = json.loads(next((model_path / "artifacts").rglob("plan.json")).read_text())
+paths = {name: mlflow.artifacts.download_artifacts(uri) for name, uri in uris.items()}
+plan = json.loads(next((Path(paths["served"]) / "artifacts").rglob("plan.json")).read_text())
 bootstrap_project(Path.cwd())
 with KedroSession.create(project_path=Path.cwd()) as session:
     table = session.load_context().catalog.load("validated_table")
@@ -90,7 +93,18 @@ def bodies(rows):
 
 singles = [bodies(table.sample(n=1, random_state=i)) for i in range(one)]
 batches = [bodies(table.sample(n=min(1000, len(table)), random_state=i)) for i in range(many)]
-out.write_text(json.dumps({"uris": uris, "one": singles, "many": batches, "rows": len(table)}))
+out.write_text(
+    json.dumps({"uris": uris, "paths": paths, "one": singles, "many": batches, "rows": len(table)})
+)
+"""
+
+# In a fresh process of the project's environment: seconds to load one model from its local copy.
+LOAD = """
+import sys, time
+import mlflow.pyfunc
+start = time.perf_counter()
+mlflow.pyfunc.load_model(sys.argv[1])
+print(time.perf_counter() - start)
 """
 
 
@@ -212,6 +226,12 @@ def measure(project: Path, args: argparse.Namespace) -> dict[str, Any]:
         run(project, str(venv_bin / "python"), "-c", BODIES, package, *counts, str(out), **extra)
         data = json.loads(out.read_text())
     env = project_env(**extra)
+    loads: dict[str, list[float]] = {m: [] for m in MODELS}
+    for round_ in range(args.loads):
+        for model in MODELS if round_ % 2 == 0 else MODELS[::-1]:
+            done = run(project, str(venv_bin / "python"), "-c", LOAD, data["paths"][model], **extra)
+            loads[model].append(float(done.stdout.splitlines()[-1]))
+    print(f"load_model: {json.dumps({m: [round(s, 2) for s in v] for m, v in loads.items()})}")
     starts: dict[str, list[float]] = {m: [] for m in MODELS}
     servers: dict[str, Server] = {}
     try:
@@ -244,6 +264,7 @@ def measure(project: Path, args: argparse.Namespace) -> dict[str, Any]:
             server.stop()
     figures = {
         model: {
+            "load_median_s": round(statistics.median(loads[model]), 2),
             "start_median_s": round(statistics.median(starts[model]), 2),
             "one_row_median_s": round(statistics.median(times[model]["one"]), 4),
             "rows_1000_median_s": round(statistics.median(times[model]["many"]), 4),
@@ -263,13 +284,14 @@ def measure(project: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "uris": data["uris"],
         "table_rows": data["rows"],
-        "settings": {k: getattr(args, k) for k in ("one", "many", "starts", "clients", "seconds")},
+        "settings": {k: getattr(args, k) for k in ("loads", "one", "many", "starts", "clients", "seconds")},
         "figures": figures,
         "checks": checks,
     }
 
 
 LABELS = {
+    "load_median_s": "`mlflow.pyfunc.load_model`, fresh process (s, median)",
     "start_median_s": "server start until `/ping` answers (s, median)",
     "one_row_median_s": "one-row request (s, median)",
     "rows_1000_median_s": "1,000-row request (s, median)",
@@ -295,7 +317,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Both models of one default training run, each served by `mlflow models serve "
         "--env-manager local` on loopback, the same rows of the run's validated table sent to "
-        f"both, the models alternated: {settings['one']} one-row requests, {settings['many']} "
+        f"both, the models alternated: {settings['loads']} loads of each in a fresh process, "
+        f"{settings['one']} one-row requests, {settings['many']} "
         f"requests of 1,000 rows, {settings['starts']} start(s) of each server, then "
         f"{settings['clients']} concurrent clients for {settings['seconds']:g} s.",
         "",
@@ -324,6 +347,7 @@ def main() -> None:
     parser.add_argument(
         "project", type=Path, nargs="?", help="a trained project (default: the bench project)"
     )
+    parser.add_argument("--loads", type=int, default=3, help="load_model per model")
     parser.add_argument("--one", type=int, default=30, help="one-row requests per model")
     parser.add_argument("--many", type=int, default=5, help="1,000-row requests per model")
     parser.add_argument("--starts", type=int, default=2, help="server starts per model")
