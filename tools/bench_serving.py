@@ -334,11 +334,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"{check.get('ratio', '') if name != 'errors_under_load' else ''} | "
             f"{check.get('target', '')} | {'yes' if check.get('met') else 'no' if check else ''} |"
         )
+    missed = [LABELS.get(name, name) for name, check in checks.items() if not check["met"]]
     lines += [
+        "",
+        f"Targets not met: {'; '.join(missed)}." if missed else "Every target met.",
         "",
         f"Models: served `{results['uris']['served']}`, bare `{results['uris']['bare']}`.",
         "",
     ]
+    if results.get("note"):
+        lines += [results["note"], ""]
     return "\n".join(lines)
 
 
@@ -353,12 +358,14 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=2, help="server starts per model")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--note", default="", help="a paragraph for the published page")
     parser.add_argument("--publish", action="store_true", help=f"also write {PUBLISH_DIR / 'serving.md'}")
     args = parser.parse_args()
     machine = machine_info()
     project = args.project.resolve() if args.project else bench_project()
     results = {"machine": machine, "commit": _git("rev-parse", "--short", "HEAD"), **measure(project, args)}
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["note"] = args.note
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     if args.publish:
