@@ -16,7 +16,7 @@ as ingestion joins them (the aggregations and presence columns of
 ``ingestion.related_sources``): a request cannot carry whole related tables. What a request
 cannot be checked for, and is not: ``table`` expectations (they judge a batch, not a row), the
 expectations on the target (a request has no label), and the related sources' raw suites; the
-plan lists them (``unchecked_expectations``, also in the served model's metadata).
+plan lists them (``unchecked_expectations``).
 """
 
 import logging
@@ -124,8 +124,7 @@ def serving_plan(
         "related_columns": related,
         "ratios": ingestion["ratios"],
         "suites": {
-            dataset: _serving_suite(validation["datasets"][dataset], target)
-            for dataset in served
+            dataset: _serving_suite(validation["datasets"][dataset], target) for dataset in served
         },
         "unchecked_expectations": unchecked_expectations(validation["datasets"], served, target),
         "numeric": list(numeric),

@@ -178,7 +178,10 @@ def test_a_bound_the_checks_leave_to_gx_gets_gx_verdict() -> None:
 
 
 def test_table_expectations_are_listed_as_unchecked() -> None:
-    table = {**entry("expect_column_mean_to_be_between", "number", min_value=0), "severity": "table"}
+    table = {
+        **entry("expect_column_mean_to_be_between", "number", min_value=0),
+        "severity": "table",
+    }
     checks = compile_row_checks({"row_key": "key", "expectations": [table, PLANTED_SUITE[0]]}, "d")
     assert checks.unchecked == ({"dataset": "d", "id": table["id"], "type": table["type"]},)
     assert [entry_id for entry_id, _ in checks.checks] == [PLANTED_SUITE[0]["id"]]
@@ -196,7 +199,9 @@ def bad_value(expectation: dict[str, Any], good: Any) -> Any:
         return str(max(numbers) + 1) if numbers else "?"
     if kind == "expect_column_values_to_be_between":
         low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        return str(low if kwargs.get("strict_min") else low - 1) if low is not None else str(high + 1)
+        return (
+            str(low if kwargs.get("strict_min") else low - 1) if low is not None else str(high + 1)
+        )
     if kind == "expect_column_values_to_be_unique":
         return good
     return None
@@ -256,9 +261,11 @@ def test_the_served_model_refuses_a_planted_row_of_each_kind_with_the_batch_reas
     answer = answer_rows(request, plan, model)
     assert answer["quarantine_reasons"].tolist() == [batch[i] for i in range(len(request))]
     for reason, _ in planted:  # each planted kind refused for its reason
-        assert any(reason in (r or "").split(REASON_SEPARATOR) for r in answer["quarantine_reasons"])
+        assert any(
+            reason in (r or "").split(REASON_SEPARATOR) for r in answer["quarantine_reasons"]
+        )
     kinds = {reason.split(".")[1] for reason, _ in planted}
     assert {e["type"] for s in plan["suites"].values() for e in s["expectations"]} <= kinds
-    assert all(e["why"] in {"table", "target", "related source"} for e in plan[
-        "unchecked_expectations"
-    ])
+    assert all(
+        e["why"] in {"table", "target", "related source"} for e in plan["unchecked_expectations"]
+    )
