@@ -5,16 +5,18 @@
 prediction columns of the problem type (``problem/``: the positive class's probability and
 the decision, the class and each class's probability, or the predicted number) or the reasons
 the row is refused. It reuses the batch's own
-functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites and
-quarantine (``validate_dataset``, ``quarantine_rows``), so the reasons are the batch quarantine's
-``<dataset>.<expectation id>`` strings.
+functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites, their
+row expectations compiled once into vectorised checks (``row_checks.compile_row_checks``, the
+same verdicts as Great Expectations, without its cost per call), so the reasons are the batch
+quarantine's ``<dataset>.<expectation id>`` strings.
 
 A request holds rows of the main source, its values as text as they are in the source file
 (JSON numbers are accepted too), plus the related sources' columns already summarised per key,
 as ingestion joins them (the aggregations and presence columns of
 ``ingestion.related_sources``): a request cannot carry whole related tables. What a request
 cannot be checked for, and is not: ``table`` expectations (they judge a batch, not a row), the
-expectations on the target (a request has no label), and the related sources' raw suites.
+expectations on the target (a request has no label), and the related sources' raw suites; the
+plan lists them (``unchecked_expectations``).
 
 A request that is wrong as a whole is refused before any row is checked (``check_request``:
 HTTP 400 from the served model, the message naming the problem): a missing or an unknown column,
@@ -40,12 +42,8 @@ from .pipelines.ingestion.nodes import (
     check_ingestion_config,
     parse_columns,
 )
-from .pipelines.validation.nodes import (
-    REASON_SEPARATOR,
-    check_validation_config,
-    quarantine_rows,
-    validate_dataset,
-)
+from .pipelines.validation.nodes import REASON_SEPARATOR, check_validation_config
+from .pipelines.validation.row_checks import RowChecks, compile_row_checks
 from .pipelines.validation.suites import PRIMARY_TABLE, _named_columns
 
 # Columns of an answer besides the request's kept columns and the prediction columns.
@@ -72,6 +70,44 @@ def _serving_suite(config: dict[str, Any], target: str) -> dict[str, Any]:
     return {**config, "columns": columns, "expectations": expectations}
 
 
+def unchecked_expectations(
+    datasets: dict[str, dict[str, Any]], served: tuple[str, ...], target: str
+) -> list[dict[str, str]]:
+    """The expectations a request is not checked for (``dataset``, ``id``, ``type``, ``why``):
+    ``table`` ones (they judge a batch), those on the target (a request has no label) and the
+    related sources' raw suites (a request holds their summaries, not their records)."""
+    unchecked = []
+    for dataset, config in datasets.items():
+        if dataset not in served:
+            unchecked += [
+                {"dataset": dataset, "id": e["id"], "type": e["type"], "why": "related source"}
+                for e in config["expectations"]
+            ]
+            continue
+        unchecked += [
+            {**entry, "why": "table"} for entry in compile_row_checks(config, dataset).unchecked
+        ]
+        unchecked += [
+            {"dataset": dataset, "id": e["id"], "type": e["type"], "why": "target"}
+            for e in config["expectations"]
+            if e["severity"] == "row" and target in _named_columns(e["kwargs"])
+        ]
+    return unchecked
+
+
+_COMPILED: dict[int, tuple[Any, dict[str, RowChecks]]] = {}
+
+
+def row_checks_of(plan: dict[str, Any]) -> dict[str, RowChecks]:
+    """The plan's suites compiled into row checks, once per plan (kept with the plan's suites)."""
+    suites = plan["suites"]
+    kept = _COMPILED.get(id(suites))
+    if kept is None or kept[0] is not suites:
+        kept = (suites, {name: compile_row_checks(s, name) for name, s in suites.items()})
+        _COMPILED[id(suites)] = kept
+    return kept[1]
+
+
 def serving_plan(
     ingestion: dict[str, Any],
     validation: dict[str, Any],
@@ -90,6 +126,7 @@ def serving_plan(
         for output in spec["aggregations"]:
             related[output] = "number"
         related[spec["presence_column"]] = "boolean"
+    served = (main, PRIMARY_TABLE)
     return {
         "main_dataset": main,
         "target": target,
@@ -97,9 +134,9 @@ def serving_plan(
         "related_columns": related,
         "ratios": ingestion["ratios"],
         "suites": {
-            dataset: _serving_suite(validation["datasets"][dataset], target)
-            for dataset in (main, PRIMARY_TABLE)
+            dataset: _serving_suite(validation["datasets"][dataset], target) for dataset in served
         },
+        "unchecked_expectations": unchecked_expectations(validation["datasets"], served, target),
         "numeric": list(numeric),
         "categorical": list(categorical),
         "decision_threshold": float(decision_threshold),
@@ -268,26 +305,18 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
     frame = check_request(request, plan)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
     raw = pd.DataFrame({c: pd.Series(frame[c].map(as_text), dtype="str") for c in main_columns})
-    suites = plan["suites"]
-    main = plan["main_dataset"]
-    validation = {
-        "datasets": suites,
-        "main_dataset": main,
-        "max_quarantined_share": 1.0,
-        "report_folder": "",
-    }
-    results = [validate_dataset(raw, validation, main)] if suites[main]["expectations"] else []
+    checks = row_checks_of(plan)
+    positions = np.arange(len(raw), dtype="int64")
+    raw_reasons = checks[plan["main_dataset"]].reasons(raw.assign(**{ROW_POSITION: positions}))
     primary = parse_columns(raw, plan["column_types"], REQUEST)
-    primary.insert(0, ROW_POSITION, np.arange(len(primary), dtype="int64"))
+    primary.insert(0, ROW_POSITION, positions)
     related_values, request_reasons = _related_values(frame, related)
     primary = add_ratios(primary.assign(**related_values), plan["ratios"])
-    if suites[PRIMARY_TABLE]["expectations"]:
-        results.append(validate_dataset(primary, validation, PRIMARY_TABLE))
-    _, quarantined, _, _ = quarantine_rows(primary, validation, *results)
-    reasons = [[] for _ in range(len(primary))]
-    for position, text in zip(quarantined[ROW_POSITION], quarantined[REASONS], strict=True):
-        reasons[int(position)] = text.split(REASON_SEPARATOR)
-    reasons = [r + extra for r, extra in zip(reasons, request_reasons, strict=True)]
+    primary_reasons = checks[PRIMARY_TABLE].reasons(primary)
+    reasons = [
+        r + p + extra
+        for r, p, extra in zip(raw_reasons, primary_reasons, request_reasons, strict=True)
+    ]
     refused = np.array([bool(r) for r in reasons])
     passed = primary[~refused]
     problem = problem_of(plan["dataset"])
@@ -421,6 +450,7 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
                 pip_requirements=self.requirements(data["model"]),
                 signature=self.signature(data["plan"]),
                 input_example=data["example"],
+                metadata={"unchecked_expectations": data["plan"]["unchecked_expectations"]},
             )
         self.model_uri = info.model_uri
         mlflow.set_tag("training.serving_model_uri", info.model_uri)
