@@ -4,7 +4,8 @@ The wording is the team's, in the template ``conf/base/model_card.md`` (Python
 ``string.Template``: ``${name}`` placeholders, ``$$`` for a dollar sign; ``<!-- notes -->`` are
 left out of the card); every number comes from the run: data digests and row counts, the
 validation summary, the leaderboard, the held-out metrics, the fairness tables with their
-intervals, the gate verdicts and the open ethics items.
+intervals, what drives the predictions and where the model is wrong (``pipelines/explanation``),
+the gate verdicts and the open ethics items.
 """
 
 import re
@@ -19,6 +20,7 @@ from ...errors import ConfigError
 from ...modelling import feature_columns
 from ...problem import problem_of
 from ...reporting import fmt, markdown_table
+from ..explanation.card import errors_section, importance_section
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
 from .promotion import blocking_gates
@@ -32,6 +34,8 @@ SECTIONS = (
     "Evaluation data",
     "Training data",
     "Quantitative analyses",
+    "What drives its predictions",
+    "Where it is wrong",
     "Ethical considerations",
     "Caveats and recommendations",
 )
@@ -95,6 +99,8 @@ def build_model_card(
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
     modelling_sample_record: dict[str, Any],
+    feature_importance: dict[str, Any],
+    error_cohorts: dict[str, Any],
     training: dict[str, Any],
     plan: dict[str, Any],
     dataset: dict[str, Any],
@@ -220,6 +226,8 @@ def build_model_card(
         )
         or "- none yet",
         "fairness_parameters": PARAMETERS,
+        "what_drives_predictions": importance_section(feature_importance),
+        "where_it_is_wrong": errors_section(error_cohorts),
     }
     try:
         notes_removed = re.sub(r"<!--.*?-->\s*", "", template, flags=re.DOTALL)
