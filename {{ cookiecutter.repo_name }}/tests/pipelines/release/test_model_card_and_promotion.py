@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.errors import ConfigError
 from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
 
+from ..explanation.test_nodes import explained
 from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "conf" / "base" / "model_card.md"
@@ -37,6 +38,7 @@ CHECKLIST = {
 
 def card_inputs() -> dict:
     _, _, train, held_out, report, record = review(bias=0.4)
+    importance, _, _, cohorts, _ = explained("binary")
     columns = ["rank", "model", "role", "roc_auc_mean", "roc_auc_ci_low", "roc_auc_ci_high"]
     board = pd.DataFrame(
         [[1, "candidate", "candidate", 0.81, 0.79, 0.83], [2, "dummy", "baseline", 0.5, 0.5, 0.5]],
@@ -68,6 +70,8 @@ def card_inputs() -> dict:
         "fairness_record": record,
         "training_set": train,
         "held_out_set": held_out,
+        "feature_importance": importance,
+        "error_cohorts": cohorts,
         "modelling_sample_record": {
             "metrics": {"modelling_rows": 100, "validated_rows": 250},
             "tags": {
@@ -100,6 +104,11 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
     assert "${" not in card
+    drives = card.split("## What drives its predictions")[1].split("## ")[0]
+    assert "The model relies most on `signal_a`" in drives
+    assert "| 1 | `signal_a` |" in drives
+    wrong = card.split("## Where it is wrong")[1].split("## ")[0]
+    assert inputs["error_cohorts"]["cohorts"][0]["cohort"] in wrong
 
 
 def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
