@@ -54,7 +54,10 @@ CLASSES = [
 ]
 DATASETS = {
     "binary": {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}},
-    "multiclass": {"problem_type": "multiclass", "target": {"column": "outcome", "classes": CLASSES}},
+    "multiclass": {
+        "problem_type": "multiclass",
+        "target": {"column": "outcome", "classes": CLASSES},
+    },
     "regression": {
         "problem_type": "regression",
         "target": {"column": "outcome", "means": "price", "unit": "EUR"},
@@ -101,7 +104,14 @@ def explained(kind: str) -> tuple:
     plan = check_explanation_config(PARAMS, dataset)
     rows = explanation_rows(held_out, plan)
     importance, importance_record = measure_importance(model, rows, plan, TRAINING, dataset)
-    plots = plot_explanation(model, rows, importance, plan, TRAINING, dataset)
+    plots = plot_explanation(
+        trained_model=model,
+        rows=rows,
+        importance=importance,
+        plan=plan,
+        training=TRAINING,
+        dataset=dataset,
+    )
     cohorts, cohorts_record = analyse_errors(model, rows, plan, TRAINING, dataset)
     return importance, importance_record, plots, cohorts, cohorts_record
 
@@ -155,7 +165,7 @@ def test_a_bad_key_is_refused_before_any_data_is_read() -> None:
     depth = {**PARAMS, "error_analysis": {**PARAMS["error_analysis"], "max_depth": 5}}
     with pytest.raises(ConfigError, match=r"error_analysis\.max_depth .* between 1 and 3"):
         check_explanation_config(depth, binary)
-    with pytest.raises(ConfigError, match="explanation.metric"):
+    with pytest.raises(ConfigError, match=r"explanation\.metric"):
         check_explanation_config({**PARAMS, "metric": "rmse"}, binary)
     assert check_explanation_config(PARAMS, DATASETS["regression"])["metric"] == "rmse"
     check = next(n for n in create_pipeline().nodes if n.name.endswith("check_explanation_config"))

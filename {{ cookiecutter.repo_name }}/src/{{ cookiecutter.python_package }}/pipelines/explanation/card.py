@@ -1,13 +1,14 @@
 """The model card's sections "What drives its predictions" and "Where it is wrong", in plain
 words, from the explanation's reports."""
 
+import math
 from typing import Any
 
 from ...reporting import fmt, markdown_table
 
 
 def _percent(value: Any) -> str:
-    return "n/a" if value is None or value != value else f"{100 * value:.1f} %"
+    return "n/a" if value is None or math.isnan(value) else f"{100 * value:.1f} %"
 
 
 def _names(inputs: list[str]) -> str:
@@ -85,9 +86,7 @@ def errors_section(report: dict[str, Any]) -> str:
     ]
     cohorts = report["cohorts"][: report["max_cohorts"]]
     if not cohorts:
-        lines.append(
-            "Too few rows or errors to find cohorts: no cohort is reported."
-        )
+        lines.append("Too few rows or errors to find cohorts: no cohort is reported.")
         return "\n".join(lines)
     above = [c for c in report["cohorts"] if c["above_overall"]]
     lines.append(
@@ -105,7 +104,9 @@ def errors_section(report: dict[str, Any]) -> str:
                     fmt(c["rows"], 0),
                     _percent(c["error_rate"]),
                     f"[{_percent(c['ci_low'])}, {_percent(c['ci_high'])}]",
-                    "higher" if c["above_overall"] else "not clearly higher"
+                    "higher"
+                    if c["above_overall"]
+                    else "not clearly higher"
                     if c["error_rate"] > report.get("measured_error_rate", 0)
                     else "lower or equal",
                 ]

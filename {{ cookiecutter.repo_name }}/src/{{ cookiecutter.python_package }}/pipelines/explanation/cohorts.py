@@ -53,41 +53,52 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _describe(conditions: list[tuple[int, bool, bool]], tree: Any, columns: list, has_missing: set) -> str:
-    """A leaf's path in words: per input, one condition (a range, a value, or values it is not)."""
+def _merged(conditions: list[tuple[int, bool, bool]], tree: Any, columns: list) -> dict:
+    """A leaf's path, per input: its bounds, the value it is or the values it is not, and
+    whether missing values go along every step."""
     by_input: dict[str, dict[str, Any]] = {}
     for node, left, missing_this_way in conditions:
         name, level = columns[tree.tree_.feature[node]]
-        entry = by_input.setdefault(name, {"low": None, "high": None, "is": None, "not": [], "missing": True})
-        if level is None:
-            threshold = float(tree.tree_.threshold[node])
-            if left:
-                entry["high"] = threshold if entry["high"] is None else min(entry["high"], threshold)
-            else:
-                entry["low"] = threshold if entry["low"] is None else max(entry["low"], threshold)
-            entry["missing"] = entry["missing"] and missing_this_way
-        elif left:
+        entry = by_input.setdefault(
+            name, {"low": None, "high": None, "is": None, "not": [], "missing": True}
+        )
+        if level is not None and left:
             entry["not"].append(level)
-        else:
+            continue
+        if level is not None:
             entry["is"] = level
-    parts = []
-    for name, entry in by_input.items():
-        if entry["is"] is not None:
-            parts.append(f"`{name}` is {entry['is']}")
-        elif entry["not"]:
-            parts.append(f"`{name}` is not {' or '.join(entry['not'])}")
+            continue
+        threshold = float(tree.tree_.threshold[node])
+        if left:
+            entry["high"] = threshold if entry["high"] is None else min(entry["high"], threshold)
         else:
-            low, high = entry["low"], entry["high"]
-            if low is not None and high is not None:
-                text = f"{_number(low)} < `{name}` <= {_number(high)}"
-            elif high is not None:
-                text = f"`{name}` <= {_number(high)}"
-            else:
-                text = f"`{name}` > {_number(low)}"
-            if name in has_missing and entry["missing"]:
-                text = f"({text} or missing)"
-            parts.append(text)
-    return " and ".join(parts) or "all rows"
+            entry["low"] = threshold if entry["low"] is None else max(entry["low"], threshold)
+        entry["missing"] = entry["missing"] and missing_this_way
+    return by_input
+
+
+def _condition(name: str, entry: dict[str, Any], has_missing: set) -> str:
+    """One input's condition in words: a value, values it is not, or a range."""
+    if entry["is"] is not None:
+        return f"`{name}` is {entry['is']}"
+    if entry["not"]:
+        return f"`{name}` is not {' or '.join(entry['not'])}"
+    low, high = entry["low"], entry["high"]
+    if low is not None and high is not None:
+        text = f"{_number(low)} < `{name}` <= {_number(high)}"
+    elif high is not None:
+        text = f"`{name}` <= {_number(high)}"
+    else:
+        text = f"`{name}` > {_number(low)}"
+    return f"({text} or missing)" if name in has_missing and entry["missing"] else text
+
+
+def _describe(
+    conditions: list[tuple[int, bool, bool]], tree: Any, columns: list, has_missing: set
+) -> str:
+    """A leaf's path in words: per input, one condition (a range, a value, or values it is not)."""
+    merged = _merged(conditions, tree, columns)
+    return " and ".join(_condition(n, e, has_missing) for n, e in merged.items()) or "all rows"
 
 
 def _leaf_paths(tree: Any) -> dict[int, list[tuple[int, bool, bool]]]:

@@ -94,9 +94,7 @@ def measure_importance(
         metric,
         ", ".join(f"{i['input']} {i['importance']:.4f}" for i in inputs[:5]),
     )
-    record = {
-        "metrics": {f"importance.{metric_safe(i['input'])}": i["importance"] for i in inputs}
-    }
+    record = {"metrics": {f"importance.{metric_safe(i['input'])}": i["importance"] for i in inputs}}
     return report, record
 
 
@@ -106,6 +104,7 @@ def top_inputs(importance: dict[str, Any], count: int) -> list[str]:
 
 
 def plot_explanation(
+    *,
     trained_model: Any,
     rows: pd.DataFrame,
     importance: dict[str, Any],
@@ -128,7 +127,10 @@ def plot_explanation(
     ax.barh(
         [i["input"] for i in items],
         [i["importance"] for i in items],
-        xerr=[[i["importance"] - i["ci_low"] for i in items], [i["ci_high"] - i["importance"] for i in items]],
+        xerr=[
+            [i["importance"] - i["ci_low"] for i in items],
+            [i["ci_high"] - i["importance"] for i in items],
+        ],
         color="#4c72b0",
     )
     ax.axvline(0, color="grey", linewidth=0.8)

@@ -38,14 +38,14 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=plot_explanation,
-                inputs=[
-                    "trained_model",
-                    "explanation_rows",
-                    "feature_importance",
-                    "explanation_plan",
-                    "params:training",
-                    "params:dataset",
-                ],
+                inputs={
+                    "trained_model": "trained_model",
+                    "rows": "explanation_rows",
+                    "importance": "feature_importance",
+                    "plan": "explanation_plan",
+                    "training": "params:training",
+                    "dataset": "params:dataset",
+                },
                 outputs="explanation_plots",
                 name="plot_explanation",
             ),

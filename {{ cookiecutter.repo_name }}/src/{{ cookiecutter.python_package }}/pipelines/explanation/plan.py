@@ -26,7 +26,9 @@ def _whole(value: Any, key: str, low: int, high: int | None = None) -> int:
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
     if not ok or (high is not None and value > high):
         span = f"between {low} and {high}" if high is not None else f"of at least {low}"
-        raise ConfigError(f"explanation.{key} in {PARAMETERS} is {value!r}; give a whole number {span}.")
+        raise ConfigError(
+            f"explanation.{key} in {PARAMETERS} is {value!r}; give a whole number {span}."
+        )
     return value
 
 
@@ -46,14 +48,14 @@ def check_explanation_config(
     problem = problem_of(dataset)
     check_keys(explanation, KEYS, "explanation", PARAMETERS)
     check_keys(explanation["importance"], IMPORTANCE_KEYS, "explanation.importance", PARAMETERS)
-    check_keys(
-        explanation["error_analysis"], ERROR_KEYS, "explanation.error_analysis", PARAMETERS
-    )
+    check_keys(explanation["error_analysis"], ERROR_KEYS, "explanation.error_analysis", PARAMETERS)
     metric = explanation["metric"] or problem.PRIMARY_METRIC
     problem.check_metrics([metric], "explanation.metric", PARAMETERS)
     importance, errors = explanation["importance"], explanation["error_analysis"]
     if not isinstance(explanation["seed"], int) or isinstance(explanation["seed"], bool):
-        raise ConfigError(f"explanation.seed in {PARAMETERS} is {explanation['seed']!r}; give a whole number.")
+        raise ConfigError(
+            f"explanation.seed in {PARAMETERS} is {explanation['seed']!r}; give a whole number."
+        )
     return {
         "max_rows": _whole(explanation["max_rows"], "max_rows", 20),
         "seed": explanation["seed"],
@@ -72,9 +74,7 @@ def check_explanation_config(
             "residual_quantile": _fraction(
                 errors["residual_quantile"], "error_analysis.residual_quantile"
             ),
-            "max_categories": _whole(
-                errors["max_categories"], "error_analysis.max_categories", 1
-            ),
+            "max_categories": _whole(errors["max_categories"], "error_analysis.max_categories", 1),
             "confidence": _fraction(errors["confidence"], "error_analysis.confidence"),
             "max_cohorts": _whole(errors["max_cohorts"], "error_analysis.max_cohorts", 1),
         },
