@@ -36,6 +36,7 @@ TRAINING = {
 PARAMS = {
     "max_rows": 5000,
     "seed": 7,
+    "max_threads": 1,
     "metric": None,
     "importance": {"n_repeats": 5, "top_inputs": 3, "grid_resolution": 10},
     "error_analysis": {

@@ -91,8 +91,10 @@ def errors_section(report: dict[str, Any]) -> str:
     above = [c for c in report["cohorts"] if c["above_overall"]]
     lines.append(
         f"{len(above)} cohort(s) err clearly more often than the rows overall (the whole "
-        "interval above the overall rate)"
-        + (f"; the worst: {above[0]['cohort']}." if above else ".")
+        f"interval above the overall rate); the worst: {above[0]['cohort']}."
+        if above
+        else "No cohort errs clearly more often than the rows overall (none has its whole "
+        "interval above the overall rate)."
     )
     lines += [
         "",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...modelling import feature_columns, model_inputs
+from ...modelling import feature_columns, model_inputs, thread_limit
 from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,8 @@ def analyse_errors(
     numeric, categorical = feature_columns(training)
     X = model_inputs(rows, numeric, categorical)
     y = problem.target_values(rows, "held_out_set")
-    prediction = problem.predict(trained_model, X)
+    with thread_limit(plan["max_threads"]):
+        prediction = problem.predict(trained_model, X)
     wrong, definition = problem.errors_of(
         y, prediction, training["decision_threshold"], settings["residual_quantile"]
     )

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from ...groups import metric_safe
-from ...modelling import check_columns, feature_columns, model_inputs, seeded_sample
+from ...modelling import (
+    check_columns,
+    feature_columns,
+    model_inputs,
+    seeded_sample,
+    thread_limit,
+)
 from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
@@ -63,9 +69,11 @@ def measure_importance(
         return sign * value
 
     n_repeats = plan["importance"]["n_repeats"]
-    result = permutation_importance(
-        trained_model, X, y, scoring=score, n_repeats=n_repeats, random_state=plan["seed"]
-    )
+    with thread_limit(plan["max_threads"]):
+        result = permutation_importance(
+            trained_model, X, y, scoring=score, n_repeats=n_repeats, random_state=plan["seed"]
+        )
+        baseline = float(sign * score(trained_model, X, y))
     half = Z95 * result.importances_std / math.sqrt(n_repeats)
     inputs = [
         {
@@ -83,7 +91,7 @@ def measure_importance(
     report = {
         "metric": metric,
         "greater_is_better": plan["greater_is_better"],
-        "baseline_score": float(sign * score(trained_model, X, y)),
+        "baseline_score": baseline,
         "rows": len(X),
         "n_repeats": n_repeats,
         "seed": plan["seed"],
@@ -146,19 +154,20 @@ def plot_explanation(
         return figures
     X, categorical = _inputs(rows, training)
     y = problem.target_values(rows, "held_out_set")
-    prediction = problem.predict(trained_model, X)
-    target, words = problem.partial_dependence_target(y, prediction, training["decision_threshold"])
-    figure, axes = plt.subplots(1, len(top), figsize=(4 * len(top), 3.6), layout="constrained")
-    PartialDependenceDisplay.from_estimator(
-        trained_model,
-        X,
-        features=top,
-        categorical_features=[c for c in top if c in categorical] or None,
-        target=target,
-        kind="average",
-        grid_resolution=plan["importance"]["grid_resolution"],
-        ax=np.atleast_1d(axes),
-    )
+    with thread_limit(plan["max_threads"]):
+        prediction = problem.predict(trained_model, X)
+        target, words = problem.partial_dependence_target(y, prediction, training["decision_threshold"])
+        figure, axes = plt.subplots(1, len(top), figsize=(4 * len(top), 3.6), layout="constrained")
+        PartialDependenceDisplay.from_estimator(
+            trained_model,
+            X,
+            features=top,
+            categorical_features=[c for c in top if c in categorical] or None,
+            target=target,
+            kind="average",
+            grid_resolution=plan["importance"]["grid_resolution"],
+            ax=np.atleast_1d(axes),
+        )
     figure.suptitle(f"Partial dependence of {words} (n={len(X)})")
     figures["partial_dependence"] = figure
     return figures

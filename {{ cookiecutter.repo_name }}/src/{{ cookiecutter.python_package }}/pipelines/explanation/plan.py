@@ -10,7 +10,7 @@ from ...errors import ConfigError, check_keys
 from ...problem import problem_of
 
 PARAMETERS = "conf/base/parameters_explanation.yml"
-KEYS = ("max_rows", "seed", "metric", "importance", "error_analysis")
+KEYS = ("max_rows", "seed", "max_threads", "metric", "importance", "error_analysis")
 IMPORTANCE_KEYS = ("n_repeats", "top_inputs", "grid_resolution")
 ERROR_KEYS = (
     "max_depth",
@@ -56,9 +56,11 @@ def check_explanation_config(
         raise ConfigError(
             f"explanation.seed in {PARAMETERS} is {explanation['seed']!r}; give a whole number."
         )
+    threads = explanation["max_threads"]
     return {
         "max_rows": _whole(explanation["max_rows"], "max_rows", 20),
         "seed": explanation["seed"],
+        "max_threads": None if threads is None else _whole(threads, "max_threads", 1),
         "metric": metric,
         "greater_is_better": problem.greater_is_better(metric),
         "importance": {
