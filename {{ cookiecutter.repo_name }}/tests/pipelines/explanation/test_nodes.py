@@ -166,6 +166,8 @@ def test_a_bad_key_is_refused_before_any_data_is_read() -> None:
     depth = {**PARAMS, "error_analysis": {**PARAMS["error_analysis"], "max_depth": 5}}
     with pytest.raises(ConfigError, match=r"error_analysis\.max_depth .* between 1 and 3"):
         check_explanation_config(depth, binary)
+    with pytest.raises(ConfigError, match=r"explanation\.max_threads .* at least 1"):
+        check_explanation_config({**PARAMS, "max_threads": 0}, binary)
     with pytest.raises(ConfigError, match=r"explanation\.metric"):
         check_explanation_config({**PARAMS, "metric": "rmse"}, binary)
     assert check_explanation_config(PARAMS, DATASETS["regression"])["metric"] == "rmse"
