@@ -161,14 +161,18 @@ def test_model_card_sections_and_figures_are_the_runs(default_project, record: d
     assert yes == pytest.approx(metrics["fairness.foreign_worker.group.yes.selection_rate"], abs=5e-4)
     for gate in ("validation", "benchmark", "fairness"):
         assert f"| `gate.{gate}` | {tags[f'gate.{gate}']} |" in card
-    # the open ethics items of conf/base/parameters_ethics.yml, with their owners
-    assert "| harm | What harm can the project do, and to whom? | product owner |" in card
+    # the open ethics items of conf/base/parameters_ethics.yml, with their risk and owners; the
+    # sample's one item of high risk is answered, so nothing holds the model back
+    assert "| harm | medium | What harm can the project do, and to whom? | product owner |" in card
+    assert "No open ethics item of high risk holds this model back." in card
+    assert "(data protection officer, high risk, answered): Resolved for the bundled sample" in card
 
 
 def test_no_promotion_past_a_failed_gate(record: dict) -> None:
     tags = record["tags"]
     assert tags["promotion.status"] == "held_back"
     assert "gate.fairness=fail" in tags["promotion.reason"]
+    assert tags["promotion.ethics_holds"] == "none"
     assert record["registered"] == []
 
 

@@ -25,11 +25,17 @@ PROMOTION = {
 }
 CHECKLIST = {
     "items": {
-        "harm": {"question": "What harm can it do?", "owner": "product owner", "status": "open"},
+        "harm": {
+            "question": "What harm can it do?",
+            "owner": "product owner",
+            "status": "open",
+            "risk": "high",
+        },
         "laws": {
             "question": "Are the laws known?",
             "owner": "legal",
             "status": "answered",
+            "risk": "medium",
             "answer": "Yes, reviewed.",
         },
     }
@@ -100,8 +106,18 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert "| roc_auc | 0.8123 |" in card
     assert frame_digest(inputs["held_out_set"]) in card
     assert "Modelling rows: a sample of 100 rows out of 250 validated rows" in card
-    assert "| harm | What harm can it do? | product owner |" in card  # open item, with owner
-    assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
+    assert "| harm | high | What harm can it do? | product owner |" in card  # open, with owner
+    assert "Are the laws known?** (legal, medium risk, answered): Yes, reviewed." in card
+    # an open item of high risk holds the model back, said before anything else
+    assert (
+        card.split("\n## ")[0]
+        .rstrip()
+        .endswith(
+            "**Held back by the ethics checklist: `harm` (What harm can it do? Owner: product owner) "
+            "is open and of high risk. No version of this model may be approved until it is "
+            "answered in conf/base/parameters_ethics.yml.**"
+        )
+    )
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
     assert "${" not in card
     drives = card.split("## What drives its predictions")[1].split("## ")[0]
@@ -154,6 +170,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     record = promotion.promote(held, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "gate.benchmark=fail" in record["tags"]["promotion.reason"]
+    assert record["tags"]["promotion.ethics_holds"] == "harm"  # recorded, whatever the gates
     assert client.search_registered_models() == []
 
     passed = _run_with_model(
@@ -161,6 +178,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     )
     record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
+    assert record["tags"]["promotion.ethics_holds"] == "harm"
     version = client.get_model_version_by_alias("scores", "candidate")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
@@ -175,6 +193,18 @@ def test_a_run_without_a_model_is_held_back(tracking) -> None:
     record = promotion.promote(run.info.run_id, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "no model was logged" in record["tags"]["promotion.reason"]
+
+
+def test_the_shipped_checklist_is_valid_and_names_its_holds() -> None:
+    import yaml
+
+    shipped = yaml.safe_load((TEMPLATE.parent / "parameters_ethics.yml").read_text())
+    plan = check_release_config(PROMOTION, shipped["ethics_checklist"])
+    items = {i["id"]: i for i in plan["ethics_items"]}
+    assert plan["ethics_holds"] == [
+        key for key, i in items.items() if i["status"] == "open" and i["risk"] == "high"
+    ]
+    assert check_release_config(PROMOTION, CHECKLIST)["ethics_holds"] == ["harm"]
 
 
 def test_configuration_params_reach_the_plan() -> None:

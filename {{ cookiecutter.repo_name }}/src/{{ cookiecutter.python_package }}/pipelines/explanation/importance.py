@@ -156,7 +156,9 @@ def plot_explanation(
     y = problem.target_values(rows, "held_out_set")
     with thread_limit(plan["max_threads"]):
         prediction = problem.predict(trained_model, X)
-        target, words = problem.partial_dependence_target(y, prediction, training["decision_threshold"])
+        target, words = problem.partial_dependence_target(
+            y, prediction, training["decision_threshold"]
+        )
         figure, axes = plt.subplots(1, len(top), figsize=(4 * len(top), 3.6), layout="constrained")
         PartialDependenceDisplay.from_estimator(
             trained_model,

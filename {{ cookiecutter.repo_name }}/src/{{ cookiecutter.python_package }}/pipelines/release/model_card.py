@@ -136,7 +136,11 @@ def build_model_card(
     improvement = benchmark_comparison["improvement"]
     gates = plan["required_gates"]
     blocked = blocking_gates(tags, gates, plan["allow_warn"])
-    open_items = [i for i in items if i["status"] == "open"]
+    open_items = sorted(
+        (i for i in items if i["status"] == "open"),
+        key=lambda i: ("high", "medium", "low").index(i["risk"]),
+    )
+    holds = [i for i in open_items if i["id"] in plan["ethics_holds"]]
     fields = {
         "model_name": plan["registered_model_name"],
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -212,14 +216,23 @@ def build_model_card(
             if not blocked
             else "kept back by " + ", ".join(f"`{b}`" for b in blocked)
         ),
+        "ethics_holds": (
+            "**Held back by the ethics checklist: "
+            + "; ".join(f"`{i['id']}` ({i['question']} Owner: {i['owner']})" for i in holds)
+            + " is open and of high risk. No version of this model may be approved until it is "
+            "answered in conf/base/parameters_ethics.yml.**"
+            if holds
+            else "No open ethics item of high risk holds this model back."
+        ),
         "open_ethics_items": _joined_table(
-            ["item", "question", "owner"],
-            [[i["id"], i["question"], i["owner"]] for i in open_items],
+            ["item", "risk", "question", "owner"],
+            [[i["id"], i["risk"], i["question"], i["owner"]] for i in open_items],
         )
         if open_items
         else "None: every item is answered or not applicable.",
         "answered_ethics_items": "\n".join(
-            f"- **{i['question']}** ({i['owner']}, {i['status'].replace('_', ' ')}): "
+            f"- **{i['question']}** ({i['owner']}, {i['risk']} risk, "
+            f"{i['status'].replace('_', ' ')}): "
             f"{str(i.get('answer') or '').strip()}"
             for i in items
             if i["status"] != "open"
