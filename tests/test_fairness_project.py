@@ -25,6 +25,8 @@ SECTIONS = (
     "Evaluation data",
     "Training data",
     "Quantitative analyses",
+    "What drives its predictions",
+    "Where it is wrong",
     "Ethical considerations",
     "Caveats and recommendations",
 )
@@ -97,7 +99,35 @@ def test_reports_plots_and_card_are_logged(record: dict) -> None:
         "fairness/mitigation.json",
         "fairness/plots/foreign_worker.png",
         "fairness/plots/age.png",
+        "explanation/feature_importance.json",
+        "explanation/error_cohorts.json",
+        "explanation/permutation_importance.png",
+        "explanation/partial_dependence.png",
     } <= artifacts
+
+
+def test_the_planted_signal_drives_the_predictions(default_project, record: dict) -> None:
+    """The inputs of the sample's planted risk steps (debt-to-income, utilisation) and the
+    proxy that carries the planted label bias rank first; bureau counts that carry no risk are
+    not measurably used; the error cohorts are measured and on the card."""
+    metrics = record["metrics"]
+    importance = {
+        name.removeprefix("explain.importance."): value
+        for name, value in metrics.items()
+        if name.startswith("explain.importance.")
+    }
+    ranked = sorted(importance, key=importance.get, reverse=True)
+    assert set(ranked[:3]) == {"loan_to_income", "credit_utilisation", "region_code"}, ranked
+    assert set(ranked[3:7]) >= {"late_payments_12m", "purpose"}, ranked
+    assert max(importance["n_bureau_accounts"], importance["n_closed_accounts"]) < 0.002
+    cohorts = json.loads(
+        (default_project.root / "data/08_reporting/explanation/error_cohorts.json").read_text()
+    )
+    assert metrics["explain.errors.error_rate"] == pytest.approx(cohorts["error_rate"])
+    card = (default_project.root / "data/08_reporting/model_card.md").read_text()
+    relies = card.split("The model relies most on ")[1].split("\n")[0]
+    assert all(f"`{name}`" in relies for name in ranked[:3]), relies
+    assert cohorts["cohorts"][0]["cohort"] in card.split("## Where it is wrong")[1]
 
 
 def _card_number(card: str, pattern: str) -> float:
@@ -131,14 +161,18 @@ def test_model_card_sections_and_figures_are_the_runs(default_project, record: d
     assert yes == pytest.approx(metrics["fairness.foreign_worker.group.yes.selection_rate"], abs=5e-4)
     for gate in ("validation", "benchmark", "fairness"):
         assert f"| `gate.{gate}` | {tags[f'gate.{gate}']} |" in card
-    # the open ethics items of conf/base/parameters_ethics.yml, with their owners
-    assert "| harm | What harm can the project do, and to whom? | product owner |" in card
+    # the open ethics items of conf/base/parameters_ethics.yml, with their risk and owners; the
+    # sample's one item of high risk is answered, so nothing holds the model back
+    assert "| harm | medium | What harm can the project do, and to whom? | product owner |" in card
+    assert "No open ethics item of high risk holds this model back." in card
+    assert "(data protection officer, high risk, answered): Resolved for the bundled sample" in card
 
 
 def test_no_promotion_past_a_failed_gate(record: dict) -> None:
     tags = record["tags"]
     assert tags["promotion.status"] == "held_back"
     assert "gate.fairness=fail" in tags["promotion.reason"]
+    assert tags["promotion.ethics_holds"] == "none"
     assert record["registered"] == []
 
 

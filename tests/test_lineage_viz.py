@@ -16,7 +16,15 @@ pytestmark = pytest.mark.slow
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = TEMPLATE_DIR / "build" / "test-artifacts"
 # The stages of __default__, in data order; inference and monitoring run on their own.
-STAGES = ("ingestion", "validation", "training", "benchmarking", "fairness_review", "release")
+STAGES = (
+    "ingestion",
+    "validation",
+    "training",
+    "benchmarking",
+    "fairness_review",
+    "explanation",
+    "release",
+)
 
 
 def wait_for_json(url: str, seconds: float) -> dict:
@@ -96,6 +104,10 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
         assert "primary_table" in edge("ingestion", "outputs") & edge("validation", "inputs")
         assert {"model_card_template", "fairness_report", "mlflow_model"} <= edge("release", "inputs")
         assert edge("release", "outputs") == {"promotion_record"}
+        assert {"trained_model", "held_out_set"} <= edge("explanation", "inputs")
+        assert {"feature_importance", "error_cohorts"} <= edge("explanation", "outputs") & edge(
+            "release", "inputs"
+        )
         layers = {n.get("layer") for n in graph["nodes"] if n["type"] == "data"}
         assert {"raw", "primary", "model_input", "reporting"} <= layers
         assert graph["layers"][0] == "raw", "kedro-viz drops the layers when they are circular"

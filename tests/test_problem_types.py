@@ -212,6 +212,16 @@ def test_the_types_metrics_plots_and_benchmark(type_run: TypeRun) -> None:
     simplest = "dummy_mean" if type_run.kind == "regression" else "dummy_prior"
     better = by_model["candidate"] < by_model[simplest]
     assert better if spec["primary"] == "rmse" else not better
+    # what drives the predictions and where the model is wrong, in the type's terms
+    importance = type_run.report("explanation/feature_importance.json")
+    assert importance["metric"] == spec["primary"]
+    assert {f"explain.importance.{i['input']}" for i in importance["inputs"]} <= set(metrics)
+    assert importance["inputs"][0]["ci_low"] > 0  # the planted signal is used
+    cohorts = type_run.report("explanation/error_cohorts.json")
+    assert metrics["explain.errors.error_rate"] == pytest.approx(cohorts["error_rate"])
+    wording = "off by more than" if type_run.kind == "regression" else "misclassified"
+    assert cohorts["error_definition"].startswith(wording)
+    assert (type_run.copy / "data/08_reporting/explanation/partial_dependence.png").is_file()
 
 
 def test_the_fairness_review_finds_the_planted_disparity(type_run: TypeRun) -> None:

@@ -6,6 +6,8 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from {{ cookiecutter.python_package }}.groups import metric_safe
+from {{ cookiecutter.python_package }}.modelling import feature_columns
 from {{ cookiecutter.python_package }}.problem import problem_of
 
 from .conftest import load_config
@@ -55,3 +57,14 @@ def test_default_pipeline_runs_and_is_tracked(project_copy: Path) -> None:
     assert run.data.tags["promotion.status"] in {"promoted", "held_back"}
     assert (project_copy / "data" / "08_reporting" / "model_card.md").is_file()
     assert (project_copy / "data" / "08_reporting" / "fairness" / "fairness_report.json").is_file()
+    # what drives the predictions (every model input) and where the model is wrong
+    numeric, categorical = feature_columns(parameters["training"])
+    for column in numeric + categorical:
+        assert f"explain.importance.{metric_safe(column)}" in metrics, column
+    assert 0 <= metrics["explain.errors.error_rate"] <= 1
+    explanation = project_copy / "data" / "08_reporting" / "explanation"
+    assert {"feature_importance.json", "error_cohorts.json", "permutation_importance.png"} <= {
+        path.name for path in explanation.iterdir()
+    }
+    card = (project_copy / "data" / "08_reporting" / "model_card.md").read_text()
+    assert "\n## What drives its predictions\n" in card and "\n## Where it is wrong\n" in card

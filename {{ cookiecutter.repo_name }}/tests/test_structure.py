@@ -90,6 +90,7 @@ def test_pipelines_import_each_other_only_through_shared_modules() -> None:
         ("inference", "ingestion"),
         ("inference", "validation"),
         ("release", "fairness_review"),  # the model card shows the fairness report's tables
+        ("release", "explanation"),  # ... and the explanation's sections
         ("labels", "monitoring"),  # late labels complete a monitoring run: same decay, same alert
         ("labels", "ingestion"),  # labels are read as ingestion reads the target
     }

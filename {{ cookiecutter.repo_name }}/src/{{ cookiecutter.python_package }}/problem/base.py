@@ -419,6 +419,25 @@ class Problem:
         ``title`` other than the figure's name."""
         return {"ylim": (0, 1.05)}
 
+    # --- what drives the predictions, where the model is wrong (pipelines/explanation) -------
+
+    def errors_of(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float, residual_quantile: float
+    ) -> tuple[np.ndarray, str]:
+        """Which rows the model gets wrong (booleans), and what "wrong" means in words.
+
+        Classes: the predicted class is not the actual one (``residual_quantile`` is unused).
+        """
+        wrong = self.decide(prediction, threshold) != np.asarray(y)
+        return wrong, "misclassified (the predicted class is not the actual one)"
+
+    def partial_dependence_target(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float
+    ) -> tuple[int | None, str]:
+        """The class whose probability partial dependence plots show (None: the model's single
+        output), and that output in words."""
+        raise NotImplementedError
+
     # --- the model card's words ---------------------------------------------------------------
 
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:

@@ -184,6 +184,11 @@ class Binary(Problem):
             figures[name] = figure
         return figures
 
+    def partial_dependence_target(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float
+    ) -> tuple[int | None, str]:
+        return None, f"the probability that a case {self.words()['positive']}"
+
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:
         words = self.words()
         return {

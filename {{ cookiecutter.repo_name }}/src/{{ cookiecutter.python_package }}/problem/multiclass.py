@@ -238,6 +238,23 @@ class Multiclass(Problem):
         axes.set_title(f"Precision-recall per class, held-out set (n={len(y)})")
         return {"confusion_matrix": figure, "precision_recall_per_class": curves}
 
+    def partial_dependence_target(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float
+    ) -> tuple[int | None, str]:
+        """The class the model misses most often (lowest recall on these rows; ties: the first
+        configured), so the plots show the class where the model most needs explaining."""
+        y, decision = np.asarray(y), self.decide(prediction)
+        recall = [
+            float(np.mean(decision[y == code] == code)) if np.any(y == code) else math.inf
+            for code in range(len(self.classes))
+        ]
+        code = int(np.argmin(recall))
+        name = self.class_names[code]
+        means = self.words()["classes"][name]["means"]
+        return code, (
+            f"the probability of class `{name}` ({means}), the class the model misses most often"
+        )
+
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:
         words = self.words()["classes"]
         listed = "; ".join(

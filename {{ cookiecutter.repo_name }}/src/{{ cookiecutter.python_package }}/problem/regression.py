@@ -146,6 +146,24 @@ class Regression(Problem):
     def quantity(self) -> str:
         return str(self.target.get("means") or self.target.get("column", "target"))
 
+    def errors_of(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float, residual_quantile: float
+    ) -> tuple[np.ndarray, str]:
+        """A row is an error when its absolute residual is above the ``residual_quantile`` of
+        the rows' absolute residuals: the largest errors, whatever the target's unit."""
+        residual = np.abs(np.asarray(y, dtype="float64") - np.asarray(prediction, dtype="float64"))
+        cutoff = float(np.quantile(residual, residual_quantile)) if len(residual) else math.nan
+        unit = f" {self.target.get('unit')}" if self.target.get("unit") else ""
+        return residual > cutoff, (
+            f"off by more than {cutoff:.4g}{unit} (the largest {1 - residual_quantile:.0%} of "
+            "absolute errors)"
+        )
+
+    def partial_dependence_target(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float
+    ) -> tuple[int | None, str]:
+        return None, f"the predicted {self.quantity()}"
+
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:
         words = self.words()
         unit = f" in {words['unit']}" if words["unit"] else ""

@@ -264,12 +264,19 @@ def test_bad_configuration_is_refused_naming_the_key(change: dict, key: str) -> 
 
 
 def test_ethics_checklist_items_need_an_owner_and_a_known_status() -> None:
-    bad = {"items": {"harm": {"question": "What harm?", "owner": "lead", "status": "maybe"}}}
+    item = {"question": "What harm?", "owner": "lead", "status": "open", "risk": "high"}
+    bad = {"items": {"harm": {**item, "status": "maybe"}}}
     with pytest.raises(ConfigError, match=r"ethics_checklist\.items\.harm.*status 'maybe'"):
         check_ethics_checklist(bad)
-    ownerless = {"items": {"harm": {"question": "What harm?", "status": "open"}}}
+    ownerless = {"items": {"harm": {**item, "owner": ""}}}
     with pytest.raises(ConfigError, match="has no owner"):
         check_ethics_checklist(ownerless)
+    with pytest.raises(ConfigError, match="has no risk"):
+        check_ethics_checklist({"items": {"harm": {**item, "risk": None}}})
+    with pytest.raises(
+        ConfigError, match=r"risk 'severe' is not one of \['low', 'medium', 'high'\]"
+    ):
+        check_ethics_checklist({"items": {"harm": {**item, "risk": "severe"}}})
 
 
 def test_plots_one_figure_per_feature() -> None:

@@ -13,6 +13,7 @@ from {{ cookiecutter.python_package }}.errors import ConfigError
 from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
 
+from ..explanation.test_nodes import explained
 from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "conf" / "base" / "model_card.md"
@@ -24,11 +25,17 @@ PROMOTION = {
 }
 CHECKLIST = {
     "items": {
-        "harm": {"question": "What harm can it do?", "owner": "product owner", "status": "open"},
+        "harm": {
+            "question": "What harm can it do?",
+            "owner": "product owner",
+            "status": "open",
+            "risk": "high",
+        },
         "laws": {
             "question": "Are the laws known?",
             "owner": "legal",
             "status": "answered",
+            "risk": "medium",
             "answer": "Yes, reviewed.",
         },
     }
@@ -37,6 +44,7 @@ CHECKLIST = {
 
 def card_inputs() -> dict:
     _, _, train, held_out, report, record = review(bias=0.4)
+    importance, _, _, cohorts, _ = explained("binary")
     columns = ["rank", "model", "role", "roc_auc_mean", "roc_auc_ci_low", "roc_auc_ci_high"]
     board = pd.DataFrame(
         [[1, "candidate", "candidate", 0.81, 0.79, 0.83], [2, "dummy", "baseline", 0.5, 0.5, 0.5]],
@@ -68,6 +76,8 @@ def card_inputs() -> dict:
         "fairness_record": record,
         "training_set": train,
         "held_out_set": held_out,
+        "feature_importance": importance,
+        "error_cohorts": cohorts,
         "modelling_sample_record": {
             "metrics": {"modelling_rows": 100, "validated_rows": 250},
             "tags": {
@@ -96,10 +106,25 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert "| roc_auc | 0.8123 |" in card
     assert frame_digest(inputs["held_out_set"]) in card
     assert "Modelling rows: a sample of 100 rows out of 250 validated rows" in card
-    assert "| harm | What harm can it do? | product owner |" in card  # open item, with owner
-    assert "Are the laws known?** (legal, answered): Yes, reviewed." in card
+    assert "| harm | high | What harm can it do? | product owner |" in card  # open, with owner
+    assert "Are the laws known?** (legal, medium risk, answered): Yes, reviewed." in card
+    # an open item of high risk holds the model back, said before anything else
+    assert (
+        card.split("\n## ")[0]
+        .rstrip()
+        .endswith(
+            "**Held back by the ethics checklist: `harm` (What harm can it do? Owner: product owner) "
+            "is open and of high risk. No version of this model may be approved until it is "
+            "answered in conf/base/parameters_ethics.yml.**"
+        )
+    )
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
     assert "${" not in card
+    drives = card.split("## What drives its predictions")[1].split("## ")[0]
+    assert "The model relies most on `signal_a`" in drives
+    assert "| 1 | `signal_a` |" in drives
+    wrong = card.split("## Where it is wrong")[1].split("## ")[0]
+    assert inputs["error_cohorts"]["cohorts"][0]["cohort"] in wrong
 
 
 def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
@@ -145,6 +170,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     record = promotion.promote(held, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "gate.benchmark=fail" in record["tags"]["promotion.reason"]
+    assert record["tags"]["promotion.ethics_holds"] == "harm"  # recorded, whatever the gates
     assert client.search_registered_models() == []
 
     passed = _run_with_model(
@@ -152,6 +178,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     )
     record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
+    assert record["tags"]["promotion.ethics_holds"] == "harm"
     version = client.get_model_version_by_alias("scores", "candidate")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
@@ -166,6 +193,18 @@ def test_a_run_without_a_model_is_held_back(tracking) -> None:
     record = promotion.promote(run.info.run_id, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "held_back"
     assert "no model was logged" in record["tags"]["promotion.reason"]
+
+
+def test_the_shipped_checklist_is_valid_and_names_its_holds() -> None:
+    import yaml
+
+    shipped = yaml.safe_load((TEMPLATE.parent / "parameters_ethics.yml").read_text())
+    plan = check_release_config(PROMOTION, shipped["ethics_checklist"])
+    items = {i["id"]: i for i in plan["ethics_items"]}
+    assert plan["ethics_holds"] == [
+        key for key, i in items.items() if i["status"] == "open" and i["risk"] == "high"
+    ]
+    assert check_release_config(PROMOTION, CHECKLIST)["ethics_holds"] == ["harm"]
 
 
 def test_configuration_params_reach_the_plan() -> None:

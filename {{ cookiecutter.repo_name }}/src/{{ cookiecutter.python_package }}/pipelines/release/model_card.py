@@ -4,7 +4,8 @@ The wording is the team's, in the template ``conf/base/model_card.md`` (Python
 ``string.Template``: ``${name}`` placeholders, ``$$`` for a dollar sign; ``<!-- notes -->`` are
 left out of the card); every number comes from the run: data digests and row counts, the
 validation summary, the leaderboard, the held-out metrics, the fairness tables with their
-intervals, the gate verdicts and the open ethics items.
+intervals, what drives the predictions and where the model is wrong (``pipelines/explanation``),
+the gate verdicts and the open ethics items.
 """
 
 import re
@@ -19,6 +20,7 @@ from ...errors import ConfigError
 from ...modelling import feature_columns
 from ...problem import problem_of
 from ...reporting import fmt, markdown_table
+from ..explanation.card import errors_section, importance_section
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
 from .promotion import blocking_gates
@@ -32,6 +34,8 @@ SECTIONS = (
     "Evaluation data",
     "Training data",
     "Quantitative analyses",
+    "What drives its predictions",
+    "Where it is wrong",
     "Ethical considerations",
     "Caveats and recommendations",
 )
@@ -95,6 +99,8 @@ def build_model_card(
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
     modelling_sample_record: dict[str, Any],
+    feature_importance: dict[str, Any],
+    error_cohorts: dict[str, Any],
     training: dict[str, Any],
     plan: dict[str, Any],
     dataset: dict[str, Any],
@@ -130,7 +136,11 @@ def build_model_card(
     improvement = benchmark_comparison["improvement"]
     gates = plan["required_gates"]
     blocked = blocking_gates(tags, gates, plan["allow_warn"])
-    open_items = [i for i in items if i["status"] == "open"]
+    open_items = sorted(
+        (i for i in items if i["status"] == "open"),
+        key=lambda i: ("high", "medium", "low").index(i["risk"]),
+    )
+    holds = [i for i in open_items if i["id"] in plan["ethics_holds"]]
     fields = {
         "model_name": plan["registered_model_name"],
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -206,20 +216,31 @@ def build_model_card(
             if not blocked
             else "kept back by " + ", ".join(f"`{b}`" for b in blocked)
         ),
+        "ethics_holds": (
+            "**Held back by the ethics checklist: "
+            + "; ".join(f"`{i['id']}` ({i['question']} Owner: {i['owner']})" for i in holds)
+            + " is open and of high risk. No version of this model may be approved until it is "
+            "answered in conf/base/parameters_ethics.yml.**"
+            if holds
+            else "No open ethics item of high risk holds this model back."
+        ),
         "open_ethics_items": _joined_table(
-            ["item", "question", "owner"],
-            [[i["id"], i["question"], i["owner"]] for i in open_items],
+            ["item", "risk", "question", "owner"],
+            [[i["id"], i["risk"], i["question"], i["owner"]] for i in open_items],
         )
         if open_items
         else "None: every item is answered or not applicable.",
         "answered_ethics_items": "\n".join(
-            f"- **{i['question']}** ({i['owner']}, {i['status'].replace('_', ' ')}): "
+            f"- **{i['question']}** ({i['owner']}, {i['risk']} risk, "
+            f"{i['status'].replace('_', ' ')}): "
             f"{str(i.get('answer') or '').strip()}"
             for i in items
             if i["status"] != "open"
         )
         or "- none yet",
         "fairness_parameters": PARAMETERS,
+        "what_drives_predictions": importance_section(feature_importance),
+        "where_it_is_wrong": errors_section(error_cohorts),
     }
     try:
         notes_removed = re.sub(r"<!--.*?-->\s*", "", template, flags=re.DOTALL)

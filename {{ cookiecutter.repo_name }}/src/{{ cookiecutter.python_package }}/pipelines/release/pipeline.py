@@ -34,6 +34,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "training_set": "training_set",
                     "held_out_set": "held_out_set",
                     "modelling_sample_record": "modelling_sample_record",
+                    "feature_importance": "feature_importance",
+                    "error_cohorts": "error_cohorts",
                     "training": "params:training",
                     "plan": "release_plan",
                     "dataset": "params:dataset",

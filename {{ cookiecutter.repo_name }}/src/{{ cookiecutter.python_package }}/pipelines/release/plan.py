@@ -8,23 +8,26 @@ from ...errors import ConfigError, check_keys
 PROMOTION = "conf/base/parameters_release.yml"
 ETHICS = "conf/base/parameters_ethics.yml"
 STATUSES = ("open", "answered", "not_applicable")
+RISKS = ("low", "medium", "high")  # an open item of high risk holds every model back
 PROMOTION_KEYS = ("registered_model_name", "alias", "required_gates", "allow_warn")
 GATES = ("validation", "benchmark", "fairness")
 
 
 def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
-    """The checklist items; each needs a question, an owner and a known status."""
+    """The checklist items; each needs a question, an owner, a known status and a risk level."""
     items = (checklist or {}).get("items") or {}
     if not items:
         raise ConfigError(f"ethics_checklist.items in {ETHICS} is empty; list the questions.")
     out = []
     for key, item in items.items():
         where = f"ethics_checklist.items.{key} in {ETHICS}"
-        missing = [k for k in ("question", "owner", "status") if not (item or {}).get(k)]
+        missing = [k for k in ("question", "owner", "status", "risk") if not (item or {}).get(k)]
         if missing:
             raise ConfigError(f"{where} has no {', '.join(missing)}.")
         if item["status"] not in STATUSES:
             raise ConfigError(f"{where}: status {item['status']!r} is not one of {list(STATUSES)}.")
+        if item["risk"] not in RISKS:
+            raise ConfigError(f"{where}: risk {item['risk']!r} is not one of {list(RISKS)}.")
         if item["status"] == "answered" and not str(item.get("answer") or "").strip():
             raise ConfigError(f"{where} is 'answered' but has no answer.")
         out.append({"id": key, **item})
@@ -44,10 +47,13 @@ def check_release_config(
         raise ConfigError(
             f"promotion.required_gates in {PROMOTION} names {bad}; the gates are {list(GATES)}."
         )
+    items = check_ethics_checklist(ethics_checklist)
     return {
         "registered_model_name": str(promotion["registered_model_name"]),
         "alias": str(promotion["alias"]),
         "required_gates": gates,
         "allow_warn": bool(promotion["allow_warn"]),
-        "ethics_items": check_ethics_checklist(ethics_checklist),
+        "ethics_items": items,
+        # Open items of high risk: while any is open, no model of the project may be approved.
+        "ethics_holds": [i["id"] for i in items if i["status"] == "open" and i["risk"] == "high"],
     }

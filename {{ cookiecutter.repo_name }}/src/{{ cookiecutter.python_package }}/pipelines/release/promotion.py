@@ -49,7 +49,11 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
         logger.warning("Model not promoted: %s.", reason)
         return {
             "metrics": {},
-            "tags": {"promotion.status": "held_back", "promotion.reason": reason},
+            "tags": {
+                "promotion.status": "held_back",
+                "promotion.reason": reason,
+                "promotion.ethics_holds": ", ".join(plan["ethics_holds"]) or "none",
+            },
         }
     model = models[0]
     version = mlflow.register_model(
@@ -73,6 +77,7 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
             "promotion.status": "promoted",
             "promotion.reason": reason,
             "promotion.registered_model": f"models:/{name}@{alias}",
+            "promotion.ethics_holds": ", ".join(plan["ethics_holds"]) or "none",
         },
     }
 
