@@ -5,7 +5,13 @@ import os
 from omegaconf import OmegaConf
 
 from .console import filter_third_party_warnings
-from .hooks import ParameterBatchHooks, ProjectHooks, RunTimingHooks, SparkHooks
+from .hooks import (
+    MetricBatchHooks,
+    ParameterBatchHooks,
+    ProjectHooks,
+    RunTimingHooks,
+    SparkHooks,
+)
 from .run_status import skip_final_garbage_collection
 from .tracking import (
     resolve_artifact_location,
@@ -16,7 +22,13 @@ from .tracking import (
 
 # Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
-HOOKS = (ProjectHooks(), RunTimingHooks(), ParameterBatchHooks(), SparkHooks())
+HOOKS = (
+    ProjectHooks(),
+    RunTimingHooks(),
+    ParameterBatchHooks(),
+    MetricBatchHooks(),
+    SparkHooks(),
+)
 
 # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
 # sqlite:/// path is resolved against the project root, not the working directory.
