@@ -77,9 +77,13 @@ class ProjectHooks:
         and tell ``project_config`` the run's environment before the pipelines are built.
 
         First of all plugins' hooks: kedro-mlflow's speaks, and may create the local store.
+        Against a team server, a user the server would refuse is stopped here (``team.py``).
         """
         console.hand_back_library_loggers()
         project_config.use_environment(context.env)
+        from .team import check_tracking_access  # a team server: may this user run?
+
+        check_tracking_access(context)
 
     @hook_impl
     def before_pipeline_run(

@@ -50,7 +50,12 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "custom_resolvers": CUSTOM_RESOLVERS,
     # conf/spark/spark.yml: the Spark session's settings (SparkHooks); no other env has one.
-    "config_patterns": {"spark": ["spark*", "spark*/**"]},
+    # conf/*/mlflow.yml: kedro-mlflow's own pattern, declared here so that the project's hook can
+    # read it before kedro-mlflow's (team.py checks the user against a team server first).
+    "config_patterns": {
+        "spark": ["spark*", "spark*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
 }
 
 # An unreachable tracking server should end a run within a minute, not after MLflow's default
