@@ -19,6 +19,7 @@ CREDENTIALS_HELP = (
     "'{key}' in conf/local/credentials.yml"
 )
 GRANTOR = "the server's admin or a user with MANAGE on the experiment"
+DOCS = "docs/model-management.md#the-teams-server"
 
 
 class AccessRefused(ProjectError):
@@ -79,16 +80,16 @@ def check_access(uri: str, experiment: str, credentials_key: str = "mlflow_track
         if not user:
             raise AccessRefused(
                 f"{where} asks who you are: {CREDENTIALS_HELP.format(key=credentials_key)}. "
-                "The server's admin creates accounts (docs/model-management.md#the-teams-server)."
+                f"The server's admin creates accounts ({DOCS})."
             )
         raise AccessRefused(
             f"{where} refused user {user!r}: wrong password or no such user. The server's "
-            "admin can create the account or reset its password (docs/model-management.md#the-teams-server)."
+            f"admin can create the account or reset its password ({DOCS})."
         )
     if answer.status_code == 403:
         raise AccessRefused(
             f"user {user!r} may not read experiment {experiment!r} on {where}: a run needs "
-            f"EDIT on it; {GRANTOR} can grant it (docs/model-management.md#the-teams-server)."
+            f"EDIT on it; {GRANTOR} can grant it ({DOCS})."
         )
     if answer.status_code == 404:
         return  # not created yet: the user's first run creates it (and gets MANAGE on it)
@@ -105,6 +106,6 @@ def check_access(uri: str, experiment: str, credentials_key: str = "mlflow_track
             raise AccessRefused(
                 f"user {user or '(anonymous)'!r} may not record runs in experiment "
                 f"{experiment!r} on {where}: that needs EDIT on it; {GRANTOR} can grant it "
-                "(docs/model-management.md#the-teams-server)."
+                f"({DOCS})."
             )
         wrote.raise_for_status()

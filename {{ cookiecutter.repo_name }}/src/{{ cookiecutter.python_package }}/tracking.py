@@ -72,7 +72,7 @@ def create_local_store(uri: str, experiment: str) -> None:
 
 
 def ensure_experiment_tags(client: Any, experiment_id: str) -> None:
-    """Tag the experiment with ``EXPERIMENT_TAGS`` if it lacks them (created elsewhere, or older)."""
+    """Tag the experiment with ``EXPERIMENT_TAGS`` where it lacks them (created elsewhere)."""
     tags = client.get_experiment(experiment_id).tags
     for key, value in EXPERIMENT_TAGS.items():
         if tags.get(key) != value:
