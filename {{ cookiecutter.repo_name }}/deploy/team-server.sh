@@ -39,6 +39,9 @@ authorization_function = mlflow.server.auth:authenticate_request_basic_auth
 auth_cache_ttl_seconds = 60
 INI
 export MLFLOW_AUTH_CONFIG_PATH="$dir/basic_auth.ini"
+# MLflow's background jobs serve GenAI features (trace scoring, archival) this project does not
+# use: off, they cost eight processes less. Set it to true to have them.
+export MLFLOW_SERVER_ENABLE_JOB_EXECUTION="${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}"
 
 mlflow="$here/.venv/bin/mlflow"
 [ -x "$mlflow" ] || mlflow="mlflow"

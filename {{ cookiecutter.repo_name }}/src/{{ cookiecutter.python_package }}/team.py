@@ -45,7 +45,12 @@ def export_credentials(context: Any, key: str | None) -> None:
 
 def check_tracking_access(context: Any) -> None:
     """Refuse, in one line, a user the tracking server would not let record this run."""
-    mlflow_conf = context.config_loader["mlflow"]
+    from kedro.config import MissingConfigException
+
+    try:
+        mlflow_conf = context.config_loader["mlflow"]
+    except MissingConfigException:  # no mlflow.yml: kedro-mlflow says what it does then
+        return
     uri = str(mlflow_conf["server"]["mlflow_tracking_uri"]).rstrip("/")
     if not uri.startswith(("http://", "https://")):
         return
