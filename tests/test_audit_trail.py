@@ -127,6 +127,18 @@ def test_reproduce_matches_and_refuses_changed_data(default_copy) -> None:
     assert "the data of catalog entry 'raw_applications' changed" in done.stderr
 
 
+def test_experiment_is_of_model_development_and_models_link_their_own_metrics(default_project) -> None:
+    client, run = only_run(default_project.tracking_uri, default_project.package)
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    for tag in ("training.model_uri", "training.serving_model_uri"):
+        model = client.get_logged_model(run.data.tags[tag].removeprefix("models:/"))
+        linked = {metric.key for metric in model.metrics}
+        assert {key.split(".")[0] for key in linked} == {"train", "test"}, tag
+        assert linked == {k for k in run.data.metrics if k.split(".")[0] in {"train", "test"}}
+    assert {key.split(".")[0] for key in run.data.metrics} >= {"validation", "benchmark", "fairness"}
+
+
 def test_team_mlflow_server_receives_the_run_and_its_artifacts(
     default_project, default_copy, tmp_path
 ) -> None:

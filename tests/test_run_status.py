@@ -90,6 +90,9 @@ def test_a_run_stopped_by_an_error_is_failed(default_copy) -> None:
     assert done.returncode == 1, done.stderr[-3000:]
     [run] = runs(f"sqlite:///{copy / 'mlflow.db'}")
     assert run.info.status == "FAILED"
+    # The metrics held for the end of the run (datasets.RunMetrics) are written on failure too.
+    assert run.data.metrics["ingestion.rows_primary"] == 10000
+    assert "validation.rows_quarantined" in run.data.metrics
 
 
 def test_a_run_left_running_by_a_killed_process_is_marked_killed_by_the_next(

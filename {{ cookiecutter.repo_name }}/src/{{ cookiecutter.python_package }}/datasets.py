@@ -10,9 +10,77 @@ from kedro.io import AbstractDataset, DatasetError
 logger = logging.getLogger(__name__)
 
 
+class RunMetrics:
+    """The run's metrics, held until the run ends and then written in one batch.
+
+    MLflow 3 links a run's metrics to each model logged in it: ``log_model`` reads the history
+    of every metric the run has, one request per metric (``metrics/get-history``), for every
+    model. A default run logs about 500 metrics and two models: about 1000 requests, minutes
+    against a team server. Held here, the metrics are not in the run yet when the models are
+    logged, so MLflow has none to link; each model is linked instead to the metric namespaces
+    its catalog entry names (``linked_metrics``, e.g. ``test``), in the same batch. The batch
+    is written when the pipeline ends, fails or is interrupted (hooks ``MetricBatchHooks`` and
+    ``run_status``).
+    """
+
+    def __init__(self) -> None:
+        self.reset(None)
+
+    def reset(self, run_id: str | None) -> None:
+        self.run_id = run_id
+        self.pending: dict[str, tuple[float, int]] = {}  # name -> (value, timestamp in ms)
+        self.links: dict[str, tuple[str, ...]] = {}  # model id -> metric namespaces
+
+    def add(self, run_id: str, metrics: dict[str, float]) -> None:
+        """Hold ``metrics`` of run ``run_id`` (a later value of a name replaces the earlier)."""
+        import time
+
+        if run_id != self.run_id:
+            self.flush()
+            self.reset(run_id)
+        now = int(time.time() * 1000)
+        self.pending.update({name: (float(value), now) for name, value in metrics.items()})
+
+    def link(self, run_id: str, model_id: str, namespaces: list[str]) -> None:
+        """Link model ``model_id`` to the run's metrics of ``namespaces`` when they are written."""
+        if run_id != self.run_id:
+            self.flush()
+            self.reset(run_id)
+        self.links[model_id] = tuple(namespaces)
+
+    def flush(self) -> int:
+        """Write the held metrics to their run, with their models' links; return how many."""
+        if self.run_id is None or not self.pending:
+            return 0
+        from mlflow import MlflowClient
+        from mlflow.entities import Metric
+
+        def linked(name: str) -> list[str]:
+            namespace = name.split(".", 1)[0]
+            return [model for model, spaces in self.links.items() if namespace in spaces]
+
+        # One entry per metric and batch: the first linked model goes with the run's own entry,
+        # each further one in a batch of its own (the same metric linked to another model).
+        batches: list[list[Metric]] = []
+        for name, (value, timestamp) in sorted(self.pending.items()):
+            for index, model_id in enumerate(linked(name) or [None]):
+                if len(batches) <= index:
+                    batches.append([])
+                batches[index].append(Metric(name, value, timestamp, 0, model_id=model_id))
+        client = MlflowClient()
+        for batch in batches:
+            client.log_batch(self.run_id, metrics=batch)
+        written, self.pending = len(self.pending), {}
+        return written
+
+
+RUN_METRICS = RunMetrics()
+
+
 class MlflowRunRecordDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
     """Log a node's ``{"metrics": {...}, "tags": {...}}`` to the active MLflow run.
 
+    Tags are set at once; metrics are held and written when the run ends (``RunMetrics``).
     Metric names are prefixed with ``prefix`` (e.g. ``ingestion.rows_primary``), so every
     pipeline writes into its own namespace. Nodes stay pure: they return the record, this
     dataset does the logging. Without an active run (tracking disabled) nothing is logged.
@@ -36,8 +104,8 @@ class MlflowRunRecordDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
             logger.info("No active MLflow run: %s record not logged.", self._prefix)
             return
         metrics = {f"{self._prefix}.{k}": float(v) for k, v in data.get("metrics", {}).items()}
-        if metrics:
-            mlflow.log_metrics(metrics)
+        if metrics:  # written in one batch when the run ends (RunMetrics)
+            RUN_METRICS.add(mlflow.active_run().info.run_id, metrics)
         if data.get("tags"):
             mlflow.set_tags({k: str(v) for k, v in data["tags"].items()})
 

@@ -18,9 +18,10 @@ from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
 from . import audit, console, project_config, run_status
+from .datasets import RUN_METRICS
 from .errors import DataError
 from .spark_engine import digest_of_spark_frame, is_spark_frame
-from .tracking import describe_run, project_root, run_name
+from .tracking import describe_run, ensure_experiment_tags, project_root, run_name
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +77,13 @@ class ProjectHooks:
         and tell ``project_config`` the run's environment before the pipelines are built.
 
         First of all plugins' hooks: kedro-mlflow's speaks, and may create the local store.
+        Against a team server, a user the server would refuse is stopped here (``team.py``).
         """
         console.hand_back_library_loggers()
         project_config.use_environment(context.env)
+        from .team import check_tracking_access  # a team server: may this user run?
+
+        check_tracking_access(context)
 
     @hook_impl
     def before_pipeline_run(
@@ -127,6 +132,7 @@ class ProjectHooks:
                 }
             )
             logger.info("MLflow run %r (%s) started", self.run_name, self.run_id)
+            ensure_experiment_tags(mlflow.MlflowClient(), run.info.experiment_id)
             try:  # a RUNNING run whose process died (kill -9, power loss): mark it KILLED
                 run_status.close_abandoned_runs(
                     mlflow.MlflowClient(), run.info.experiment_id, run.info.run_id
@@ -369,6 +375,29 @@ class ParameterBatchHooks:
             client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in chunk])
         self.logged.update(self.pending)
         self.pending = {}
+
+
+class MetricBatchHooks:
+    """Write the run's metrics (``datasets.RunMetrics``) in one batch when the pipeline ends or
+    fails, before kedro-mlflow ends the run, so a FINISHED or FAILED run holds all of them."""
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        import mlflow
+
+        run = mlflow.active_run()
+        RUN_METRICS.reset(run.info.run_id if run else None)
+
+    @hook_impl(tryfirst=True)
+    def after_pipeline_run(self) -> None:
+        RUN_METRICS.flush()
+
+    @hook_impl(tryfirst=True)
+    def on_pipeline_error(self) -> None:
+        try:
+            RUN_METRICS.flush()
+        except Exception as error:  # the run's own error is the one to report
+            logger.warning("Could not write the run's metrics to MLflow: %s", error)
 
 
 class SparkHooks:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from .datasets import RUN_METRICS
 from .errors import ConfigError, DataError
 from .groups import attribute_columns
 from .problem import Problem
@@ -278,6 +279,9 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
     export`` (seconds per model) and lists the whole project's dependencies rather than the
     model's. ``pip_requirements`` in the catalog entry replaces the computed list,
     ``extra_pip_requirements`` adds to it.
+
+    ``linked_metrics``: the run's metric namespaces (e.g. ``test``) that describe the model; the
+    model's page in MLflow shows them (``datasets.RunMetrics`` links them when the run ends).
     """
 
     # What a scikit-learn model needs besides the packages of the objects it holds.
@@ -296,9 +300,11 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
         pip_requirements: list[str] | None = None,
         extra_pip_requirements: list[str] | None = None,
         save_args: dict[str, Any] | None = None,
+        linked_metrics: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._name = name
+        self._linked_metrics = list(linked_metrics or [])
         self._predict_fn = pyfunc_predict_fn
         self._trusted = list(skops_trusted_types or [])
         self._pip_requirements = list(pip_requirements) if pip_requirements else None
@@ -403,6 +409,7 @@ class MlflowSklearnModelDataset(AbstractDataset[dict[str, Any], Any]):
                 f"(conf/base/catalog_training.yml). MLflow said: {str(error)[:600]}"
             ) from None
         self.model_uri = info.model_uri
+        RUN_METRICS.link(mlflow.active_run().info.run_id, info.model_id, self._linked_metrics)
         mlflow.set_tag("training.model_uri", info.model_uri)
         logger.info("Model logged to MLflow as %s", info.model_uri)
 

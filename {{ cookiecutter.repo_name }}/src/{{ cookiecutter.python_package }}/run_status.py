@@ -176,6 +176,12 @@ class InterruptGuard:
             tags = {"interrupted.last_completed_node": self.last_node or "none"}
             if self.signal_name:
                 tags["interrupted.signal"] = self.signal_name
+            try:  # the metrics held for the end of the run (datasets.RunMetrics)
+                from .datasets import RUN_METRICS
+
+                RUN_METRICS.flush()
+            except Exception as error:
+                logger.warning("Could not write the run's metrics to MLflow: %s", error)
             mlflow.set_tags(tags)
             mlflow.end_run(status)
             logger.warning(

@@ -35,6 +35,7 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from .columns import ROW_POSITION, normalise_column_names
+from .datasets import RUN_METRICS
 from .errors import DataError
 from .pipelines.ingestion.nodes import (
     BOOLEAN_WORDS,
@@ -387,10 +388,18 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
     the model checks a request itself (``check_request``), with messages naming the problem.
     Its requirements are the scikit-learn model's pins (``MlflowSklearnModelDataset``) plus
     ``SERVING_REQUIREMENTS`` at their installed versions: no inference, no ``uv export``.
+    ``linked_metrics`` as for ``MlflowSklearnModelDataset``.
     """
 
-    def __init__(self, *, name: str = "serving_model", metadata: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        *,
+        name: str = "serving_model",
+        linked_metrics: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
         self._name = name
+        self._linked_metrics = list(linked_metrics or [])
         self.metadata = metadata
         self.model_uri: str | None = None
 
@@ -453,6 +462,7 @@ class MlflowServingModelDataset(AbstractDataset[dict[str, Any], Any]):
                 metadata={"unchecked_expectations": data["plan"]["unchecked_expectations"]},
             )
         self.model_uri = info.model_uri
+        RUN_METRICS.link(run.info.run_id, info.model_id, self._linked_metrics)
         mlflow.set_tag("training.serving_model_uri", info.model_uri)
         logger.info("Validating served model logged to MLflow as %s", info.model_uri)
 

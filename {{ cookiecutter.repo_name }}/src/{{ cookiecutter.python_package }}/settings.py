@@ -5,7 +5,13 @@ import os
 from omegaconf import OmegaConf
 
 from .console import filter_third_party_warnings
-from .hooks import ParameterBatchHooks, ProjectHooks, RunTimingHooks, SparkHooks
+from .hooks import (
+    MetricBatchHooks,
+    ParameterBatchHooks,
+    ProjectHooks,
+    RunTimingHooks,
+    SparkHooks,
+)
 from .run_status import skip_final_garbage_collection
 from .tracking import (
     resolve_artifact_location,
@@ -16,7 +22,13 @@ from .tracking import (
 
 # Project hooks run after the plugins' hooks (kedro-mlflow's run is already active), the last
 # listed first: RunTimingHooks times the datasets before ProjectHooks logs them to MLflow.
-HOOKS = (ProjectHooks(), RunTimingHooks(), ParameterBatchHooks(), SparkHooks())
+HOOKS = (
+    ProjectHooks(),
+    RunTimingHooks(),
+    ParameterBatchHooks(),
+    MetricBatchHooks(),
+    SparkHooks(),
+)
 
 # Used by conf/*/mlflow.yml: MLFLOW_TRACKING_URI wins, and a relative
 # sqlite:/// path is resolved against the project root, not the working directory.
@@ -38,7 +50,12 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "custom_resolvers": CUSTOM_RESOLVERS,
     # conf/spark/spark.yml: the Spark session's settings (SparkHooks); no other env has one.
-    "config_patterns": {"spark": ["spark*", "spark*/**"]},
+    # conf/*/mlflow.yml: kedro-mlflow's own pattern, declared here so that the project's hook can
+    # read it before kedro-mlflow's (team.py checks the user against a team server first).
+    "config_patterns": {
+        "spark": ["spark*", "spark*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
 }
 
 # An unreachable tracking server should end a run within a minute, not after MLflow's default

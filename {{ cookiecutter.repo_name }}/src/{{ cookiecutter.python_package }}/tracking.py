@@ -2,10 +2,14 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
 SQLITE_PREFIX = "sqlite:///"
+# The project's experiment is one of model development: MLflow's UI then opens it on its
+# training runs, not on the GenAI overview (traces, token usage) it shows an experiment of no kind.
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 ARTIFACTS_FOLDER = "mlartifacts"
 
 
@@ -64,7 +68,15 @@ def create_local_store(uri: str, experiment: str) -> None:
         client = MlflowClient(tracking_uri=uri)
         if client.get_experiment_by_name(experiment) is None:
             location = (project_root() / ARTIFACTS_FOLDER).as_uri()
-            client.create_experiment(experiment, artifact_location=location)
+            client.create_experiment(experiment, artifact_location=location, tags=EXPERIMENT_TAGS)
+
+
+def ensure_experiment_tags(client: Any, experiment_id: str) -> None:
+    """Tag the experiment with ``EXPERIMENT_TAGS`` where it lacks them (created elsewhere)."""
+    tags = client.get_experiment(experiment_id).tags
+    for key, value in EXPERIMENT_TAGS.items():
+        if tags.get(key) != value:
+            client.set_experiment_tag(experiment_id, key, value)
 
 
 def resolve_required_env(name: str) -> str:

@@ -1,0 +1,116 @@
+"""The team's tracking server: check the user may run before any data is read.
+
+Against an ``http(s)://`` tracking URI, ``kedro run`` first asks the server, with the user's
+credentials (``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``, or the
+``mlflow_tracking`` key of ``conf/local/credentials.yml``), for the project's experiment and tags
+it (``mlflow.experimentKind``), which needs the EDIT permission a run needs. A refusal (no
+credentials, a wrong password, no EDIT) ends the run in one line naming the user, the
+permission and who can grant it. A local store (``sqlite:///``) is not checked.
+"""
+
+import os
+from typing import Any
+
+from .errors import ProjectError
+from .tracking import EXPERIMENT_TAGS
+
+CREDENTIALS_HELP = (
+    "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or put them under "
+    "'{key}' in conf/local/credentials.yml"
+)
+GRANTOR = "the server's admin or a user with MANAGE on the experiment"
+DOCS = "docs/model-management.md#the-teams-server"
+
+
+class AccessRefused(ProjectError):
+    """The tracking server refused the user (no credentials, wrong password, no permission)."""
+
+
+def export_credentials(context: Any, key: str | None) -> None:
+    """Put the MLflow variables of ``conf/local/credentials.yml`` (``key``) in the environment.
+
+    What kedro-mlflow does when its context is set up; done here first, to check them.
+    """
+    if not key:
+        return
+    from kedro.config import MissingConfigException
+
+    try:
+        credentials = context.config_loader["credentials"] or {}
+    except (KeyError, MissingConfigException):  # no credentials file at all
+        return
+    for name, value in (credentials.get(key) or {}).items():
+        os.environ[str(name)] = str(value)
+
+
+def check_tracking_access(context: Any) -> None:
+    """Refuse, in one line, a user the tracking server would not let record this run."""
+    from kedro.config import MissingConfigException
+
+    try:
+        mlflow_conf = context.config_loader["mlflow"]
+    except MissingConfigException:  # no mlflow.yml: kedro-mlflow says what it does then
+        return
+    uri = str(mlflow_conf["server"]["mlflow_tracking_uri"]).rstrip("/")
+    if not uri.startswith(("http://", "https://")):
+        return
+    key = mlflow_conf["server"].get("credentials")
+    export_credentials(context, key)
+    experiment = str(mlflow_conf["tracking"]["experiment"]["name"])
+    check_access(uri, experiment, credentials_key=key or "mlflow_tracking")
+
+
+def check_access(uri: str, experiment: str, credentials_key: str = "mlflow_tracking") -> None:
+    """Ask ``uri`` for ``experiment`` and tag it as the user; raise ``AccessRefused`` if refused."""
+    import requests
+
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME") or ""
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD") or ""
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    request: dict[str, Any] = {
+        "auth": (user, password) if user else None,
+        "headers": {"Authorization": f"Bearer {token}"} if token and not user else None,
+        "timeout": float(os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")),
+    }
+    where = f"the tracking server {uri}"
+    try:
+        answer = requests.get(
+            f"{uri}/api/2.0/mlflow/experiments/get-by-name",
+            params={"experiment_name": experiment},
+            **request,
+        )
+    except requests.RequestException:
+        return  # unreachable: kedro-mlflow's own attempt ends the run with its one line
+    if answer.status_code == 401:
+        if not user:
+            raise AccessRefused(
+                f"{where} asks who you are: {CREDENTIALS_HELP.format(key=credentials_key)}. "
+                f"The server's admin creates accounts ({DOCS})."
+            )
+        raise AccessRefused(
+            f"{where} refused user {user!r}: wrong password or no such user. The server's "
+            f"admin can create the account or reset its password ({DOCS})."
+        )
+    if answer.status_code == 403:
+        raise AccessRefused(
+            f"user {user!r} may not read experiment {experiment!r} on {where}: a run needs "
+            f"EDIT on it; {GRANTOR} can grant it ({DOCS})."
+        )
+    if answer.status_code == 404:
+        return  # not created yet: the user's first run creates it (and gets MANAGE on it)
+    answer.raise_for_status()
+    found = answer.json()["experiment"]
+    # The tag every run of the project's experiment carries; writing it asks for EDIT.
+    for name, value in EXPERIMENT_TAGS.items():
+        wrote = requests.post(
+            f"{uri}/api/2.0/mlflow/experiments/set-experiment-tag",
+            json={"experiment_id": found["experiment_id"], "key": name, "value": value},
+            **request,
+        )
+        if wrote.status_code == 403:
+            raise AccessRefused(
+                f"user {user or '(anonymous)'!r} may not record runs in experiment "
+                f"{experiment!r} on {where}: that needs EDIT on it; {GRANTOR} can grant it "
+                f"({DOCS})."
+            )
+        wrote.raise_for_status()
