@@ -53,6 +53,29 @@ def test_run_records_code_environment_parameters_and_dataset_inputs(default_proj
     assert tags_of["rows"] == "10000"
 
 
+def test_raw_data_versions_are_dvc_hashes_kept_in_the_store_and_named_on_the_card(
+    default_project,
+) -> None:
+    import hashlib
+
+    _, run = only_run(default_project.tracking_uri, default_project.package)
+    root = default_project.root
+    card = (root / "data/08_reporting/model_card.md").read_text()
+    inputs = {i.dataset.name: {t.key: t.value for t in i.tags} for i in run.inputs.dataset_inputs}
+    for name, file in [
+        ("raw_applications", "applications.csv"),
+        ("raw_bureau_records", "bureau.db"),
+    ]:
+        version = hashlib.md5((root / "data/01_raw" / file).read_bytes()).hexdigest()
+        assert run.data.tags[f"data.{name}.version"] == version == inputs[name]["data_version"]
+        assert run.data.tags[f"data.{name}.store"] == "dvc"
+        kept = root / ".dvc/cache/files/md5" / version[:2] / version[2:]
+        assert kept.read_bytes() == (root / "data/01_raw" / file).read_bytes()
+        assert f"data version `{version}`" in card
+    assert "data_version" not in inputs["primary_table"]  # versions are for raw files only
+    assert "/cache" in (root / ".dvc/.gitignore").read_text().split()  # the store stays out of git
+
+
 DIGEST = """
 import sys
 import pandas as pd
