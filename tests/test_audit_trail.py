@@ -211,7 +211,7 @@ def test_reproduce_recreates_a_run_from_its_commit_environment_and_data(
     assert checkout_digests(copy) == checkout  # code, data, lock: byte-identical
     assert venv_listing(default_project.root / ".venv") == venv
     assert git_in(copy, "worktree", "list").count("\n") == 0  # only the checkout itself
-    assert list(scratch.iterdir()) == []  # the worktree and its venv are gone
+    assert list(scratch.glob("reproduce-*")) == []  # the worktree and its venv are gone
 
     from mlflow import MlflowClient
 
@@ -256,7 +256,7 @@ def test_reproduce_names_what_is_missing_and_leaves_nothing_behind(default_copy,
     assert "has no uv.lock" in done.stderr
     assert "[2/5] " in done.stdout
     assert git_in(copy, "worktree", "list").count("\n") == 0
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.glob("reproduce-*")) == []
 
     done = kedro_in_copy("reproduce", run.info.run_id, "--allow-dirty", TMPDIR=str(scratch))
     assert "has no uv.lock" in done.stderr  # a clean run: --allow-dirty changes nothing here
