@@ -53,6 +53,29 @@ def test_run_records_code_environment_parameters_and_dataset_inputs(default_proj
     assert tags_of["rows"] == "10000"
 
 
+def test_raw_data_versions_are_dvc_hashes_kept_in_the_store_and_named_on_the_card(
+    default_project,
+) -> None:
+    import hashlib
+
+    _, run = only_run(default_project.tracking_uri, default_project.package)
+    root = default_project.root
+    card = (root / "data/08_reporting/model_card.md").read_text()
+    inputs = {i.dataset.name: {t.key: t.value for t in i.tags} for i in run.inputs.dataset_inputs}
+    for name, file in [
+        ("raw_applications", "applications.csv"),
+        ("raw_bureau_records", "bureau.db"),
+    ]:
+        version = hashlib.md5((root / "data/01_raw" / file).read_bytes()).hexdigest()
+        assert run.data.tags[f"data.{name}.version"] == version == inputs[name]["data_version"]
+        assert run.data.tags[f"data.{name}.store"] == "dvc"
+        kept = root / ".dvc/cache/files/md5" / version[:2] / version[2:]
+        assert kept.read_bytes() == (root / "data/01_raw" / file).read_bytes()
+        assert f"data version `{version}`" in card
+    assert "data_version" not in inputs["primary_table"]  # versions are for raw files only
+    assert "/cache" in (root / ".dvc/.gitignore").read_text().split()  # the store stays out of git
+
+
 DIGEST = """
 import sys
 import pandas as pd
@@ -108,21 +131,101 @@ def test_git_commit_branch_and_dirty_flag_are_tagged(default_copy) -> None:
     assert run.data.tags["git.dirty"] == "false"
 
 
-def test_reproduce_matches_and_refuses_changed_data(default_copy) -> None:
-    copy, kedro_in_copy = default_copy
-    assert kedro_in_copy("run").returncode == 0
-    _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", "loan_default_risk")
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
 
-    done = kedro_in_copy("reproduce", run.info.run_id)
+
+def git_in(folder: Path, *args: str) -> str:
+    return subprocess.run(
+        [*GIT, *args], cwd=folder, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def commit_all(folder: Path, message: str, exclude: tuple[str, ...] = ()) -> str:
+    """Commit every file of ``folder`` (a git repository from the first call) but ``exclude``."""
+    if not (folder / ".git").is_dir():
+        git_in(folder, "init", "-q", "-b", "main")
+        (folder / ".git/info/exclude").write_text("\n".join(exclude) + "\n")
+    git_in(folder, "add", "-A")
+    git_in(folder, "commit", "-qm", message)
+    return git_in(folder, "rev-parse", "HEAD")
+
+
+def checkout_digests(root: Path) -> dict[str, str]:
+    """SHA-256 of every file of a checkout but git's own folder, the tracking store and the log
+    (where the command itself writes)."""
+    import hashlib
+
+    skip = {".git", "mlflow.db", "mlflow.db-journal", "mlflow.db.lock", "mlartifacts"}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+        and not skip & set(path.relative_to(root).parts)
+        and not path.name.startswith("run.log")
+    }
+
+
+def venv_listing(venv: Path) -> set[tuple[str, int, int]]:
+    return {(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in venv.rglob("*") if p.is_file()}
+
+
+def flip_one_value(raw: Path) -> None:
+    lines = raw.read_text().splitlines(keepends=True)
+    swap = (",F,", ",M,") if ",F," in lines[5] else (",M,", ",F,")
+    lines[5] = lines[5].replace(*swap, 1)
+    raw.write_text("".join(lines))
+
+
+def test_reproduce_recreates_a_run_from_its_commit_environment_and_data(
+    default_project, default_copy, tmp_path
+) -> None:
+    """After a commit that changes a node's output, a changed raw file and a changed lock, the run is
+    recreated from its own commit, lock and data; the checkout and its venv are untouched."""
+    copy, kedro_in_copy = default_copy
+    package = default_project.package
+    raw = copy / "data/01_raw/applications.csv"  # raw data stays out of git, as real data does
+    first = commit_all(copy, "init", exclude=("data/01_raw/applications.csv",))
+    assert kedro_in_copy("run").returncode == 0
+    _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", package)
+
+    nodes = copy / "src" / package / "pipelines/ingestion/nodes.py"
+    returned = "    return primary, record\n"
+    changed = nodes.read_text().replace(returned, "    return primary.iloc[1:], record\n")
+    assert changed != nodes.read_text()
+    nodes.write_text(changed)  # one row fewer in the primary table from now on
+    (copy / "uv.lock").write_text((copy / "uv.lock").read_text() + "# a later lock\n")
+    commit_all(copy, "a node, and the lock, change")
+    flip_one_value(raw)
+    checkout, venv = checkout_digests(copy), venv_listing(default_project.root / ".venv")
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    done = kedro_in_copy("reproduce", run.info.run_id, TMPDIR=str(scratch))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Reproduced: every metric matches." in done.stdout
     assert "ingestion.rows_primary" in done.stdout
+    for step in range(1, 6):
+        assert f"[{step}/5] " in done.stdout
+    assert f"commit {first[:7]}" in done.stdout
 
-    raw = copy / "data/01_raw/applications.csv"
-    lines = raw.read_text().splitlines(keepends=True)
-    lines[5] = lines[5].replace(",F,", ",M,", 1) if ",F," in lines[5] else lines[5].replace(",M,", ",F,", 1)
-    raw.write_text("".join(lines))
-    done = kedro_in_copy("reproduce", run.info.run_id)
+    assert checkout_digests(copy) == checkout  # code, data, lock: byte-identical
+    assert venv_listing(default_project.root / ".venv") == venv
+    assert git_in(copy, "worktree", "list").count("\n") == 0  # only the checkout itself
+    assert list(scratch.glob("reproduce-*")) == []  # the worktree and its venv are gone
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{copy / 'mlflow.db'}")
+    runs = client.search_runs(
+        [run.info.experiment_id], filter_string=f"tags.reproduction_of = '{run.info.run_id}'"
+    )
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    tags = runs[0].data.tags
+    assert tags["mlflow.source.git.commit"] == first == tags["reproduction_of.commit"]
+    assert tags["environment.lock_sha256"] == run.data.tags["environment.lock_sha256"]
+    assert tags["data.raw_applications.version"] == run.data.tags["data.raw_applications.version"]
+
+    done = kedro_in_copy("reproduce", run.info.run_id, "--in-place")  # today's checkout
     assert done.returncode == 1
     assert "the data of catalog entry 'raw_applications' changed" in done.stderr
 
@@ -137,6 +240,38 @@ def test_experiment_is_of_model_development_and_models_link_their_own_metrics(de
         assert {key.split(".")[0] for key in linked} == {"train", "test"}, tag
         assert linked == {k for k in run.data.metrics if k.split(".")[0] in {"train", "test"}}
     assert {key.split(".")[0] for key in run.data.metrics} >= {"validation", "benchmark", "fairness"}
+
+
+def test_reproduce_names_what_is_missing_and_leaves_nothing_behind(default_copy, tmp_path) -> None:
+    import shutil
+
+    copy, kedro_in_copy = default_copy
+    commit_all(copy, "init", exclude=("uv.lock",))  # a commit whose environment is not locked
+    assert kedro_in_copy("run").returncode == 0
+    _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", "loan_default_risk")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    store = copy / ".dvc/cache"
+    shutil.move(store, tmp_path / "store")  # the data store emptied
+    done = kedro_in_copy("reproduce", run.info.run_id, TMPDIR=str(scratch))
+    assert done.returncode == 1
+    version = run.data.tags["data.raw_applications.version"]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Reproduction refused: data version ")
+    assert version in lines[0] or run.data.tags["data.raw_bureau_records.version"] in lines[0]
+    assert "uvx dvc pull" in lines[0]
+
+    shutil.move(tmp_path / "store", store)  # now the worktree is made, and its lock is missing
+    done = kedro_in_copy("reproduce", run.info.run_id, TMPDIR=str(scratch))
+    assert done.returncode == 1
+    assert "has no uv.lock" in done.stderr
+    assert "[2/5] " in done.stdout
+    assert git_in(copy, "worktree", "list").count("\n") == 0
+    assert list(scratch.glob("reproduce-*")) == []
+
+    done = kedro_in_copy("reproduce", run.info.run_id, "--allow-dirty", TMPDIR=str(scratch))
+    assert "has no uv.lock" in done.stderr  # a clean run: --allow-dirty changes nothing here
 
 
 def test_team_mlflow_server_receives_the_run_and_its_artifacts(

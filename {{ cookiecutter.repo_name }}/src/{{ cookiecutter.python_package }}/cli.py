@@ -1,6 +1,6 @@
 """Project commands: Kedro's ``kedro run`` with short messages for expected failures and a
-``--verbose/-v`` option, and ``kedro reproduce RUN_ID``, which re-runs a past run and compares
-its metrics.
+``--verbose/-v`` option, and ``kedro reproduce RUN_ID``, which recreates a past run from its own
+commit, environment and data (reproduction.py) and compares its metrics.
 
 Imported by every ``kedro`` command of the project (``kedro --help`` too): keep its top-level
 imports to click and Kedro, and import anything heavier inside the function that needs it.
@@ -187,15 +187,33 @@ cli.add_command(draft_config)
 @click.argument("run_id")
 @click.option("--env", "-e", default=None, help="Kedro environment (default: local).")
 @click.option("--tolerance", default=1e-9, show_default=True, help="Relative metric tolerance.")
-def reproduce(run_id: str, env: str | None, tolerance: float) -> None:
-    """Re-run the default pipeline with RUN_ID's parameters; compare its metrics.
+@click.option(
+    "--in-place",
+    is_flag=True,
+    default=False,
+    help="Re-run here, with today's code, environment and data (a quick check).",
+)
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    default=False,
+    help="Reproduce a run made from uncommitted changes from its commit alone.",
+)
+def reproduce(
+    run_id: str, env: str | None, tolerance: float, in_place: bool, allow_dirty: bool
+) -> None:
+    """Recreate RUN_ID from its own commit, locked environment and raw data; compare metrics.
 
-    Refuses when a raw dataset's content digest differs from the recorded one; warns when the
-    git commit or the environment differs; exits 1 when a metric differs beyond the tolerance.
+    In a git worktree of the run's commit (removed at the end), with the commit's uv.lock
+    installed in the worktree's own venv, the run's raw data versions restored from the data
+    store and the run's parameters; recorded in the same tracking store, tagged
+    ``reproduction_of``. ``--in-place`` re-runs in this checkout instead, refusing changed raw
+    data and warning about a different commit or environment. Exits 1 when a metric differs
+    beyond the tolerance.
     """
     _refuse_file_store()
     try:
-        original, reproduced = _reproduce(run_id, env)
+        original, reproduced = _reproduce(run_id, env, in_place, allow_dirty)
     except ProjectError as error:
         click.secho(f"Reproduction refused: {error}", fg="red", err=True)
         sys.exit(1)
@@ -206,7 +224,31 @@ def reproduce(run_id: str, env: str | None, tolerance: float) -> None:
     click.secho("Reproduced: every metric matches.", fg="green")
 
 
-def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str, float]]:
+def _finished_run(run_id: str) -> Any:
+    """The MLflow run ``run_id``, if it finished with its gates; else refuse."""
+    import mlflow
+
+    from . import run_status
+
+    try:
+        past = mlflow.get_run(run_id)
+    except mlflow.exceptions.MlflowException as error:
+        raise ProjectError(f"run {run_id} not found in {mlflow.get_tracking_uri()}") from error
+    if not run_status.is_complete(past):
+        latest = run_status.latest_complete_run(mlflow.MlflowClient(), past.info.experiment_id)
+        missing = [gate for gate in run_status.GATES if gate not in past.data.tags]
+        raise ProjectError(
+            f"run {run_id} is {past.info.status}"
+            + (f" without {', '.join(missing)}" if missing else "")
+            + ": only a FINISHED run with its gates can be reproduced"
+            + (f" (the latest one is {latest.info.run_id})." if latest else ".")
+        )
+    return past
+
+
+def _reproduce(
+    run_id: str, env: str | None, in_place: bool, allow_dirty: bool
+) -> tuple[dict[str, float], dict[str, float]]:
     import mlflow
     import yaml
     from kedro.framework.project import settings
@@ -214,26 +256,20 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
     from kedro.framework.startup import bootstrap_project
     from kedro.runner import SequentialRunner
 
-    from . import audit, run_status
+    from . import audit
     from .hooks import ProjectHooks
+    from .reproduction import reproduce_in_worktree
     from .tracking import project_root
 
     bootstrap_project(Path.cwd())
     with KedroSession.create(env=env) as session:
         catalog = session.load_context().catalog  # also points MLflow at the tracking store
-        try:
-            past = mlflow.get_run(run_id)
-        except mlflow.exceptions.MlflowException as error:
-            raise ProjectError(f"run {run_id} not found in {mlflow.get_tracking_uri()}") from error
-        if not run_status.is_complete(past):
-            latest = run_status.latest_complete_run(mlflow.MlflowClient(), past.info.experiment_id)
-            missing = [gate for gate in run_status.GATES if gate not in past.data.tags]
-            raise ProjectError(
-                f"run {run_id} is {past.info.status}"
-                + (f" without {', '.join(missing)}" if missing else "")
-                + ": only a FINISHED run with its gates can be reproduced"
-                + (f" (the latest one is {latest.info.run_id})." if latest else ".")
+        past = _finished_run(run_id)
+        if not in_place:
+            new_id = reproduce_in_worktree(
+                past, Path.cwd(), mlflow.get_tracking_uri(), env, allow_dirty
             )
+            return past.data.metrics, _finished_reproduction(new_id).data.metrics
         for dataset_input in past.inputs.dataset_inputs:
             name = dataset_input.dataset.name
             tags = {t.key: t.value for t in dataset_input.tags}
@@ -242,7 +278,8 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
             if audit.frame_digest(catalog.load(name)) != tags.get("sha256"):
                 raise ProjectError(
                     f"the data of catalog entry '{name}' changed since run {run_id} (its content "
-                    "digest differs). Restore the data the run used, or start a new run."
+                    "digest differs). Restore the data the run used, or reproduce without "
+                    "--in-place, which restores it from the data store."
                 )
         now = {
             **audit.git_tags(project_root()),
@@ -263,10 +300,16 @@ def _reproduce(run_id: str, env: str | None) -> tuple[dict[str, float], dict[str
         session.run(runner=SequentialRunner())
     hooks = next(h for h in settings.HOOKS if isinstance(h, ProjectHooks))
     mlflow.MlflowClient().set_tag(hooks.run_id, "reproduction_of", run_id)
-    reproduced = mlflow.get_run(hooks.run_id)
+    return past.data.metrics, _finished_reproduction(hooks.run_id).data.metrics
+
+
+def _finished_reproduction(run_id: str) -> Any:
+    import mlflow
+
+    reproduced = mlflow.get_run(run_id)
     if reproduced.info.status != "FINISHED":
-        raise ProjectError(f"the reproduction run {hooks.run_id} is {reproduced.info.status}.")
-    return past.data.metrics, reproduced.data.metrics
+        raise ProjectError(f"the reproduction run {run_id} is {reproduced.info.status}.")
+    return reproduced
 
 
 def _print_comparison(original: dict[str, float], new: dict[str, float], tolerance: float) -> int:

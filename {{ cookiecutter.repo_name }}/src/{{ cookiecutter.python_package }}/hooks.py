@@ -2,7 +2,9 @@
 
 kedro-mlflow's hooks run before these, so its MLflow run is already active here. The audit trail
 adds what kedro-mlflow does not log: the git commit, the environment, the template answers, all
-resolved parameters, and every raw and primary dataset as an MLflow dataset input with a digest.
+resolved parameters, and every raw and primary dataset as an MLflow dataset input with a digest;
+each raw file also gets its data version (DVC's hash, ``data.<entry>.version``), kept in the
+project's DVC store when DVC is installed (data_versions.py).
 The run is named ``<pipeline> · <env> · <commit>``, ends KILLED when interrupted (run_status.py)
 and gets a Markdown description of its gates and metrics when it ends.
 """
@@ -17,7 +19,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, DatasetError
 from kedro.pipeline import Pipeline
 
-from . import audit, console, project_config, run_status
+from . import audit, console, data_versions, project_config, run_status
 from .datasets import RUN_METRICS
 from .errors import DataError
 from .spark_engine import digest_of_spark_frame, is_spark_frame
@@ -164,10 +166,36 @@ class ProjectHooks:
             schema_rows = data.limit(audit.SCHEMA_SAMPLE_ROWS).toPandas()
         else:
             digest, rows, schema_rows = audit.frame_digest(data), len(data), data
+        input_tags = {"rows": str(rows), "sha256": digest}
+        if layer == "raw":
+            input_tags["data_version"] = self._data_version(dataset_name, dataset)
         # MLflow keeps at most 36 characters of digest; the full SHA-256 goes in a tag.
         logged = audit.sampled_schema_dataset(schema_rows, source, dataset_name, digest[:32])
-        mlflow.log_input(logged, context=layer, tags={"rows": str(rows), "sha256": digest})
+        mlflow.log_input(logged, context=layer, tags=input_tags)
         self.audit_seconds += time.perf_counter() - start
+
+    def _data_version(self, dataset_name: str, dataset: Any) -> str:
+        """Tag the run with the raw file's data version and keep the version in the data store."""
+        import mlflow
+
+        path = _local_path(dataset)
+        if path is None or not path.is_file():
+            version, kept = data_versions.NOT_A_FILE, data_versions.NOT_A_FILE
+        else:
+            version = data_versions.file_version(path)
+            try:  # the store beside the data: the project folder the run started in
+                kept = data_versions.store(Path.cwd(), path.resolve(), version)
+            except Exception as error:  # a run is not stopped by its data store
+                logger.warning("Could not keep %s in the DVC store: %s", path, error)
+                kept = f"recorded only: the DVC store failed ({type(error).__name__})"
+        mlflow.set_tags(
+            {
+                f"data.{dataset_name}.version": version,
+                f"data.{dataset_name}.store": kept,
+                f"data.{dataset_name}.path": str(path) if path else dataset_name,
+            }
+        )
+        return version
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str) -> None:

@@ -50,7 +50,7 @@ def _joined_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _run_context() -> dict[str, str]:
-    """Run id, git commit and logged dataset digests of the active MLflow run, if any."""
+    """Run id, git commit, logged dataset digests and raw data versions of the active run."""
     import mlflow
 
     run = mlflow.active_run()
@@ -58,11 +58,15 @@ def _run_context() -> dict[str, str]:
         return {"run_id": "none (tracking disabled)", "git_commit": "unknown", "inputs": ""}
     full = mlflow.get_run(run.info.run_id)
     tags = full.data.tags
-    inputs = [
-        f"`{d.dataset.name}` (sha256 `{tag}`)"
-        for d in (full.inputs.dataset_inputs if full.inputs else [])
-        for tag in [next((t.value for t in d.tags if t.key == "sha256"), d.dataset.digest)]
-    ]
+    inputs = []
+    for logged in full.inputs.dataset_inputs if full.inputs else []:
+        input_tags = {t.key: t.value for t in logged.tags}
+        text = (
+            f"`{logged.dataset.name}` (sha256 `{input_tags.get('sha256', logged.dataset.digest)}`"
+        )
+        if "data_version" in input_tags:  # a raw file: DVC's hash, to fetch it from the store
+            text += f", data version `{input_tags['data_version']}`"
+        inputs.append(text + ")")
     return {
         "run_id": run.info.run_id,
         "git_commit": tags.get("mlflow.source.git.commit", "unknown (not a git repository)"),
