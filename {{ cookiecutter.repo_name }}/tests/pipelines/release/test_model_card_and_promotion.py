@@ -113,9 +113,9 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
         card.split("\n## ")[0]
         .rstrip()
         .endswith(
-            "**Held back by the ethics checklist: `harm` (What harm can it do? Owner: product owner) "
-            "is open and of high risk. No version of this model may be approved until it is "
-            "answered in conf/base/parameters_ethics.yml.**"
+            "**Held back by the ethics checklist: `harm` (What harm can it do? "
+            "Owner: product owner) is open and of high risk. No version of this model may be "
+            "approved until it is answered in conf/base/parameters_ethics.yml.**"
         )
     )
     assert "kept back by `gate.validation=warn`, `gate.fairness=fail`" in card
