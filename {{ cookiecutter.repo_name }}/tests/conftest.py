@@ -40,12 +40,16 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 SAMPLE_MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"
 
 
-def load_config(root: Path, key: str) -> dict:
-    """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro has it."""
+def load_config(root: Path, key: str, runtime_params: dict | None = None) -> dict:
+    """A resolved configuration group of ``root`` (``parameters``, ``catalog``), as Kedro has it
+    (with ``runtime_params`` as given by ``kedro run --params``)."""
     from kedro.config import OmegaConfigLoader
 
     loader = OmegaConfigLoader(
-        conf_source=str(root / "conf"), base_env="base", default_run_env="local"
+        conf_source=str(root / "conf"),
+        base_env="base",
+        default_run_env="local",
+        runtime_params=runtime_params,
     )
     return loader[key]
 
