@@ -1,19 +1,24 @@
 """Slow tests against the team's server: a real ``mlflow server --app-name basic-auth`` on loopback,
-started with the project's own ``deploy/team-server.sh``: who may run, what a run costs in
-requests, and that a password stays out of everything a run leaves."""
+started with the project's own ``deploy/team-server.sh`` on a real PostgreSQL (its runs and its
+users): who may run, what a run costs in requests, that a password stays out of everything a run
+leaves, and that ``deploy/team_access.py`` turns the access file into accounts and grants."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from conftest import copy_of_default
 from project import free_port, project_env, run, stop_process_group, uv
 
@@ -33,6 +38,7 @@ class TeamServer:
         self.uri, self.folder, self.process = uri, folder, process
         self.admin = ("admin", admin_password)
         self.log = folder / "access.log"
+        self.postgres: Postgres | None = None
 
     def call(self, method: str, path: str, **kwargs) -> dict:
         answer = requests.request(method, f"{self.uri}{path}", auth=self.admin, timeout=60, **kwargs)
@@ -80,15 +86,63 @@ def team_project(default_project):
     return default_project
 
 
+class Postgres:
+    """A PostgreSQL server of its own in ``folder``: ``uri`` + ``/<database>``."""
+
+    def __init__(self, uri: str, folder: Path):
+        self.uri, self.folder = uri, folder
+
+
 @pytest.fixture(scope="module")
-def team_server(team_project, tmp_path_factory):
-    """``deploy/team-server.sh`` on a free loopback port, the admin's password from the env."""
+def postgres():
+    """Debian's PostgreSQL: initdb in a temporary folder (as the ``postgres`` user when run as
+    root), a free port on 127.0.0.1 only, the databases ``mlflow`` and ``mlflow_auth``; stopped
+    and removed at teardown. No fsync: a test's data need not survive a power cut."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    assert found, "PostgreSQL is not installed: run tools/install-test-deps.sh"
+    bin_dir = found[-1].parent
+    # Not under pytest's tmp folder: the postgres user cannot enter it.
+    folder = Path(tempfile.mkdtemp(prefix="team-postgres-"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+
+    def pg(tool: str, *args: object) -> None:
+        done = subprocess.run(
+            [*as_postgres, str(bin_dir / tool), *map(str, args)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{tool}: {done.stdout}{done.stderr}"
+
+    port, data = free_port(), folder / "data"
+    start = time.perf_counter()
+    pg("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off"
+    pg("pg_ctl", "-D", data, "-l", folder / "server.log", "-o", options, "-w", "start")
+    try:
+        for database in ("mlflow", "mlflow_auth"):
+            pg("createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", database)
+        print(f"\nPostgreSQL initdb + start: {time.perf_counter() - start:.1f} s")
+        yield Postgres(f"postgresql://postgres@127.0.0.1:{port}", folder)
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def team_server(team_project, postgres, tmp_path_factory):
+    """``deploy/team-server.sh`` on a free loopback port, its runs and its users in PostgreSQL,
+    the admin's password and the database URIs from the environment."""
     folder = tmp_path_factory.mktemp("team-server")
     port, admin_password = free_port(), "admin-" + secrets.token_hex(12)
     env = project_env(
         MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
         MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(32),
         MLFLOW_SERVER_DIR=str(folder),
+        MLFLOW_BACKEND_STORE_URI=f"{postgres.uri}/mlflow",
+        MLFLOW_AUTH_DATABASE_URI=f"{postgres.uri}/mlflow_auth",
         PORT=str(port),
     )
     with (folder / "access.log").open("w") as log:
@@ -101,6 +155,7 @@ def team_server(team_project, tmp_path_factory):
             start_new_session=True,
         )
     server = TeamServer(f"http://127.0.0.1:{port}", folder, admin_password, process)
+    server.postgres = postgres
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -113,6 +168,7 @@ def team_server(team_project, tmp_path_factory):
             assert time.monotonic() < deadline, "the team server did not start"
             time.sleep(1)
         assert admin_password not in (folder / "basic_auth.ini").read_text()
+        assert not list(folder.glob("*.db")), "the stores must be in PostgreSQL, not SQLite"
         server.call("POST", "/api/2.0/mlflow/experiments/create", json={"name": EXPERIMENT})
         yield server
     finally:
@@ -154,7 +210,7 @@ def test_a_refused_user_is_stopped_in_one_line_before_any_data_is_read(
 
 
 def test_a_run_with_edit_is_recorded_in_few_requests_and_its_password_nowhere(
-    team_project, team_server, tmp_path
+    team_project, team_server, tmp_path, monkeypatch
 ) -> None:
     password = "planted-" + secrets.token_hex(16)
     team_server.add_user("alice", password, "EDIT")
@@ -177,7 +233,9 @@ def test_a_run_with_edit_is_recorded_in_few_requests_and_its_password_nowhere(
 
     from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{team_server.folder / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", team_server.admin[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", team_server.admin[1])
+    client = MlflowClient(tracking_uri=team_server.uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     (found,) = client.search_runs([experiment.experiment_id])
@@ -187,13 +245,89 @@ def test_a_run_with_edit_is_recorded_in_few_requests_and_its_password_nowhere(
     linked = {m.key.split(".")[0] for m in client.get_logged_model(model_id).metrics}
     assert linked == {"train", "test"}
 
-    # The planted password: not in the server's tables or artifacts, run.log, the outputs,
-    # the console. Only the credentials file itself holds it.
+    # The planted password: not in the server's tables (PostgreSQL's files, its WAL included)
+    # or artifacts, run.log, the outputs, the console. Only the credentials file holds it.
     needle = password.encode()
-    places = [*team_server.folder.rglob("*"), *copy.rglob("*")]
+    places = [*team_server.folder.rglob("*"), *team_server.postgres.folder.rglob("*"), *copy.rglob("*")]
     files = [p for p in places if p.is_file() and p != credentials and ".venv" not in p.parts]
     leaks = [str(path) for path in files if needle in path.read_bytes()]
     assert not leaks, leaks
     assert password not in output
     assert (copy / "data/08_reporting/run.log").is_file()
     assert any((team_server.folder / "artifacts").rglob("model_card.md"))
+
+
+def test_the_access_file_makes_accounts_and_grants_and_applying_it_again_changes_nothing(
+    team_project, team_server, tmp_path
+) -> None:
+    """deploy/team_access.py with the project's roles (conf/base/team_access.yml): a READ
+    user's run is refused with the 403 line, an EDIT user's check passes."""
+    access = yaml.safe_load((team_project.root / "conf/base/team_access.yml").read_text())
+    access["users"] = {
+        "rita": {"roles": ["analyst"], "password_env": "PW_RITA"},
+        "eddie": {"roles": ["data_scientist"], "password_env": "PW_EDDIE"},
+        "mona": {"roles": ["analyst", "ml_engineer"], "password_env": "PW_MONA"},
+    }
+    access_file = tmp_path / "team_access.yml"
+    access_file.write_text(yaml.safe_dump(access))
+    passwords = {f"PW_{user.upper()}": f"{user}-{secrets.token_hex(8)}" for user in access["users"]}
+    admin = {
+        "MLFLOW_TRACKING_USERNAME": team_server.admin[0],
+        "MLFLOW_TRACKING_PASSWORD": team_server.admin[1],
+    }
+    command = [
+        str(team_project.root / ".venv/bin/python"),
+        "deploy/team_access.py",
+        "--file",
+        str(access_file),
+    ]
+    command += ["--tracking-uri", team_server.uri]
+
+    first = run(team_project.root, *command, **admin, **passwords)
+    assert "created user 'rita'" in first.stdout and "EDIT on experiment" in first.stdout, first.stdout
+    assert "'mona': MANAGE on registered_model" in first.stdout, first.stdout
+    again = run(team_project.root, *command, **admin, **passwords)
+    assert again.stdout.strip() == "nothing to change", again.stdout + again.stderr
+    experiment_id = team_server.call(
+        "GET", "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": EXPERIMENT}
+    )["experiment"]["experiment_id"]
+    wanted = {"rita": ("READ", "READ"), "eddie": ("EDIT", "EDIT"), "mona": ("EDIT", "MANAGE")}
+    for user, (on_experiment, on_model) in wanted.items():
+        for resource, key, permission in (
+            ("experiment", experiment_id, on_experiment),
+            ("registered_model", access["registered_model"], on_model),
+        ):
+            found = team_server.call(
+                "GET",
+                "/api/3.0/mlflow/users/permissions/get",
+                params={"username": user, "resource_type": resource, "resource_id": key},
+            )
+            assert found["permission"] == permission, (user, resource, found)
+
+    # A password in the file is refused before the server is asked.
+    access["users"]["rita"]["password"] = "in-the-file"
+    access_file.write_text(yaml.safe_dump(access))
+    refused = run(team_project.root, *command, check=False, **admin)
+    assert refused.returncode == 1 and "password in the file" in refused.stderr, refused.stderr
+
+    _, kedro_in_copy = copy_of_default(team_project, tmp_path)
+    done = kedro_in_copy(
+        "run",
+        MLFLOW_TRACKING_URI=team_server.uri,
+        MLFLOW_TRACKING_USERNAME="rita",
+        MLFLOW_TRACKING_PASSWORD=passwords["PW_RITA"],
+    )
+    stopped = [line for line in done.stderr.splitlines() if line.startswith("Run stopped:")]
+    assert done.returncode == 1 and len(stopped) == 1, done.stderr[-3000:]
+    assert "user 'rita' may not record runs" in stopped[0] and "needs EDIT" in stopped[0], stopped[0]
+    check = "from loan_default_risk.team import check_access; check_access({!r}, {!r})"
+    passed = run(
+        team_project.root,
+        str(team_project.root / ".venv/bin/python"),
+        "-c",
+        check.format(team_server.uri, EXPERIMENT),
+        check=False,
+        MLFLOW_TRACKING_USERNAME="eddie",
+        MLFLOW_TRACKING_PASSWORD=passwords["PW_EDDIE"],
+    )
+    assert passed.returncode == 0, passed.stderr[-3000:]

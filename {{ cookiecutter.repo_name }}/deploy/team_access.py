@@ -49,8 +49,8 @@ def read_access(path: Path) -> dict[str, Any]:
                     f"{path}: role {role!r} needs '{resource}' set to one of {', '.join(LEVELS)}"
                 )
     users: dict[str, dict[str, Any]] = {}
-    for user, entry in (conf.get("users") or {}).items():
-        entry = entry or {}
+    for user, listed in (conf.get("users") or {}).items():
+        entry = listed or {}
         if "password" in entry:
             raise AccessFileError(
                 f"{path}: user {user!r} has a password in the file: remove it, name an "
@@ -67,7 +67,11 @@ def read_access(path: Path) -> dict[str, Any]:
             for resource in RESOURCES
         }
         users[str(user)] = {"wanted": wanted, "password_env": entry.get("password_env")}
-    return {"experiment": str(conf["experiment"]), "registered_model": str(conf["registered_model"]), "users": users}
+    return {
+        "experiment": str(conf["experiment"]),
+        "registered_model": str(conf["registered_model"]),
+        "users": users,
+    }
 
 
 def password_of(user: str, env_name: str | None) -> str:
@@ -83,8 +87,47 @@ def password_of(user: str, env_name: str | None) -> str:
     return first
 
 
-def _code(error: Exception) -> str:
-    return str(getattr(error, "error_code", ""))
+def _missing(error: Exception) -> bool:
+    return str(getattr(error, "error_code", "")) == "RESOURCE_DOES_NOT_EXIST"
+
+
+def _ensure_resources(client: Any, access: dict[str, Any], changes: list[str]) -> str:
+    """Create the experiment and the registered model if missing; the experiment's id."""
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(access["experiment"])
+    if experiment is None:
+        experiment_id = client.create_experiment(access["experiment"])
+        changes.append(f"created experiment {access['experiment']!r}")
+    else:
+        experiment_id = experiment.experiment_id
+    try:
+        client.get_registered_model(access["registered_model"])
+    except MlflowException as error:
+        if not _missing(error):
+            raise
+        client.create_registered_model(access["registered_model"])
+        changes.append(f"created registered model {access['registered_model']!r}")
+    return experiment_id
+
+
+def _ensure_user(
+    auth: Any, user: str, entry: dict[str, Any], rotate: bool, changes: list[str]
+) -> None:
+    """Create ``user`` if missing; give it a new password if ``rotate``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        auth.get_user(user)
+    except MlflowException as error:
+        if not _missing(error):
+            raise
+        auth.create_user(user, password_of(user, entry["password_env"]))
+        changes.append(f"created user {user!r}")
+        return
+    if rotate:
+        auth.update_user_password(user, password_of(user, entry["password_env"]))
+        changes.append(f"new password for {user!r}")
 
 
 def apply(access: dict[str, Any], tracking_uri: str, rotate: str | None = None) -> list[str]:
@@ -97,49 +140,26 @@ def apply(access: dict[str, Any], tracking_uri: str, rotate: str | None = None) 
     from mlflow.exceptions import MlflowException
     from mlflow.server import get_app_client
 
-    auth = get_app_client("basic-auth", tracking_uri=tracking_uri)
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-    changes = []
-    experiment = client.get_experiment_by_name(access["experiment"])
-    if experiment is None:
-        experiment_id = client.create_experiment(access["experiment"])
-        changes.append(f"created experiment {access['experiment']!r}")
-    else:
-        experiment_id = experiment.experiment_id
-    model = access["registered_model"]
-    try:
-        client.get_registered_model(model)
-    except MlflowException as error:
-        if _code(error) != "RESOURCE_DOES_NOT_EXIST":
-            raise
-        client.create_registered_model(model)
-        changes.append(f"created registered model {model!r}")
     if rotate and rotate not in access["users"]:
         raise AccessFileError(f"user {rotate!r} is not in the access file")
-    keys = {"experiment": experiment_id, "registered_model": model}
+    auth = get_app_client("basic-auth", tracking_uri=tracking_uri)
+    changes: list[str] = []
+    experiment_id = _ensure_resources(
+        mlflow.MlflowClient(tracking_uri=tracking_uri), access, changes
+    )
+    keys = {"experiment": experiment_id, "registered_model": access["registered_model"]}
     for user, entry in access["users"].items():
-        try:
-            auth.get_user(user)
-        except MlflowException as error:
-            if _code(error) != "RESOURCE_DOES_NOT_EXIST":
-                raise
-            auth.create_user(user, password_of(user, entry["password_env"]))
-            changes.append(f"created user {user!r}")
-        else:
-            if user == rotate:
-                auth.update_user_password(user, password_of(user, entry["password_env"]))
-                changes.append(f"new password for {user!r}")
+        _ensure_user(auth, user, entry, user == rotate, changes)
         for resource, wanted in entry["wanted"].items():
-            key = keys[resource]
-            now = auth.get_user_permission(user, resource, key).permission
+            now = auth.get_user_permission(user, resource, keys[resource]).permission
             if now == wanted:
                 continue
             try:  # a grant is one row per user and resource: replace it
-                auth.revoke_user_permission(user, resource, key)
+                auth.revoke_user_permission(user, resource, keys[resource])
             except MlflowException as error:
-                if _code(error) != "RESOURCE_DOES_NOT_EXIST":
+                if not _missing(error):
                     raise
-            auth.grant_user_permission(user, resource, key, wanted)
+            auth.grant_user_permission(user, resource, keys[resource], wanted)
             changes.append(f"{user!r}: {wanted} on {resource} {access[resource]!r} (was {now})")
     return changes
 
