@@ -391,9 +391,10 @@ def test_challenger_against_champion_approve_rollback_and_inference(default_copy
     release = copy / "conf/base/parameters_release.yml"
     gates = "required_gates: [validation, benchmark, fairness, champion]"
     assert gates in release.read_text()
-    # the sample's planted bias fails the fairness gate on purpose: register despite it here, and
-    # leave gate.champion to `kedro approve`
-    release.write_text(release.read_text().replace(gates, "required_gates: [validation, benchmark]"))
+    # the sample's planted bias fails the fairness gate on purpose and its quarantined rows make
+    # validation warn: register despite them here, and leave gate.champion to `kedro approve`
+    text = release.read_text().replace(gates, "required_gates: [validation, benchmark]")
+    release.write_text(text.replace("allow_warn: false", "allow_warn: true"))
     client = MlflowClient(tracking_uri=f"sqlite:///{copy / 'mlflow.db'}")
     name = "loan_default_risk"
 
@@ -411,7 +412,7 @@ def test_challenger_against_champion_approve_rollback_and_inference(default_copy
     first = trained()
     assert first.data.tags["gate.champion"] == "pass"
     assert first.data.tags["champion.note"].startswith("no champion")
-    assert first.data.tags["promotion.status"] == "promoted"
+    assert first.data.tags["promotion.status"] == "promoted", first.data.tags["promotion.reason"]
     assert first.data.metrics["validation.rows_quarantined"] == 200  # the default figures
     assert client.get_model_version_by_alias(name, "challenger").run_id == first.info.run_id
     done = kedro_in_copy("approve", "1", "--by", "Ana", "--note", "first model")
