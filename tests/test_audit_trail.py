@@ -381,11 +381,13 @@ print(json.dumps({"sources": sources, "versions": versions}))
 """
 
 
-def test_challenger_against_champion_approve_rollback_and_inference(default_copy) -> None:
+def test_challenger_against_champion_approve_rollback_and_inference(default_project, default_copy) -> None:
     """Three training runs: the champion gate once a version is approved, a refused approval,
     an approval recorded as tags, a rollback, and inference with the champion."""
+    import json
+
     from mlflow import MlflowClient
-    from project import python_json
+    from project import run
 
     copy, kedro_in_copy = default_copy
     release = copy / "conf/base/parameters_release.yml"
@@ -455,7 +457,7 @@ def test_challenger_against_champion_approve_rollback_and_inference(default_copy
     done = kedro_in_copy("run", "--pipelines", "inference")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "version 1@champion" in " ".join((done.stdout + done.stderr).split())
-    scored = python_json(
-        copy, MODEL_SOURCES, str(copy / "data/07_model_output/batches/no_drift/predictions.parquet")
-    )
+    python = str(default_project.root / ".venv/bin/python")
+    predictions = str(copy / "data/07_model_output/batches/no_drift/predictions.parquet")
+    scored = json.loads(run(copy, python, "-c", MODEL_SOURCES, predictions).stdout.splitlines()[-1])
     assert scored == {"sources": [f"alias {name}@champion"], "versions": ["1"]}
