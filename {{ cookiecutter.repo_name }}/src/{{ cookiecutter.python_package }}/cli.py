@@ -1,6 +1,7 @@
 """Project commands: Kedro's ``kedro run`` with short messages for expected failures and a
-``--verbose/-v`` option, and ``kedro reproduce RUN_ID``, which recreates a past run from its own
-commit, environment and data (reproduction.py) and compares its metrics.
+``--verbose/-v`` option; ``kedro reproduce RUN_ID``, which recreates a past run from its own
+commit, environment and data (reproduction.py) and compares its metrics; ``kedro approve`` and
+``kedro rollback``, which move the champion alias (approval.py).
 
 Imported by every ``kedro`` command of the project (``kedro --help`` too): keep its top-level
 imports to click and Kedro, and import anything heavier inside the function that needs it.
@@ -326,3 +327,70 @@ def _print_comparison(original: dict[str, float], new: dict[str, float], toleran
         differ += not same
         click.echo(f"{name:<55} {old:>14.6g} {now:>14.6g}{'' if same else '  DIFFERS'}")
     return differ
+
+
+def _release_plan(env: str | None) -> dict[str, Any]:
+    """The checked release plan of the project's configuration; points MLflow at its store."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from .pipelines.release.plan import check_release_config
+
+    bootstrap_project(Path.cwd())
+    with KedroSession.create(env=env) as session:
+        params = session.load_context().params  # also points MLflow at the tracking store
+    return check_release_config(params["promotion"], params["ethics_checklist"])
+
+
+def _move_champion(action: str, env: str | None, **kwargs: Any) -> None:
+    """Run ``approval.approve`` or ``approval.rollback``; a refusal is one line and exit 1."""
+    import mlflow
+
+    from . import approval
+
+    _refuse_file_store()
+    try:
+        plan = _release_plan(env)
+        client = mlflow.MlflowClient()
+        version = getattr(approval, action)(client, plan, **kwargs)
+    except ProjectError as error:
+        click.secho(f"{action.capitalize()} refused: {error}.", fg="red", err=True)
+        sys.exit(1)
+    click.secho(
+        f"{plan['champion']['alias']} of {plan['registered_model_name']} is now version "
+        f"{version.version} (run {version.run_id}), {action} by {kwargs['by']}.",
+        fg="green",
+    )
+
+
+BY_OPTION = click.option("--by", required=True, help="Who decides (a name).")
+NOTE_OPTION = click.option("--note", required=True, help="Why: recorded with the decision.")
+ENV_OPTION = click.option("--env", "-e", default=None, help="Kedro environment (default: local).")
+
+
+@cli.command()
+@click.argument("model_version")
+@BY_OPTION
+@NOTE_OPTION
+@ENV_OPTION
+def approve(model_version: str, by: str, note: str, env: str | None) -> None:
+    """Move the champion alias to MODEL_VERSION of the registered model.
+
+    Only when the version's run passed its gates (those promotion required, and gate.champion)
+    and no ethics item of high risk is open; otherwise one line says what is missing. Recorded
+    as tags approval.* (by, at, note, run_id, previous) on the version.
+    """
+    _move_champion("approve", env, version=model_version, by=by, note=note)
+
+
+@cli.command()
+@BY_OPTION
+@NOTE_OPTION
+@ENV_OPTION
+def rollback(by: str, note: str, env: str | None) -> None:
+    """Move the champion alias back to the version approved before the current champion.
+
+    Recorded as tags approval.* (action rollback, by, at, note, run_id, rolled_back_from) on
+    that version.
+    """
+    _move_champion("rollback", env, by=by, note=note)

@@ -26,7 +26,7 @@ SETTINGS = {
     "model": {
         "source": "alias",
         "registered_model_name": "inference-test-model",
-        "alias": "candidate",
+        "alias": ["champion", "challenger"],
         "version": None,
         "uri": None,
         "fallback_to_latest_run": True,
@@ -69,7 +69,7 @@ def test_predictions_carry_the_model_and_the_scoring_time(monkeypatch):
     monkeypatch.setattr(nodes, "load_logged_model", lambda uri: model)
     info = {
         "model_uri": "models:/m-1",
-        "model_source": "latest_run (no alias 'candidate' on x)",
+        "model_source": "latest_run (no alias 'champion' or alias 'challenger' on x)",
         "model_version": "",
         "model_run_id": "run1",
     }
@@ -159,19 +159,35 @@ def test_the_alias_wins_when_set(tracking):
     run_id, uri = _log_model(tracking)
     name = SETTINGS["model"]["registered_model_name"]
     version = tracking.register_model(uri, name)
-    tracking.MlflowClient().set_registered_model_alias(name, "candidate", version.version)
+    tracking.MlflowClient().set_registered_model_alias(name, "challenger", version.version)
     _log_model(tracking)  # a newer, unpromoted model must not be picked
     info = nodes.resolve_model(nodes.check_inference_config(SETTINGS))
     assert info["model_uri"] == f"models:/{name}/{version.version}"
-    assert info["model_source"] == f"alias {name}@candidate"
+    assert info["model_source"] == f"alias {name}@challenger"
     assert info["model_run_id"] == run_id
     assert load_logged_model(info["model_uri"]).predict_proba(_frame()[["income", "age"]]).shape
+
+
+def test_the_champion_comes_before_the_challenger(tracking, caplog):
+    name = SETTINGS["model"]["registered_model_name"]
+    champion_run, champion_uri = _log_model(tracking)
+    champion = tracking.register_model(champion_uri, name)
+    challenger = tracking.register_model(_log_model(tracking)[1], name)
+    client = tracking.MlflowClient()
+    client.set_registered_model_alias(name, "challenger", challenger.version)
+    client.set_registered_model_alias(name, "champion", champion.version)
+    with caplog.at_level("INFO"):
+        info = nodes.resolve_model(nodes.check_inference_config(SETTINGS))
+    assert info["model_uri"] == f"models:/{name}/{champion.version}"
+    assert info["model_source"] == f"alias {name}@champion"
+    assert info["model_run_id"] == champion_run
+    assert "@champion" in caplog.text
 
 
 def test_no_fallback_and_no_alias_is_a_clear_error(tracking):
     _log_model(tracking)
     settings = {**SETTINGS, "model": {**SETTINGS["model"], "fallback_to_latest_run": False}}
-    with pytest.raises(DataError, match="alias 'candidate'"):
+    with pytest.raises(DataError, match="alias 'champion' or alias 'challenger'"):
         nodes.resolve_model(nodes.check_inference_config(settings))
 
 

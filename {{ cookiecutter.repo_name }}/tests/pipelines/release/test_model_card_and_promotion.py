@@ -19,9 +19,16 @@ from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
 TEMPLATE = Path(__file__).resolve().parents[3] / "conf" / "base" / "model_card.md"
 PROMOTION = {
     "registered_model_name": "scores",
-    "alias": "candidate",
+    "alias": "challenger",
     "required_gates": ["validation", "benchmark", "fairness"],
     "allow_warn": False,
+    "champion": {
+        "alias": "champion",
+        "margin": 0.01,
+        "confidence": 0.95,
+        "bootstrap_repeats": 200,
+        "seed": 1,
+    },
 }
 CHECKLIST = {
     "items": {
@@ -91,6 +98,7 @@ def card_inputs() -> dict:
         },
         "plan": check_release_config(PROMOTION, CHECKLIST),
         "dataset": {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}},
+        "champion_comparison": {"verdict": "pass", "note": "no champion: none yet"},
     }
 
 
@@ -125,6 +133,8 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert "| 1 | `signal_a` |" in drives
     wrong = card.split("## Where it is wrong")[1].split("## ")[0]
     assert inputs["error_cohorts"]["cohorts"][0]["cohort"] in wrong
+    champion = card.split("### Challenger against champion")[1].split("## ")[0]
+    assert "Verdict **pass**: no champion: none yet." in champion
 
 
 def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
@@ -163,7 +173,7 @@ def _run_with_model(mlflow, gates: dict[str, str]) -> str:
     return run.info.run_id
 
 
-def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
+def test_alias_challenger_only_when_every_gate_passes(tracking) -> None:
     mlflow = tracking
     client = mlflow.MlflowClient()
     held = _run_with_model(mlflow, {"validation": "pass", "benchmark": "fail", "fairness": "pass"})
@@ -179,7 +189,7 @@ def test_alias_candidate_only_when_every_gate_passes(tracking) -> None:
     record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
     assert record["tags"]["promotion.ethics_holds"] == "harm"
-    version = client.get_model_version_by_alias("scores", "candidate")
+    version = client.get_model_version_by_alias("scores", "challenger")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
 
@@ -216,9 +226,13 @@ def test_configuration_params_reach_the_plan() -> None:
 def test_promotion_runs_last() -> None:
     pipeline = create_pipeline()
     promote = next(n for n in pipeline.nodes if n.name == "release.promote_model")
-    assert {"model_card", "fairness_verdict", "benchmark_verdict", "mlflow_model"} <= set(
-        promote.inputs
-    )
+    assert {
+        "model_card",
+        "fairness_verdict",
+        "benchmark_verdict",
+        "champion_verdict",
+        "mlflow_model",
+    } <= set(promote.inputs)
     assert pipeline.nodes[-1] is promote
 
 
@@ -228,6 +242,9 @@ def test_promotion_runs_last() -> None:
         ({"registered_model_name": ""}, "registered_model_name"),
         ({"required_gates": ["validation", "vibes"]}, "vibes"),
         ({"colour": "red"}, "promotion.colour"),
+        ({"champion": {**PROMOTION["champion"], "alias": "challenger"}}, "champion.alias"),
+        ({"champion": {**PROMOTION["champion"], "confidence": 1.5}}, "confidence"),
+        ({"champion": {"alias": "champion"}}, "promotion.champion.margin"),
     ],
 )
 def test_bad_release_configuration_is_refused(change: dict, message: str) -> None:

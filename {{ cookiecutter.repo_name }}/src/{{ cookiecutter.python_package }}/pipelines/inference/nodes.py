@@ -2,10 +2,10 @@
 
 The batch goes through the ingestion and validation pipelines themselves (see ``pipeline.py``),
 with the same configuration as the training data: rows that break a row expectation are
-quarantined with the reason, not scored. The model is the one the registry alias points at
-(``inference.model``); when no model has that alias (the default run's fairness gate flags the
-planted bias, so nothing is promoted), the latest logged model is used, and the log and every
-prediction say so.
+quarantined with the reason, not scored. The model is the registered version with the champion
+alias, else the one with the challenger alias (``inference.model``); when no model has either
+(the default run's fairness gate flags the planted bias, so nothing is promoted), the latest
+logged model is used, and the log and every prediction say so.
 """
 
 import logging
@@ -92,6 +92,19 @@ def _latest_logged_model(experiment_name: str) -> Any:
     )
 
 
+def _first_alias(client: Any, name: str, aliases: list[str]) -> tuple[Any, str]:
+    """The version of the first alias that is set, and that alias; else the last lookup's error."""
+    from mlflow.exceptions import MlflowException
+
+    error = MlflowException(f"no alias given for {name}")
+    for alias in aliases:
+        try:
+            return client.get_model_version_by_alias(name, alias), alias
+        except MlflowException as missing:
+            error = missing
+    raise error
+
+
 def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
     """Which model to score with: its URI, where it came from, its version and training run."""
     import mlflow
@@ -102,14 +115,16 @@ def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
     name = config["registered_model_name"]
     client = mlflow.MlflowClient()
     if source in ("alias", "version"):
+        # An alias, or a list of them tried in order (champion, else challenger).
+        aliases = [config["alias"]] if isinstance(config["alias"], str) else config["alias"]
         try:
             if source == "alias":
-                version = client.get_model_version_by_alias(name, config["alias"])
+                version, alias = _first_alias(client, name, list(aliases or []))
             else:
                 version = client.get_model_version(name, str(config["version"]))
         except MlflowException as error:
             wanted = (
-                f"alias {config['alias']!r}"
+                " or ".join(f"alias {a!r}" for a in aliases)
                 if source == "alias"
                 else f"version {config['version']}"
             )
@@ -133,7 +148,7 @@ def resolve_model(settings: dict[str, Any]) -> dict[str, Any]:
                 "model_version": "",
                 "model_run_id": model.source_run_id or "",
             }
-        selector = f"@{config.get('alias', 'candidate')}" if source == "alias" else ""
+        selector = f"@{alias}" if source == "alias" else ""
         logger.info(
             "Scoring with registered model %s version %s%s.", name, version.version, selector
         )

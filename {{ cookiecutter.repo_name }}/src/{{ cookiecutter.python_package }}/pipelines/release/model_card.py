@@ -23,6 +23,7 @@ from ...reporting import fmt, markdown_table
 from ..explanation.card import errors_section, importance_section
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
+from .champion import champion_section
 from .promotion import blocking_gates
 
 TEMPLATE = "conf/base/model_card.md"
@@ -108,6 +109,7 @@ def build_model_card(
     training: dict[str, Any],
     plan: dict[str, Any],
     dataset: dict[str, Any],
+    champion_comparison: dict[str, Any],
 ) -> str:
     """Fill the team's model card template with this run's figures, in the problem type's words
     (``problem.card_words``)."""
@@ -121,6 +123,7 @@ def build_model_card(
         **validation_record.get("tags", {}),
         **benchmark_record.get("tags", {}),
         **fairness_record.get("tags", {}),
+        "gate.champion": champion_comparison["verdict"],
     }
     v = validation_record["metrics"]
     test = test_metrics_record["metrics"]
@@ -245,6 +248,7 @@ def build_model_card(
         "fairness_parameters": PARAMETERS,
         "what_drives_predictions": importance_section(feature_importance),
         "where_it_is_wrong": errors_section(error_cohorts),
+        "champion_comparison": champion_section(champion_comparison),
     }
     try:
         notes_removed = re.sub(r"<!--.*?-->\s*", "", template, flags=re.DOTALL)

@@ -1,7 +1,9 @@
-"""Wiring of the release: check its configuration, write the model card, then promote."""
+"""Wiring of the release: check its configuration, compare with the champion, write the model
+card, then promote."""
 
 from kedro.pipeline import Node, Pipeline
 
+from .champion import compare_with_champion
 from .model_card import build_model_card
 from .plan import check_release_config
 from .promotion import promote_model
@@ -17,6 +19,19 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["params:promotion", "params:ethics_checklist"],
                 outputs="release_plan",
                 name="check_release_config",
+            ),
+            # The run's model against the approved one (alias promotion.champion.alias).
+            Node(
+                func=compare_with_champion,
+                inputs=[
+                    "trained_model",
+                    "held_out_set",
+                    "params:training",
+                    "params:dataset",
+                    "release_plan",
+                ],
+                outputs=["champion_record", "champion_comparison", "champion_verdict"],
+                name="compare_with_champion",
             ),
             Node(
                 func=build_model_card,
@@ -39,6 +54,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "training": "params:training",
                     "plan": "release_plan",
                     "dataset": "params:dataset",
+                    "champion_comparison": "champion_comparison",
                 },
                 outputs="model_card",
                 name="build_model_card",
@@ -50,6 +66,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "model_card",
                     "fairness_verdict",
                     "benchmark_verdict",
+                    "champion_verdict",
                     "validated_table",
                     "mlflow_model",
                     "release_plan",

@@ -9,8 +9,9 @@ PROMOTION = "conf/base/parameters_release.yml"
 ETHICS = "conf/base/parameters_ethics.yml"
 STATUSES = ("open", "answered", "not_applicable")
 RISKS = ("low", "medium", "high")  # an open item of high risk holds every model back
-PROMOTION_KEYS = ("registered_model_name", "alias", "required_gates", "allow_warn")
-GATES = ("validation", "benchmark", "fairness")
+PROMOTION_KEYS = ("registered_model_name", "alias", "required_gates", "allow_warn", "champion")
+CHAMPION_KEYS = ("alias", "margin", "confidence", "bootstrap_repeats", "seed")
+GATES = ("validation", "benchmark", "fairness", "champion")
 
 
 def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,6 +35,27 @@ def check_ethics_checklist(checklist: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def check_champion(champion: dict[str, Any], challenger_alias: str) -> dict[str, Any]:
+    """The challenger-against-champion settings: alias, margin, interval, bootstrap."""
+    check_keys(champion, CHAMPION_KEYS, "promotion.champion", PROMOTION)
+    where = f"in {PROMOTION}"
+    if not str(champion["alias"] or "").strip() or champion["alias"] == challenger_alias:
+        raise ConfigError(
+            f"promotion.champion.alias {where} must be a name other than promotion.alias."
+        )
+    if not 0 < float(champion["confidence"]) < 1:
+        raise ConfigError(f"promotion.champion.confidence {where} must be between 0 and 1.")
+    if int(champion["bootstrap_repeats"]) < 1:
+        raise ConfigError(f"promotion.champion.bootstrap_repeats {where} must be at least 1.")
+    return {
+        "alias": str(champion["alias"]),
+        "margin": float(champion["margin"]),
+        "confidence": float(champion["confidence"]),
+        "bootstrap_repeats": int(champion["bootstrap_repeats"]),
+        "seed": int(champion["seed"]),
+    }
+
+
 def check_release_config(
     promotion: dict[str, Any], ethics_checklist: dict[str, Any]
 ) -> dict[str, Any]:
@@ -47,12 +69,14 @@ def check_release_config(
         raise ConfigError(
             f"promotion.required_gates in {PROMOTION} names {bad}; the gates are {list(GATES)}."
         )
+    champion = check_champion(promotion["champion"], str(promotion["alias"]))
     items = check_ethics_checklist(ethics_checklist)
     return {
         "registered_model_name": str(promotion["registered_model_name"]),
         "alias": str(promotion["alias"]),
         "required_gates": gates,
         "allow_warn": bool(promotion["allow_warn"]),
+        "champion": champion,
         "ethics_items": items,
         # Open items of high risk: while any is open, no model of the project may be approved.
         "ethics_holds": [i["id"] for i in items if i["status"] == "open" and i["risk"] == "high"],

@@ -1,4 +1,4 @@
-"""Promotion: register the run's model with alias ``candidate`` when every gate of the run passed.
+"""Promotion: register the run's model with alias ``challenger`` when every gate of the run passed.
 
 The verdicts are read back from the run's own tags (``gate.<name>``), so the decision is made on
 what the run recorded; a gate that did not run (e.g. ``kedro run --pipeline fairness_review``)
@@ -53,6 +53,7 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
                 "promotion.status": "held_back",
                 "promotion.reason": reason,
                 "promotion.ethics_holds": ", ".join(plan["ethics_holds"]) or "none",
+                "promotion.required_gates": ", ".join(plan["required_gates"]),
             },
         }
     model = models[0]
@@ -78,6 +79,8 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
             "promotion.reason": reason,
             "promotion.registered_model": f"models:/{name}@{alias}",
             "promotion.ethics_holds": ", ".join(plan["ethics_holds"]) or "none",
+            # What `kedro approve` checks again (with gate.champion) before the champion moves.
+            "promotion.required_gates": ", ".join(plan["required_gates"]),
         },
     }
 
@@ -86,6 +89,7 @@ def promote_model(  # noqa: PLR0917  (this node's inputs: everything it must run
     model_card: str,
     fairness_verdict: str,
     benchmark_verdict: str,
+    champion_verdict: str,
     validated_table: Any,
     mlflow_model: Any,
     plan: dict[str, Any],
