@@ -103,7 +103,7 @@ def test_kedro_viz_shows_every_pipeline_in_a_real_browser(default_project, tmp_p
         assert "validated_table" in edge("validation", "outputs") & edge("training", "inputs")
         assert "primary_table" in edge("ingestion", "outputs") & edge("validation", "inputs")
         assert {"model_card_template", "fairness_report", "mlflow_model"} <= edge("release", "inputs")
-        assert edge("release", "outputs") == {"promotion_record"}
+        assert edge("release", "outputs") == {"champion_record", "promotion_record"}
         assert {"trained_model", "held_out_set"} <= edge("explanation", "inputs")
         assert {"feature_importance", "error_cohorts"} <= edge("explanation", "outputs") & edge(
             "release", "inputs"
