@@ -174,13 +174,18 @@ def check_columns(frame: pd.DataFrame, columns: list[str], what: str, dataset: s
 
 def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """The feature columns in plain types: numbers as float (NaN missing), categories as text."""
-    inputs = frame[numeric + categorical].copy()
+    columns: dict[str, pd.Series] = {}
     for column in numeric:
-        inputs[column] = pd.to_numeric(inputs[column], errors="coerce").astype("float64")
+        values = frame[column]
+        columns[column] = (
+            values
+            if values.dtype == "float64"
+            else pd.to_numeric(values, errors="coerce").astype("float64")
+        )
     for column in categorical:
-        values = inputs[column]
-        inputs[column] = values.astype(object).where(values.notna(), np.nan)
-    return inputs
+        values = frame[column]
+        columns[column] = values.astype(object).where(values.notna(), np.nan)
+    return pd.DataFrame(columns, index=frame.index)  # one frame: no per-column insert cost
 
 
 def seeded_sample(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:

@@ -194,27 +194,24 @@ def _not_one_value(value: Any) -> bool:
     return isinstance(value, list | dict | tuple | set | np.ndarray)
 
 
-def _infinite(column: pd.Series) -> np.ndarray:
-    """Where a column holds +/-inf (a JSON ``Infinity`` MLflow's parser accepts)."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return np.isinf(column.to_numpy(dtype="float64", na_value=np.nan))
-    if column.dtype == object:
-        return column.map(lambda v: isinstance(v, float | np.floating) and math.isinf(v)).to_numpy(
-            dtype=bool
-        )
-    return np.zeros(len(column), dtype=bool)
-
-
 def _wrong_type(column: str, values: pd.Series, kind: str | None) -> str | None:
-    """What is wrong with a request column's values, if anything (``kind``: a related column's)."""
-    if values.dtype == object:
-        nested = values.map(_not_one_value).to_numpy(dtype=bool)
-        if nested.any():
-            rows = _quoted(np.flatnonzero(nested))
-            return f"{column} holds a list or an object, not one value (rows {rows})"
-    infinite = _infinite(values)
-    if infinite.any():
-        return f"{column} holds an infinite number (rows {_quoted(np.flatnonzero(infinite))})"
+    """What is wrong with a request column's values, if anything (``kind``: a related column's).
+
+    Plain Python over the cells: a request is small, and pandas' per-call cost would dominate.
+    """
+    cells = values.tolist()
+    nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
+    if nested:
+        return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
+    infinite = [
+        row
+        for row, value in enumerate(cells)
+        if isinstance(value, float | np.floating) and math.isinf(value)
+    ]
+    if infinite:
+        return f"{column} holds an infinite number (rows {_quoted(infinite)})"
+    if kind is None:
+        return None
     given = values[values.notna()]
     if kind == "number":
         bad = given[pd.to_numeric(given, errors="coerce").isna()]
@@ -305,7 +302,9 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
 
     frame = check_request(request, plan)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
-    raw = pd.DataFrame({c: pd.Series(frame[c].map(as_text), dtype="str") for c in main_columns})
+    raw = pd.DataFrame(
+        {c: pd.Series([as_text(v) for v in frame[c].tolist()], dtype="str") for c in main_columns}
+    )
     checks = row_checks_of(plan)
     positions = np.arange(len(raw), dtype="int64")
     raw_reasons = checks[plan["main_dataset"]].reasons(raw.assign(**{ROW_POSITION: positions}))
