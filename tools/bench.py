@@ -810,12 +810,14 @@ def scan_row_loops(package_dir: Path) -> list[dict[str, Any]]:
                 for k in node.keywords
             )
             lambda_arg = any(isinstance(a, ast.Lambda) for a in node.args)
+            # F.transform(array, lambda ...): a Spark SQL higher-order function, run in the JVM
+            spark_sql = isinstance(node.func.value, ast.Name) and node.func.value.id == "F"
             kind = None
             if attr in ("iterrows", "itertuples"):
                 kind = attr
             elif attr == "apply" and axis_rows:
                 kind = "apply(axis=1)"
-            elif attr in ("apply", "map", "applymap", "transform") and lambda_arg:
+            elif attr in ("apply", "map", "applymap", "transform") and lambda_arg and not spark_sql:
                 kind = f"{attr}(lambda)"
             if kind:
                 findings.append(

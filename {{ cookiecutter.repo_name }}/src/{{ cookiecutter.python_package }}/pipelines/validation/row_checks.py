@@ -201,7 +201,9 @@ def _of_type(column: str, type_: str | None) -> Check:
             return none, 0
         classes = _type_classes(type_)
         present = values.notna().to_numpy()
-        none[present] = ~values[present].map(lambda v: isinstance(v, classes)).to_numpy(bool)
+        kinds = values[present].map(type)  # each distinct type is judged once, not each value
+        judged = {kind: issubclass(kind, classes) for kind in kinds.unique()}
+        none[present] = ~kinds.map(judged).to_numpy(bool)
         return none, int(present.sum())
 
     return check
