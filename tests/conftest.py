@@ -177,7 +177,9 @@ def copy_of_default(default_project: InstalledProject, folder: Path):
     shutil.copytree(
         default_project.root,
         copy,
-        ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "*.parquet", "run.log*"),
+        # not its stores: "mlruns" holds artifacts the project's own tests leave (their
+        # experiments' default artifact root is ./mlruns)
+        ignore=shutil.ignore_patterns(".venv", "mlflow.db", "mlartifacts", "mlruns", "*.parquet", "run.log*"),
     )
 
     def kedro_in_copy(*args: str, check: bool = False, **env: str):
