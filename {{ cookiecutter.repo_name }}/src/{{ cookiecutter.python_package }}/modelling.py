@@ -172,6 +172,16 @@ def check_columns(frame: pd.DataFrame, columns: list[str], what: str, dataset: s
         )
 
 
+def checked_model_inputs(
+    frame: pd.DataFrame, training: dict[str, Any], dataset: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The model inputs of ``frame`` for the configured features, with the numeric and the
+    categorical feature names; DataError naming the missing columns of ``dataset``."""
+    numeric, categorical = feature_columns(training)
+    check_columns(frame, numeric + categorical, "training.features", dataset)
+    return model_inputs(frame, numeric, categorical), numeric, categorical
+
+
 def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """The feature columns in plain types: numbers as float (NaN missing), categories as text."""
     columns: dict[str, pd.Series] = {}

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...modelling import feature_columns, model_inputs, thread_limit
+from ...modelling import checked_model_inputs, thread_limit
 from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
@@ -135,8 +135,7 @@ def analyse_errors(
 
     settings = plan["error_analysis"]
     problem = problem_of(dataset)
-    numeric, categorical = feature_columns(training)
-    X = model_inputs(rows, numeric, categorical)
+    X, numeric, categorical = checked_model_inputs(rows, training, "held_out_set")
     y = problem.target_values(rows, "held_out_set")
     with thread_limit(plan["max_threads"]):
         prediction = problem.predict(trained_model, X)

@@ -10,9 +10,7 @@ import pandas as pd
 
 from ...groups import metric_safe
 from ...modelling import (
-    check_columns,
-    feature_columns,
-    model_inputs,
+    checked_model_inputs,
     seeded_sample,
     thread_limit,
 )
@@ -36,12 +34,6 @@ def explanation_rows(held_out_set: pd.DataFrame, plan: dict[str, Any]) -> pd.Dat
     return rows.reset_index(drop=True)
 
 
-def _inputs(rows: pd.DataFrame, training: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
-    numeric, categorical = feature_columns(training)
-    check_columns(rows, numeric + categorical, "training.features", "held_out_set")
-    return model_inputs(rows, numeric, categorical), categorical
-
-
 def measure_importance(
     trained_model: Any,
     rows: pd.DataFrame,
@@ -59,7 +51,7 @@ def measure_importance(
     from sklearn.inspection import permutation_importance
 
     problem = problem_of(dataset)
-    X, _ = _inputs(rows, training)
+    X, _, _ = checked_model_inputs(rows, training, "held_out_set")
     y = problem.target_values(rows, "held_out_set")
     metric, sign = plan["metric"], 1.0 if plan["greater_is_better"] else -1.0
     threshold = training["decision_threshold"]
@@ -152,7 +144,7 @@ def plot_explanation(
     top = top_inputs(importance, plan["importance"]["top_inputs"])
     if not top:
         return figures
-    X, categorical = _inputs(rows, training)
+    X, _, categorical = checked_model_inputs(rows, training, "held_out_set")
     y = problem.target_values(rows, "held_out_set")
     with thread_limit(plan["max_threads"]):
         prediction = problem.predict(trained_model, X)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...modelling import check_columns, feature_columns, model_inputs
+from ...modelling import checked_model_inputs
 from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,7 @@ def compare_with_champion(
     champion_model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
     y = problem.target_values(held_out_set, "held_out_set")
     threshold = training["decision_threshold"]
-    numeric, categorical = feature_columns(training)
-    check_columns(held_out_set, numeric + categorical, "training.features", "held_out_set")
-    inputs = model_inputs(held_out_set, numeric, categorical)
+    inputs, _, _ = checked_model_inputs(held_out_set, training, "held_out_set")
     scored = {
         "challenger": problem.predict(trained_model, inputs),
         "champion": problem.predict(champion_model, inputs),
