@@ -34,33 +34,66 @@ MAX_GET_HISTORY = 2
 class TeamServer:
     """A basic-auth server in ``folder``; its access log counts the requests of each run."""
 
-    def __init__(self, uri: str, folder: Path, admin_password: str, process: subprocess.Popen):
-        self.uri, self.folder, self.process = uri, folder, process
+    def __init__(self, project: Path, folder: Path, env: dict[str, str], admin_password: str):
+        self.project, self.folder, self.env = project, folder, env
+        self.uri = f"http://127.0.0.1:{env['PORT']}"
         self.admin = ("admin", admin_password)
         self.log = folder / "access.log"
         self.postgres: Postgres | None = None
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start ``deploy/team-server.sh`` and wait until it answers."""
+        with (self.folder / "access.log").open("a") as log:
+            self.process = subprocess.Popen(
+                [str(self.project / "deploy/team-server.sh"), "--workers", "1"],
+                cwd=self.project,
+                env=self.env,
+                stdout=log,
+                stderr=(self.folder / "server.err").open("a"),
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{self.uri}/health", timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            assert self.process.poll() is None, (self.folder / "server.err").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the team server did not start"
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
 
     def call(self, method: str, path: str, **kwargs) -> dict:
         answer = requests.request(method, f"{self.uri}{path}", auth=self.admin, timeout=60, **kwargs)
         answer.raise_for_status()
         return answer.json() if answer.content else {}
 
+    def grant(self, user: str, resource_type: str, resource_id: str, permission: str) -> None:
+        self.call(
+            "POST",
+            "/api/3.0/mlflow/users/permissions/grant",
+            json={
+                "username": user,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "permission": permission,
+            },
+        )
+
+    def experiment_id(self) -> str:
+        return self.call(
+            "GET", "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": EXPERIMENT}
+        )["experiment"]["experiment_id"]
+
     def add_user(self, name: str, password: str, permission: str | None = None) -> None:
         self.call("POST", "/api/2.0/mlflow/users/create", json={"username": name, "password": password})
         if permission:
-            experiment_id = self.call(
-                "GET", "/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": EXPERIMENT}
-            )["experiment"]["experiment_id"]
-            self.call(
-                "POST",
-                "/api/3.0/mlflow/users/permissions/grant",
-                json={
-                    "username": name,
-                    "resource_type": "experiment",
-                    "resource_id": experiment_id,
-                    "permission": permission,
-                },
-            )
+            self.grant(name, "experiment", self.experiment_id(), permission)
 
     def requests_since(self, line: int) -> Counter:
         """Requests by ``METHOD path`` in the access log after its first ``line`` lines."""
@@ -76,6 +109,16 @@ class TeamServer:
         return len(self.log.read_text().splitlines())
 
 
+def let_the_sample_register(copy: Path) -> None:
+    """Gates the sample passes: its planted bias fails the fairness gate on purpose and its
+    quarantined rows make validation warn; a run then registers its model as the challenger."""
+    release = copy / "conf/base/parameters_release.yml"
+    gates = "required_gates: [validation, benchmark, fairness, champion]"
+    assert gates in release.read_text()
+    text = release.read_text().replace(gates, "required_gates: [validation, benchmark]")
+    release.write_text(text.replace("allow_warn: false", "allow_warn: true"))
+
+
 @pytest.fixture(scope="module")
 def team_project(default_project):
     """The default project with its ``team`` extra (``uv sync --inexact --extra team``)."""
@@ -89,8 +132,23 @@ def team_project(default_project):
 class Postgres:
     """A PostgreSQL server of its own in ``folder``: ``uri`` + ``/<database>``."""
 
-    def __init__(self, uri: str, folder: Path):
-        self.uri, self.folder = uri, folder
+    def __init__(self, folder: Path, bin_dir: Path, port: int, as_postgres: list[str]):
+        self.folder, self.bin_dir, self.port, self.as_postgres = folder, bin_dir, port, as_postgres
+        self.uri = f"postgresql://postgres@127.0.0.1:{port}"
+        self.data = folder / "data"
+
+    def pg(self, tool: str, *args: object, check: bool = True) -> None:
+        done = subprocess.run(
+            [*self.as_postgres, str(self.bin_dir / tool), *map(str, args)], capture_output=True, text=True
+        )
+        assert done.returncode == 0 or not check, f"{tool}: {done.stdout}{done.stderr}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -h 127.0.0.1 -c fsync=off"
+        self.pg("pg_ctl", "-D", self.data, "-l", self.folder / "server.log", "-o", options, "-w", "start")
+
+    def stop(self, check: bool = True) -> None:
+        self.pg("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop", check=check)
 
 
 @pytest.fixture(scope="module")
@@ -100,34 +158,22 @@ def postgres():
     and removed at teardown. No fsync: a test's data need not survive a power cut."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     assert found, "PostgreSQL is not installed: run tools/install-test-deps.sh"
-    bin_dir = found[-1].parent
     # Not under pytest's tmp folder: the postgres user cannot enter it.
     folder = Path(tempfile.mkdtemp(prefix="team-postgres-"))
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_postgres:
         shutil.chown(folder, "postgres")
-
-    def pg(tool: str, *args: object) -> None:
-        done = subprocess.run(
-            [*as_postgres, str(bin_dir / tool), *map(str, args)], capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"{tool}: {done.stdout}{done.stderr}"
-
-    port, data = free_port(), folder / "data"
+    server = Postgres(folder, found[-1].parent, free_port(), as_postgres)
     start = time.perf_counter()
-    pg("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-    options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off"
-    pg("pg_ctl", "-D", data, "-l", folder / "server.log", "-o", options, "-w", "start")
+    server.pg("initdb", "-D", server.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    server.start()
     try:
         for database in ("mlflow", "mlflow_auth"):
-            pg("createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", database)
+            server.pg("createdb", "-h", "127.0.0.1", "-p", server.port, "-U", "postgres", database)
         print(f"\nPostgreSQL initdb + start: {time.perf_counter() - start:.1f} s")
-        yield Postgres(f"postgresql://postgres@127.0.0.1:{port}", folder)
+        yield server
     finally:
-        subprocess.run(
-            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-        )
+        server.stop(check=False)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -136,43 +182,25 @@ def team_server(team_project, postgres, tmp_path_factory):
     """``deploy/team-server.sh`` on a free loopback port, its runs and its users in PostgreSQL,
     the admin's password and the database URIs from the environment."""
     folder = tmp_path_factory.mktemp("team-server")
-    port, admin_password = free_port(), "admin-" + secrets.token_hex(12)
+    admin_password = "admin-" + secrets.token_hex(12)
     env = project_env(
         MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
         MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(32),
         MLFLOW_SERVER_DIR=str(folder),
         MLFLOW_BACKEND_STORE_URI=f"{postgres.uri}/mlflow",
         MLFLOW_AUTH_DATABASE_URI=f"{postgres.uri}/mlflow_auth",
-        PORT=str(port),
+        PORT=str(free_port()),
     )
-    with (folder / "access.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(team_project.root / "deploy/team-server.sh"), "--workers", "1"],
-            cwd=team_project.root,
-            env=env,
-            stdout=log,
-            stderr=(folder / "server.err").open("w"),
-            start_new_session=True,
-        )
-    server = TeamServer(f"http://127.0.0.1:{port}", folder, admin_password, process)
+    server = TeamServer(team_project.root, folder, env, admin_password)
     server.postgres = postgres
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{server.uri}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert process.poll() is None, (folder / "server.err").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the team server did not start"
-            time.sleep(1)
+        server.start()
         assert admin_password not in (folder / "basic_auth.ini").read_text()
         assert not list(folder.glob("*.db")), "the stores must be in PostgreSQL, not SQLite"
         server.call("POST", "/api/2.0/mlflow/experiments/create", json={"name": EXPERIMENT})
         yield server
     finally:
-        stop_process_group(process)
+        server.stop()
 
 
 @pytest.mark.parametrize(
@@ -215,6 +243,7 @@ def test_a_run_with_edit_is_recorded_in_few_requests_and_its_password_nowhere(
     password = "planted-" + secrets.token_hex(16)
     team_server.add_user("alice", password, "EDIT")
     copy, kedro_in_copy = copy_of_default(team_project, tmp_path)
+    let_the_sample_register(copy)
     credentials = copy / "conf/local/credentials.yml"  # the git-ignored file, not the env
     credentials.write_text(
         f"mlflow_tracking:\n  MLFLOW_TRACKING_USERNAME: alice\n  MLFLOW_TRACKING_PASSWORD: {password}\n"
@@ -240,6 +269,8 @@ def test_a_run_with_edit_is_recorded_in_few_requests_and_its_password_nowhere(
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     (found,) = client.search_runs([experiment.experiment_id])
     assert found.info.status == "FINISHED" and found.data.tags["mlflow.user"] == "alice"
+    promotion = {k: v for k, v in found.data.tags.items() if k.startswith("promotion.")}
+    assert promotion["promotion.status"] == "promoted", promotion  # registered: the challenger
     assert found.data.metrics["test.rows"] > 0 and len(found.data.metrics) > 100
     model_id = found.data.tags["training.model_uri"].removeprefix("models:/")
     linked = {m.key.split(".")[0] for m in client.get_logged_model(model_id).metrics}
@@ -331,3 +362,255 @@ def test_the_access_file_makes_accounts_and_grants_and_applying_it_again_changes
         MLFLOW_TRACKING_PASSWORD=passwords["PW_EDDIE"],
     )
     assert passed.returncode == 0, passed.stderr[-3000:]
+
+
+def stopped_line(done: subprocess.CompletedProcess, prefix: str) -> str:
+    """The one line of a refusal that starts with ``prefix`` (asserts there is exactly one)."""
+    lines = [line for line in done.stderr.splitlines() if line.startswith(prefix)]
+    assert done.returncode == 1 and len(lines) == 1, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def challenger(team_project, team_server, tmp_path, monkeypatch) -> str:
+    """A registered version with every gate passed (alias ``challenger``): the one the module's
+    runs registered, else one run as a user with EDIT makes it."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    as_admin(team_server, monkeypatch)
+    client = MlflowClient(tracking_uri=team_server.uri)
+    try:
+        return client.get_model_version_by_alias(EXPERIMENT, "challenger").version
+    except MlflowException:
+        team_server.add_user("rowan", "rowan-pw-0123456789", "EDIT")
+        copy, kedro_in_copy = copy_of_default(team_project, tmp_path)
+        let_the_sample_register(copy)
+        creds = {"MLFLOW_TRACKING_USERNAME": "rowan", "MLFLOW_TRACKING_PASSWORD": "rowan-pw-0123456789"}
+        assert kedro_in_copy("run", MLFLOW_TRACKING_URI=team_server.uri, **creds).returncode == 0
+        return client.get_model_version_by_alias(EXPERIMENT, "challenger").version
+
+
+def as_admin(team_server: TeamServer, monkeypatch) -> None:
+    """MLflow's client in this process speaks as the server's admin (for the test's own reads)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", team_server.admin[0])
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", team_server.admin[1])
+
+
+def test_approving_needs_manage_on_the_registered_model(
+    team_project, team_server, challenger, tmp_path
+) -> None:
+    """A user with EDIT on the model is refused in one line and the alias stays; MANAGE approves."""
+    passwords = {user: f"{user}-{secrets.token_hex(8)}" for user in ("erin", "lena")}
+    for user, on_model in (("erin", "EDIT"), ("lena", "MANAGE")):
+        team_server.add_user(user, passwords[user], "EDIT")
+        team_server.grant(user, "registered_model", EXPERIMENT, on_model)
+    copy, kedro_in_copy = copy_of_default(team_project, tmp_path)
+    let_the_sample_register(copy)  # the configuration the challenger was made with
+
+    def approve(user: str) -> subprocess.CompletedProcess:
+        return kedro_in_copy(
+            "approve",
+            challenger,
+            "--by",
+            user,
+            "--note",
+            "model card read",
+            MLFLOW_TRACKING_URI=team_server.uri,
+            MLFLOW_TRACKING_USERNAME=user,
+            MLFLOW_TRACKING_PASSWORD=passwords[user],
+        )
+
+    def champion() -> str | None:
+        answer = requests.get(
+            f"{team_server.uri}/api/2.0/mlflow/registered-models/alias",
+            params={"name": EXPERIMENT, "alias": "champion"},
+            auth=team_server.admin,
+            timeout=30,
+        )
+        return answer.json()["model_version"]["version"] if answer.ok else None
+
+    before = champion()
+    line = stopped_line(approve("erin"), "Approve refused:")
+    expected = ("user 'erin' may not approve", f"MANAGE on registered model '{EXPERIMENT}'", "has EDIT")
+    for words in (*expected, "admin"):
+        assert words in line, line
+    assert champion() == before, "a refused approval must leave the alias where it was"
+
+    done = approve("lena")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert champion() == str(challenger)
+    tags = team_server.call(
+        "GET", "/api/2.0/mlflow/model-versions/get", params={"name": EXPERIMENT, "version": challenger}
+    )["model_version"]["tags"]
+    assert {"key": "approval.by", "value": "lena"} in tags
+
+
+def test_four_users_at_once_through_a_server_restart_all_finish_with_everything(
+    team_project, team_server, tmp_path, monkeypatch
+) -> None:
+    """Four users' default runs at once; the server restarts while they run: each run retries,
+    finishes with its own user, and has every metric and artifact the others have."""
+    from mlflow import MlflowClient
+
+    users = {f"member{i}": f"pw{i}-{secrets.token_hex(8)}" for i in range(4)}
+    requests.post(  # the model the runs register versions of (may exist already)
+        f"{team_server.uri}/api/2.0/mlflow/registered-models/create",
+        json={"name": EXPERIMENT},
+        auth=team_server.admin,
+        timeout=30,
+    )
+    for user, password in users.items():
+        team_server.add_user(user, password, "EDIT")
+        team_server.grant(user, "registered_model", EXPERIMENT, "EDIT")
+    experiment_id = team_server.experiment_id()
+
+    def their_runs() -> dict[str, dict]:
+        """The four users' runs on the server, by user."""
+        found = team_server.call(
+            "POST",
+            "/api/2.0/mlflow/runs/search",
+            json={"experiment_ids": [experiment_id], "max_results": 100},
+        )
+        by_user = {}
+        for found_run in found.get("runs", []):
+            user = {t["key"]: t["value"] for t in found_run["data"].get("tags", [])}.get("mlflow.user")
+            if user in users:
+                by_user[user] = found_run
+        return by_user
+
+    processes = {}
+    try:
+        for user, password in users.items():
+            copy, _ = copy_of_default(team_project, tmp_path / user)
+            processes[user] = subprocess.Popen(
+                [str(team_project.root / ".venv/bin/kedro"), "run"],
+                cwd=copy,
+                env=project_env(
+                    MLFLOW_TRACKING_URI=team_server.uri,
+                    MLFLOW_TRACKING_USERNAME=user,
+                    MLFLOW_TRACKING_PASSWORD=password,
+                ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        deadline = time.monotonic() + 300
+        while len([r for r in their_runs().values() if r["info"]["status"] == "RUNNING"]) < 4:
+            assert time.monotonic() < deadline, "the four runs did not start"
+            assert all(p.poll() is None for p in processes.values()), "a run ended before the restart"
+            time.sleep(0.5)
+        team_server.stop()  # every run is RUNNING: the server goes away under them
+        time.sleep(3)
+        team_server.start()
+        outputs = {user: process.communicate(timeout=900)[0] for user, process in processes.items()}
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+    for user, process in processes.items():
+        assert process.returncode == 0, f"{user}: {outputs[user][-4000:]}"
+
+    as_admin(team_server, monkeypatch)
+    client = MlflowClient(tracking_uri=team_server.uri)
+    runs = {user: client.get_run(found["info"]["run_id"]) for user, found in their_runs().items()}
+    assert sorted(runs) == sorted(users)
+    assert {run.info.status for run in runs.values()} == {"FINISHED"}
+    metrics = [set(run.data.metrics) for run in runs.values()]
+    assert len(metrics[0]) > 100 and all(m == metrics[0] for m in metrics), "a run lost metrics"
+
+    def artifacts(run_id: str, path: str = "") -> set[str]:
+        found = set()
+        for item in client.list_artifacts(run_id, path):
+            found |= artifacts(run_id, item.path) if item.is_dir else {item.path}
+        return found
+
+    kept = [artifacts(run.info.run_id) for run in runs.values()]
+    assert "model_card.md" in {Path(p).name for p in kept[0]}
+    assert all(k == kept[0] for k in kept), "a run lost artifacts"
+
+
+def test_postgresql_stopped_ends_a_run_in_one_line_soon(team_project, team_server, tmp_path) -> None:
+    """With the server's database down, ``kedro run`` stops in one line within a bound, reads no
+    data, and the server serves again once PostgreSQL is back."""
+    team_server.add_user("pablo", "pablo-pw-0123456789", "EDIT")
+    copy, kedro_in_copy = copy_of_default(team_project, tmp_path)
+    team_server.postgres.stop()
+    try:
+        start = time.perf_counter()
+        done = kedro_in_copy(
+            "run",
+            MLFLOW_TRACKING_URI=team_server.uri,
+            MLFLOW_TRACKING_USERNAME="pablo",
+            MLFLOW_TRACKING_PASSWORD="pablo-pw-0123456789",
+        )
+        seconds = time.perf_counter() - start
+    finally:
+        team_server.postgres.start()
+    line = stopped_line(done, "Run stopped:")
+    print(f"\nPostgreSQL stopped: `kedro run` ended in {seconds:.1f} s: {line}")
+    assert "failed to answer" in line and "database" in line, line
+    assert seconds < 90
+    assert not list((copy / "data/03_primary").glob("*.parquet")), "no data may be read"
+    deadline = time.monotonic() + 60
+    while True:  # PostgreSQL is back: the server answers again
+        try:
+            team_server.experiment_id()
+            break
+        except requests.RequestException:
+            assert time.monotonic() < deadline, "the server did not recover"
+            time.sleep(1)
+
+
+def test_a_read_user_browses_the_run_its_artifacts_and_the_model_in_a_real_browser(
+    team_server, challenger, tmp_path
+) -> None:
+    """A READ user (the server's default permission) opens the run, its model card and the
+    registered model in MLflow's UI in headless Chromium; the screenshots are kept."""
+    import base64
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_lineage_viz import SCREENSHOTS, headless_chromium
+
+    password = "reader-" + secrets.token_hex(8)
+    team_server.add_user("reader", password)  # no grant: READ on everything, the default
+    version = team_server.call(
+        "GET", "/api/2.0/mlflow/model-versions/get", params={"name": EXPERIMENT, "version": challenger}
+    )["model_version"]
+    run = team_server.call("GET", "/api/2.0/mlflow/runs/get", params={"run_id": version["run_id"]})["run"]
+    experiment_id, run_name = run["info"]["experiment_id"], run["info"]["run_name"]
+
+    driver = headless_chromium(tmp_path / "chromium-profile")
+    try:  # basic auth on every request the page makes, as a browser's login prompt would give
+        token = base64.b64encode(f"reader:{password}".encode()).decode()
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {token}"}}
+        )
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        pages = {
+            "run": (f"#/experiments/{experiment_id}/runs/{version['run_id']}", [run_name, "test.roc_auc"]),
+            "artifacts": (
+                f"#/experiments/{experiment_id}/runs/{version['run_id']}/artifacts",
+                ["model_card.md"],
+            ),
+            "model": (f"#/models/{EXPERIMENT}", [f"Version {challenger}"]),
+        }
+        for page, (path, expected) in pages.items():
+            driver.get(f"{team_server.uri}/{path}")
+
+            def shows_all(drv, expected=expected) -> bool:
+                text = drv.find_element(By.TAG_NAME, "body").text
+                return all(words in text for words in expected)
+
+            try:
+                WebDriverWait(driver, 60).until(shows_all)
+            finally:
+                shot = SCREENSHOTS / f"team-server-read-user-{page}.png"
+                driver.save_screenshot(str(shot))
+            assert shot.stat().st_size > 10_000
+            assert "Permission denied" not in driver.find_element(By.TAG_NAME, "body").text
+    finally:
+        driver.quit()

@@ -329,17 +329,20 @@ def _print_comparison(original: dict[str, float], new: dict[str, float], toleran
     return differ
 
 
-def _release_plan(env: str | None) -> dict[str, Any]:
-    """The checked release plan of the project's configuration; points MLflow at its store."""
+def _release_plan(env: str | None) -> tuple[dict[str, Any], str | None]:
+    """The checked release plan of the project's configuration, and the team server's URI (None:
+    a local store); points MLflow at the store."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     from .pipelines.release.plan import check_release_config
+    from .team import tracking_server
 
     bootstrap_project(Path.cwd())
     with KedroSession.create(env=env) as session:
-        params = session.load_context().params  # also points MLflow at the tracking store
-    return check_release_config(params["promotion"], params["ethics_checklist"])
+        context = session.load_context()  # also points MLflow at the tracking store
+        params, server = context.params, tracking_server(context)
+    return check_release_config(params["promotion"], params["ethics_checklist"]), server
 
 
 def _move_champion(action: str, env: str | None, **kwargs: Any) -> None:
@@ -347,10 +350,13 @@ def _move_champion(action: str, env: str | None, **kwargs: Any) -> None:
     import mlflow
 
     from . import approval
+    from .team import check_may_manage_model
 
     _refuse_file_store()
     try:
-        plan = _release_plan(env)
+        plan, server = _release_plan(env)
+        if server:  # a team server: moving the champion asks for MANAGE on the model
+            check_may_manage_model(server, plan["registered_model_name"], action)
         client = mlflow.MlflowClient()
         version = getattr(approval, action)(client, plan, **kwargs)
     except ProjectError as error:
