@@ -270,7 +270,7 @@ def _reproduce(
         if not in_place:
             remote = data_versions.configured_remote(context.config_loader, Path.cwd())
             new_id = reproduce_in_worktree(
-                past, Path.cwd(), mlflow.get_tracking_uri(), env, allow_dirty, remote
+                past, Path.cwd(), mlflow.get_tracking_uri(), env, allow_dirty, remote=remote
             )
             return past.data.metrics, _finished_reproduction(new_id).data.metrics
         for dataset_input in past.inputs.dataset_inputs:

@@ -192,6 +192,7 @@ def reproduce_in_worktree(
     tracking_uri: str,
     env: str | None,
     allow_dirty: bool,
+    *,
     remote: data_versions.Remote | None = None,
 ) -> str:
     """Recreate ``run`` in a worktree of its commit; return the reproduction's run id."""
