@@ -167,5 +167,27 @@ def test_the_data_store_configuration_is_refused_in_one_line(tmp_path: Path) -> 
         valid.format(remote="/shared"), base_credentials="data_store:\n  password: abc\n"
     )
     assert "password" in refusal(valid.format(remote="ssh://alice:abc@host/store"))
-    assert "uv add dvc-s3" in refusal(valid.format(remote="s3://bucket/store"))
+    assert "s3fs" in refusal(valid.format(remote="s3://bucket/store"))  # not installed
+    assert "fsspec does not know" in refusal(valid.format(remote="nosuch://bucket/store"))
     assert "must be a mapping" in refusal(valid.format(remote="/shared"), local="data_store: abc\n")
+
+
+def test_a_remote_behind_an_fsspec_filesystem_gets_and_gives_back_versions(tmp_path: Path) -> None:
+    """Cloud remotes go through fsspec (s3fs, gcsfs, ...): here its in-memory filesystem."""
+    (tmp_path / ".dvc").mkdir()
+    raw = tmp_path / "table.csv"
+    raw.write_text("a,b\n5,6\n")
+    version = data_versions.file_version(raw)
+    data_versions.store(tmp_path, raw, version)
+    remote = data_versions.remote_at("memory://team-store/data", tmp_path, {})
+    assert data_versions.push(tmp_path, remote, version)
+    on_remote = f"/team-store/data/files/md5/{version[:2]}/{version[2:]}"  # DVC's layout
+    assert remote.filesystem.fs.cat_file(on_remote) == raw.read_bytes()
+    assert not data_versions.push(tmp_path, remote, version)
+    kept = data_versions.stored_path(tmp_path, version)
+    kept.chmod(0o644)
+    kept.unlink()
+    assert data_versions.pull(tmp_path, remote, version)
+    assert kept.read_bytes() == raw.read_bytes()
+    remote.filesystem.fs.rm(on_remote)
+    assert not data_versions.pull(tmp_path, remote, "0" * 32)

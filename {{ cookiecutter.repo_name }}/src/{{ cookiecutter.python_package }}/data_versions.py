@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -69,13 +71,17 @@ def store(root: Path, path: Path, version: str) -> str:
     return "dvc"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Remote:
     """The team's copy of the data store: a folder or a cloud location, in DVC's layout."""
 
     url: str
-    filesystem: Any  # a dvc_objects FileSystem
     path: str  # the remote's folder, as its filesystem names it
+    open_filesystem: Callable[[], Any]  # a dvc_objects FileSystem, opened when first needed
+
+    @cached_property
+    def filesystem(self) -> Any:
+        return self.open_filesystem()
 
     def database(self) -> Any:
         from dvc_data.hashfile.db import HashFileDB
@@ -167,26 +173,32 @@ def remote_at(url: str, root: Path, credentials: dict[str, Any]) -> Remote:
         from dvc_objects.fs.local import LocalFileSystem
 
         folder = Path(parsed.path if scheme == "file" else url).expanduser()
-        return Remote(
-            url, LocalFileSystem(), str(folder if folder.is_absolute() else root / folder)
-        )
-    from dvc_objects.fs import known_implementations, registry
+        return Remote(url, str(folder if folder.is_absolute() else root / folder), LocalFileSystem)
+    import fsspec
+    from dvc_objects.fs.base import FileSystem
 
-    if scheme not in known_implementations:
-        raise ConfigError(
-            f"data_store.remote in {CONFIG_FILE} is a {scheme}:// URL, which DVC does not know; "
-            "use a folder, s3://, gs://, azure://, ssh://, ..."
-        )
     try:
-        filesystem_class = registry[scheme]
-    except ImportError:
-        plugin = known_implementations[scheme]["class"].split(".")[0].replace("_", "-")
+        filesystem_class = fsspec.get_filesystem_class(scheme)
+    except ValueError:
         raise ConfigError(
-            f"data_store.remote in {CONFIG_FILE} is a {scheme}:// remote, which needs DVC's "
-            f"plugin: uv add {plugin}"
+            f"data_store.remote in {CONFIG_FILE} is a {scheme}:// URL, which fsspec does not "
+            "know; use a folder, s3://, gs://, az://, ssh://, ..."
+        ) from None
+    except ImportError as error:  # fsspec's message names the package to install
+        raise ConfigError(
+            f"data_store.remote in {CONFIG_FILE} is a {scheme}:// remote, whose filesystem is not "
+            f"installed: {str(error).strip().rstrip('.')} (uv add it to the project)"
         ) from None
     options = {**filesystem_class._get_kwargs_from_urls(url), **credentials}
-    return Remote(url, filesystem_class(**options), filesystem_class._strip_protocol(url))
+    # DVC's plugins (dvc-s3, ...) depend on the dvc command, which the project cannot install
+    # (data_versions' docstring): fsspec's filesystem, in dvc-objects' wrapper, does their work.
+    attributes = {"protocol": scheme, "PARAM_CHECKSUM": "md5"}
+    wrapper = type(f"{scheme.capitalize()}Remote", (FileSystem,), attributes)
+    return Remote(
+        url,
+        filesystem_class._strip_protocol(url),
+        lambda: wrapper(fs=filesystem_class(**options)),  # some connect at once (ssh)
+    )
 
 
 def push(root: Path, remote: Remote, version: str) -> bool:

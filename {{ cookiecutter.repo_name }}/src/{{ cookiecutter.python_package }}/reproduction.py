@@ -74,6 +74,30 @@ def raw_versions(run: Any) -> dict[str, tuple[str, str]]:
     }
 
 
+def _pull_or_refuse(
+    project: Path, remote: data_versions.Remote, entry: str, version: str, path: str
+) -> None:
+    """Pull a data version the local store lacks from the remote; refuse in one line if not."""
+    try:
+        pulled = data_versions.pull(project, remote, version)
+    except ProjectError:
+        raise
+    except Exception as error:  # unreachable, refused credentials, ...
+        raise ProjectError(
+            f"data version {version} of catalog entry '{entry}' is not in the data store "
+            f".dvc/cache, and its remote {remote.url} could not be read "
+            f"({type(error).__name__}: {_last_line(str(error))}): check the remote and "
+            "its credentials (conf/local/credentials.yml)"
+        ) from error
+    if not pulled:
+        raise ProjectError(
+            f"data version {version} of catalog entry '{entry}' ({path}) is neither in the "
+            f"data store .dvc/cache nor on its remote {remote.url}: put the file back and "
+            "run once (the run keeps it and pushes it), here or in a clone whose store has it"
+        )
+    click.echo(f"      {entry}: data version {version} pulled from {remote.url}")
+
+
 def check_reproducible(
     run: Any, project: Path, allow_dirty: bool, remote: data_versions.Remote | None = None
 ) -> tuple[str, Path]:
@@ -127,14 +151,8 @@ def check_reproducible(
         if data_versions.stored_path(project, version).is_file():
             continue
         if remote is not None:
-            if data_versions.pull(project, remote, version):
-                click.echo(f"      {entry}: data version {version} pulled from {remote.url}")
-                continue
-            raise ProjectError(
-                f"data version {version} of catalog entry '{entry}' ({path}) is neither in the "
-                f"data store .dvc/cache nor on its remote {remote.url}: push it there from a "
-                "clone that has it (`uvx dvc push`), or put the file back and run once"
-            )
+            _pull_or_refuse(project, remote, entry, version, path)
+            continue
         raise ProjectError(
             f"data version {version} of catalog entry '{entry}' ({path}) is not in the data "
             "store .dvc/cache: get it with `uvx dvc pull` (or `uvx dvc fetch`) from the "
