@@ -176,26 +176,68 @@ def flip_one_value(raw: Path) -> None:
     raw.write_text("".join(lines))
 
 
+TINY_PACKAGE = """[project]
+name = "tiny-lib"
+version = "0.1.0"
+
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+"""
+
+
+def add_a_package_to_the_lock(copy: Path) -> None:
+    """A real change of uv.lock, offline: a tiny local package added as a dependency."""
+    from project import run, uv
+
+    package = copy / "extras/tiny-lib"
+    (package / "src/tiny_lib").mkdir(parents=True)
+    (package / "src/tiny_lib/__init__.py").write_text("")
+    (package / "pyproject.toml").write_text(TINY_PACKAGE)
+    run(copy, *uv(), "add", "--no-sync", "--offline", "--no-workspace", "./extras/tiny-lib")
+    assert '{ name = "tiny-lib" }' in (copy / "uv.lock").read_text()
+
+
+def use_remote(copy: Path, remote: Path | str, extra: str = "") -> None:
+    """Point the copy's data store at a folder remote (conf/base/data_store.yml)."""
+    (copy / "conf/base/data_store.yml").write_text(
+        f"data_store:\n  remote: {remote}\n  credentials: data_store\n{extra}"
+    )
+
+
 def test_reproduce_recreates_a_run_from_its_commit_environment_and_data(
     default_project, default_copy, tmp_path
 ) -> None:
     """After a commit that changes a node's output, a changed raw file and a changed lock, the run is
-    recreated from its own commit, lock and data; the checkout and its venv are untouched."""
+    recreated from its own commit, lock and data, the data pulled from the data store's remote
+    when the local store lost it; the checkout and its venv are untouched."""
+    import hashlib
+    import shutil
+
     copy, kedro_in_copy = default_copy
     package = default_project.package
     raw = copy / "data/01_raw/applications.csv"  # raw data stays out of git, as real data does
+    remote = tmp_path / "team-store"
+    use_remote(copy, remote)
     first = commit_all(copy, "init", exclude=("data/01_raw/applications.csv",))
     assert kedro_in_copy("run").returncode == 0
     _, run = only_run(f"sqlite:///{copy / 'mlflow.db'}", package)
+    versions = {
+        entry: run.data.tags[f"data.{entry}.version"] for entry in ("raw_applications", "raw_bureau_records")
+    }
+    for entry, version in versions.items():  # each version pushed, in DVC's remote layout
+        assert (remote / "files/md5" / version[:2] / version[2:]).is_file()
+        assert run.data.tags[f"data.{entry}.store"] == f"dvc, remote {remote}"
 
     nodes = copy / "src" / package / "pipelines/ingestion/nodes.py"
     returned = "    return primary, record\n"
     changed = nodes.read_text().replace(returned, "    return primary.iloc[1:], record\n")
     assert changed != nodes.read_text()
     nodes.write_text(changed)  # one row fewer in the primary table from now on
-    (copy / "uv.lock").write_text((copy / "uv.lock").read_text() + "# a later lock\n")
-    commit_all(copy, "a node, and the lock, change")
+    add_a_package_to_the_lock(copy)
+    commit_all(copy, "a node changes, and a package joins the lock")
     flip_one_value(raw)
+    shutil.rmtree(copy / ".dvc/cache")  # the local store lost every version: the remote has them
     checkout, venv = checkout_digests(copy), venv_listing(default_project.root / ".venv")
 
     scratch = tmp_path / "scratch"
@@ -207,8 +249,13 @@ def test_reproduce_recreates_a_run_from_its_commit_environment_and_data(
     for step in range(1, 6):
         assert f"[{step}/5] " in done.stdout
     assert f"commit {first[:7]}" in done.stdout
+    for version in versions.values():
+        assert f"data version {version} pulled from {remote}" in done.stdout
+        kept = copy / ".dvc/cache/files/md5" / version[:2] / version[2:]
+        assert hashlib.md5(kept.read_bytes()).hexdigest() == version
 
-    assert checkout_digests(copy) == checkout  # code, data, lock: byte-identical
+    after = checkout_digests(copy)
+    assert {k: v for k, v in after.items() if not k.startswith(".dvc/cache/")} == checkout
     assert venv_listing(default_project.root / ".venv") == venv
     assert git_in(copy, "worktree", "list").count("\n") == 0  # only the checkout itself
     assert list(scratch.glob("reproduce-*")) == []  # the worktree and its venv are gone
@@ -224,6 +271,11 @@ def test_reproduce_recreates_a_run_from_its_commit_environment_and_data(
     assert tags["mlflow.source.git.commit"] == first == tags["reproduction_of.commit"]
     assert tags["environment.lock_sha256"] == run.data.tags["environment.lock_sha256"]
     assert tags["data.raw_applications.version"] == run.data.tags["data.raw_applications.version"]
+    used_lock = Path(client.download_artifacts(runs[0].info.run_id, "environment/uv.lock"))
+    assert "tiny-lib" not in used_lock.read_text()  # the run's lock, not today's
+    assert "tiny-lib" in (copy / "uv.lock").read_text()
+    today = hashlib.sha256((copy / "uv.lock").read_bytes()).hexdigest()
+    assert today != tags["environment.lock_sha256"]
 
     done = kedro_in_copy("reproduce", run.info.run_id, "--in-place")  # today's checkout
     assert done.returncode == 1
@@ -261,6 +313,24 @@ def test_reproduce_names_what_is_missing_and_leaves_nothing_behind(default_copy,
     assert len(lines) == 1 and lines[0].startswith("Reproduction refused: data version ")
     assert version in lines[0] or run.data.tags["data.raw_bureau_records.version"] in lines[0]
     assert "uvx dvc pull" in lines[0]
+
+    empty = tmp_path / "empty-remote"  # a remote that lacks the versions too
+    use_remote(copy, empty)
+    done = kedro_in_copy("reproduce", run.info.run_id, TMPDIR=str(scratch))
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert version in lines[0] or run.data.tags["data.raw_bureau_records.version"] in lines[0]
+    assert ".dvc/cache" in lines[0] and f"remote {empty}" in lines[0]
+
+    use_remote(copy, empty, "  secret_access_key: abc\n")  # a credential in conf/base
+    for command in (("reproduce", run.info.run_id), ("run",)):
+        done = kedro_in_copy(*command, TMPDIR=str(scratch))
+        assert done.returncode == 1
+        refusal = done.stderr.strip().splitlines()[-1]
+        assert "data_store.secret_access_key in conf/base/data_store.yml" in refusal
+        assert "conf/local/credentials.yml" in refusal
+    only_run(f"sqlite:///{copy / 'mlflow.db'}", "loan_default_risk")  # the refused run made none
+    use_remote(copy, "null")
 
     shutil.move(tmp_path / "store", store)  # now the worktree is made, and its lock is missing
     done = kedro_in_copy("reproduce", run.info.run_id, TMPDIR=str(scratch))

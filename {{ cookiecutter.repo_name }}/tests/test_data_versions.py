@@ -48,16 +48,21 @@ def _run(tags: dict[str, str]) -> SimpleNamespace:
     return SimpleNamespace(info=SimpleNamespace(run_id="r1"), data=SimpleNamespace(tags=tags))
 
 
+def _commit_something(folder: Path) -> str:
+    """A git repository in ``folder`` with one commit (of a file ``a.txt``); its hash."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=folder, check=True)
+    (folder / "a.txt").write_text("a\n")
+    subprocess.run([*git, "add", "a.txt"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], cwd=folder, check=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def test_reproduce_refuses_in_one_line_what_it_cannot_recreate(tmp_path: Path) -> None:
     reproduction = import_module(f"{PACKAGE}.reproduction")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / "a.txt").write_text("a\n")
-    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "a"], cwd=tmp_path, check=True)
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    head = _commit_something(tmp_path)
     raw = tmp_path / "table.csv"
     raw.write_text("a,b\n1,2\n")
     version = data_versions.file_version(raw)
@@ -82,3 +87,107 @@ def test_reproduce_refuses_in_one_line_what_it_cannot_recreate(tmp_path: Path) -
     assert reproduction.check_reproducible(_run({**tags, "git.dirty": "true"}), tmp_path, True)
     assert "git fetch" in refusal(**{"mlflow.source.git.commit": "0" * 40})
     assert "--in-place" in refusal(**{"mlflow.source.git.commit": ""})
+
+
+def _config_loader(tmp_path: Path, base: str, local: str = "", base_credentials: str = ""):
+    """Kedro's config loader, as the project sets it up, on a ``conf`` folder of its own."""
+    from kedro.config import OmegaConfigLoader
+
+    settings = import_module(f"{PACKAGE}.settings")
+    conf = tmp_path / "conf"
+    (conf / "base").mkdir(parents=True, exist_ok=True)
+    (conf / "local").mkdir(exist_ok=True)
+    (conf / "base" / "data_store.yml").write_text(base)
+    (conf / "local" / "credentials.yml").write_text(local or "{}\n")
+    (conf / "base" / "credentials.yml").write_text(base_credentials or "{}\n")
+    patterns = settings.CONFIG_LOADER_ARGS["config_patterns"]
+    return OmegaConfigLoader(conf_source=str(conf), config_patterns=patterns)
+
+
+def test_a_folder_remote_gets_each_kept_version_and_gives_it_back(tmp_path: Path) -> None:
+    reproduction = import_module(f"{PACKAGE}.reproduction")
+    (tmp_path / ".dvc").mkdir()
+    raw = tmp_path / "table.csv"
+    raw.write_text("a,b\n1,2\n")
+    version = data_versions.file_version(raw)
+    loader = _config_loader(
+        tmp_path,
+        "data_store:\n  remote: shared/store\n  credentials: data_store\n",
+        local="data_store: {}\n",
+    )
+    remote = data_versions.configured_remote(loader, tmp_path)
+    assert remote.path == str(tmp_path / "shared" / "store")  # relative to the project
+
+    data_versions.store(tmp_path, raw, version)
+    assert data_versions.push(tmp_path, remote, version)
+    on_remote = tmp_path / "shared/store/files/md5" / version[:2] / version[2:]  # DVC's layout
+    assert on_remote.read_bytes() == raw.read_bytes()
+    assert not data_versions.push(tmp_path, remote, version)  # pushed once
+
+    kept = data_versions.stored_path(tmp_path, version)
+    kept.chmod(0o644)
+    kept.unlink()  # the local store emptied: the reproduction pulls the version back
+    head = _commit_something(tmp_path)
+    tags = {"mlflow.source.git.commit": head, "data.raw_table.version": version}
+    tags["data.raw_table.path"] = "table.csv"
+    assert reproduction.check_reproducible(_run(tags), tmp_path, False, remote)[0] == head
+    assert kept.read_bytes() == raw.read_bytes()
+
+    kept.chmod(0o644)
+    kept.unlink()
+    on_remote.unlink()  # and the remote emptied too
+    with pytest.raises(ProjectError) as refused:
+        reproduction.check_reproducible(_run(tags), tmp_path, False, remote)
+    message = str(refused.value)
+    assert "\n" not in message and version in message
+    assert ".dvc/cache" in message and remote.url in message
+
+
+def test_the_data_store_configuration_is_refused_in_one_line(tmp_path: Path) -> None:
+    ConfigError = import_module(f"{PACKAGE}.errors").ConfigError
+
+    def refusal(base: str, **files: str) -> str:
+        with pytest.raises(ConfigError) as refused:
+            data_versions.configured_remote(_config_loader(tmp_path, base, **files), tmp_path)
+        assert "\n" not in str(refused.value)
+        return str(refused.value)
+
+    valid = "data_store:\n  remote: {remote}\n  credentials: data_store\n"
+    assert (
+        data_versions.configured_remote(
+            _config_loader(tmp_path, valid.format(remote="null")), tmp_path
+        )
+        is None
+    )
+    secret = valid.format(remote="null") + "  secret_access_key: abc\n"
+    assert "conf/local/credentials.yml" in refusal(secret)
+    assert "is not a key" in refusal(valid.format(remote="null") + "  bucket: b\n")
+    assert "data_store.credentials" in refusal("data_store:\n  remote: null\n")
+    assert "conf/local/credentials.yml" in refusal(
+        valid.format(remote="/shared"), base_credentials="data_store:\n  password: abc\n"
+    )
+    assert "password" in refusal(valid.format(remote="ssh://alice:abc@host/store"))
+    assert "s3fs" in refusal(valid.format(remote="s3://bucket/store"))  # not installed
+    assert "fsspec does not know" in refusal(valid.format(remote="nosuch://bucket/store"))
+    assert "must be a mapping" in refusal(valid.format(remote="/shared"), local="data_store: abc\n")
+
+
+def test_a_remote_behind_an_fsspec_filesystem_gets_and_gives_back_versions(tmp_path: Path) -> None:
+    """Cloud remotes go through fsspec (s3fs, gcsfs, ...): here its in-memory filesystem."""
+    (tmp_path / ".dvc").mkdir()
+    raw = tmp_path / "table.csv"
+    raw.write_text("a,b\n5,6\n")
+    version = data_versions.file_version(raw)
+    data_versions.store(tmp_path, raw, version)
+    remote = data_versions.remote_at("memory://team-store/data", tmp_path, {})
+    assert data_versions.push(tmp_path, remote, version)
+    on_remote = f"/team-store/data/files/md5/{version[:2]}/{version[2:]}"  # DVC's layout
+    assert remote.filesystem.fs.cat_file(on_remote) == raw.read_bytes()
+    assert not data_versions.push(tmp_path, remote, version)
+    kept = data_versions.stored_path(tmp_path, version)
+    kept.chmod(0o644)
+    kept.unlink()
+    assert data_versions.pull(tmp_path, remote, version)
+    assert kept.read_bytes() == raw.read_bytes()
+    remote.filesystem.fs.rm(on_remote)
+    assert not data_versions.pull(tmp_path, remote, "0" * 32)

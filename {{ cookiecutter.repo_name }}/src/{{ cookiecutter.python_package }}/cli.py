@@ -257,18 +257,20 @@ def _reproduce(
     from kedro.framework.startup import bootstrap_project
     from kedro.runner import SequentialRunner
 
-    from . import audit
+    from . import audit, data_versions
     from .hooks import ProjectHooks
     from .reproduction import reproduce_in_worktree
     from .tracking import project_root
 
     bootstrap_project(Path.cwd())
     with KedroSession.create(env=env) as session:
-        catalog = session.load_context().catalog  # also points MLflow at the tracking store
+        context = session.load_context()
+        catalog = context.catalog  # also points MLflow at the tracking store
         past = _finished_run(run_id)
         if not in_place:
+            remote = data_versions.configured_remote(context.config_loader, Path.cwd())
             new_id = reproduce_in_worktree(
-                past, Path.cwd(), mlflow.get_tracking_uri(), env, allow_dirty
+                past, Path.cwd(), mlflow.get_tracking_uri(), env, allow_dirty, remote=remote
             )
             return past.data.metrics, _finished_reproduction(new_id).data.metrics
         for dataset_input in past.inputs.dataset_inputs:

@@ -4,7 +4,8 @@ kedro-mlflow's hooks run before these, so its MLflow run is already active here.
 adds what kedro-mlflow does not log: the git commit, the environment, the template answers, all
 resolved parameters, and every raw and primary dataset as an MLflow dataset input with a digest;
 each raw file also gets its data version (DVC's hash, ``data.<entry>.version``), kept in the
-project's DVC store when DVC is installed (data_versions.py).
+project's DVC store, and pushed to the data store's remote when one is configured
+(``conf/base/data_store.yml``; data_versions.py).
 The run is named ``<pipeline> · <env> · <commit>``, ends KILLED when interrupted (run_status.py)
 and gets a Markdown description of its gates and metrics when it ends.
 """
@@ -72,6 +73,7 @@ class ProjectHooks:
         self.audit_seconds = 0.0
         self.run_name = ""
         self.guard = run_status.InterruptGuard()
+        self.remote: data_versions.Remote | None = None
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
@@ -79,10 +81,12 @@ class ProjectHooks:
         and tell ``project_config`` the run's environment before the pipelines are built.
 
         First of all plugins' hooks: kedro-mlflow's speaks, and may create the local store.
-        Against a team server, a user the server would refuse is stopped here (``team.py``).
+        Against a team server, a user the server would refuse is stopped here (``team.py``), and
+        a wrong data store configuration (``data_store.yml``) before any data is read.
         """
         console.hand_back_library_loggers()
         project_config.use_environment(context.env)
+        self.remote = data_versions.configured_remote(context.config_loader, Path.cwd())
         from .team import check_tracking_access  # a team server: may this user run?
 
         check_tracking_access(context)
@@ -188,6 +192,8 @@ class ProjectHooks:
             except Exception as error:  # a run is not stopped by its data store
                 logger.warning("Could not keep %s in the DVC store: %s", path, error)
                 kept = f"recorded only: the DVC store failed ({type(error).__name__})"
+            if kept == "dvc" and self.remote is not None:
+                kept = self._push(path, version)
         mlflow.set_tags(
             {
                 f"data.{dataset_name}.version": version,
@@ -196,6 +202,17 @@ class ProjectHooks:
             }
         )
         return version
+
+    def _push(self, path: Path, version: str) -> str:
+        """Copy a kept version to the remote unless it has it; say where the version is."""
+        remote = self.remote
+        try:
+            if data_versions.push(Path.cwd(), remote, version):
+                logger.info("Data version %s of %s pushed to %s", version, path, remote.url)
+            return f"dvc, remote {remote.url}"
+        except Exception as error:  # a run is not stopped by its remote
+            logger.warning("Could not push %s to the data store's remote: %s", path, error)
+            return f"dvc; the push to the remote failed ({type(error).__name__})"
 
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str) -> None:

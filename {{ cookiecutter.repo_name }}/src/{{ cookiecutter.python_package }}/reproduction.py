@@ -2,7 +2,8 @@
 
 A git worktree of the run's commit, in a temporary folder; the commit's locked environment in
 the worktree's own venv (``uv sync --frozen``); the run's raw data versions copied from the data
-store (``.dvc/cache``, data_versions.py) into the worktree; the run's parameters; then the
+store (``.dvc/cache``, data_versions.py; a version missing there is first pulled from the data
+store's remote, if one is configured) into the worktree; the run's parameters; then the
 default pipeline, recorded in the same tracking store and tagged ``reproduction_of``. The
 current checkout, its data and its venv are not touched, and the worktree is removed at the end,
 whatever happens.
@@ -73,8 +74,37 @@ def raw_versions(run: Any) -> dict[str, tuple[str, str]]:
     }
 
 
-def check_reproducible(run: Any, project: Path, allow_dirty: bool) -> tuple[str, Path]:
-    """The run's commit and the repository's top folder; refuse, in one line, what cannot be."""
+def _pull_or_refuse(
+    project: Path, remote: data_versions.Remote, entry: str, version: str, path: str
+) -> None:
+    """Pull a data version the local store lacks from the remote; refuse in one line if not."""
+    try:
+        pulled = data_versions.pull(project, remote, version)
+    except ProjectError:
+        raise
+    except Exception as error:  # unreachable, refused credentials, ...
+        raise ProjectError(
+            f"data version {version} of catalog entry '{entry}' is not in the data store "
+            f".dvc/cache, and its remote {remote.url} could not be read "
+            f"({type(error).__name__}: {_last_line(str(error))}): check the remote and "
+            "its credentials (conf/local/credentials.yml)"
+        ) from error
+    if not pulled:
+        raise ProjectError(
+            f"data version {version} of catalog entry '{entry}' ({path}) is neither in the "
+            f"data store .dvc/cache nor on its remote {remote.url}: put the file back and "
+            "run once (the run keeps it and pushes it), here or in a clone whose store has it"
+        )
+    click.echo(f"      {entry}: data version {version} pulled from {remote.url}")
+
+
+def check_reproducible(
+    run: Any, project: Path, allow_dirty: bool, remote: data_versions.Remote | None = None
+) -> tuple[str, Path]:
+    """The run's commit and the repository's top folder; refuse, in one line, what cannot be.
+
+    A raw data version missing from the local store is pulled from ``remote`` first.
+    """
     run_id, tags = run.info.run_id, run.data.tags
     commit = tags.get("mlflow.source.git.commit")
     if not commit:
@@ -118,12 +148,17 @@ def check_reproducible(run: Any, project: Path, allow_dirty: bool) -> tuple[str,
                 f"catalog entry '{entry}' of run {run_id} read {path}, outside the project, "
                 "where a reproduction cannot restore it: " + IN_PLACE.format(run_id=run_id)
             )
-        if not data_versions.stored_path(project, version).is_file():
-            raise ProjectError(
-                f"data version {version} of catalog entry '{entry}' ({path}) is not in the data "
-                "store .dvc/cache: get it with `uvx dvc pull` (or `uvx dvc fetch`) from the "
-                "team's remote, or put the file back and run once"
-            )
+        if data_versions.stored_path(project, version).is_file():
+            continue
+        if remote is not None:
+            _pull_or_refuse(project, remote, entry, version, path)
+            continue
+        raise ProjectError(
+            f"data version {version} of catalog entry '{entry}' ({path}) is not in the data "
+            "store .dvc/cache: get it with `uvx dvc pull` (or `uvx dvc fetch`) from the "
+            "team's remote, or name the remote in conf/base/data_store.yml, or put the file "
+            "back and run once"
+        )
     return commit, Path(top.stdout.strip())
 
 
@@ -170,13 +205,19 @@ def _install(checkout: Path, commit: str, python: str | None) -> None:
 
 
 def reproduce_in_worktree(
-    run: Any, project: Path, tracking_uri: str, env: str | None, allow_dirty: bool
+    run: Any,
+    project: Path,
+    tracking_uri: str,
+    env: str | None,
+    allow_dirty: bool,
+    *,
+    remote: data_versions.Remote | None = None,
 ) -> str:
     """Recreate ``run`` in a worktree of its commit; return the reproduction's run id."""
     import mlflow
 
     run_id = run.info.run_id
-    commit, top = check_reproducible(run, project, allow_dirty)
+    commit, top = check_reproducible(run, project, allow_dirty, remote)
     versions = raw_versions(run)
     _step(1, f"Run {run_id}: commit {commit[:7]}, {len(versions)} raw data version(s)")
     scratch = Path(tempfile.mkdtemp(prefix="reproduce-"))

@@ -55,6 +55,8 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "spark": ["spark*", "spark*/**"],
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        # conf/*/data_store.yml: the data store's remote (data_versions.py).
+        "data_store": ["data_store*", "data_store*/**", "**/data_store*"],
     },
 }
 
