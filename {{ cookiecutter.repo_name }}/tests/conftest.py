@@ -35,6 +35,20 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite MLflow store in a temporary folder, and the working directory there too: an
+    experiment made without an artifact location keeps its artifacts in MLflow's default
+    ``./mlruns``, which must not land in the project."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
 # --- the configured data ---------------------------------------------------------------------
 
 SAMPLE_MANIFEST = PROJECT_ROOT / "data" / "01_raw" / "manifest.json"

@@ -130,15 +130,12 @@ def test_library_loggers_follow_the_logging_configuration(monkeypatch: pytest.Mo
     assert console.show_progress_bars("mlflow") is False
 
 
-def test_the_inference_fallback_takes_the_latest_complete_runs_model(tmp_path, monkeypatch) -> None:
+def test_the_inference_fallback_takes_the_latest_complete_runs_model(mlflow_store) -> None:
     import mlflow
     from sklearn.dummy import DummyClassifier
 
     nodes = module("pipelines.inference.nodes")
     gates = dict.fromkeys(module("run_status").GATES, "pass")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("fallback-test")
     model = DummyClassifier().fit([[0], [1]], [0, 1])
 

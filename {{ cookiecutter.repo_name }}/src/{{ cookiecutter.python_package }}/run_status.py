@@ -182,8 +182,18 @@ class InterruptGuard:
                 RUN_METRICS.flush()
             except Exception as error:
                 logger.warning("Could not write the run's metrics to MLflow: %s", error)
-            mlflow.set_tags(tags)
-            mlflow.end_run(status)
+            try:
+                mlflow.set_tags(tags)
+                mlflow.end_run(status)
+            except Exception as error:  # the tracking server is gone: say so, in one line
+                logger.warning(
+                    "Could not mark MLflow run %s %s (%s); the next kedro run from this host "
+                    "marks it KILLED.",
+                    self.run_id,
+                    status,
+                    type(error).__name__,
+                )
+                return
             logger.warning(
                 "Run stopped%s after node %s: MLflow run %s marked %s.",
                 f" by {self.signal_name}" if self.signal_name else "",

@@ -60,8 +60,10 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-# An unreachable tracking server should end a run within a minute, not after MLflow's default
-# seven retries with exponential back-off. Set these variables yourself to change it.
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+# A tracking server away for up to about a minute (a restart) is waited for: each request is
+# retried 5 times, 0, 4, 8, 16 and 32 s apart, not MLflow's default seven retries (about four
+# minutes). A server that cannot be reached when the run starts is refused at once, before
+# retrying (team.py). Set these variables yourself to change it.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "5")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")

@@ -93,8 +93,13 @@ def check_access(uri: str, experiment: str, credentials_key: str = "mlflow_track
             params={"experiment_name": experiment},
             **request,
         )
+    except requests.ConnectionError:  # at once, not after MLflow's retries (settings.py)
+        raise AccessRefused(
+            f"the MLflow tracking server at {uri} could not be reached. Check "
+            "MLFLOW_TRACKING_URI (or conf/<env>/mlflow.yml) and that the server is up"
+        ) from None
     except requests.RequestException:
-        return  # unreachable: kedro-mlflow's own attempt ends the run with its one line
+        return  # slow to answer: MLflow's own requests retry, then end the run in one line
     _refuse_unknown(answer, user, where, credentials_key)
     if answer.status_code == 403:
         raise AccessRefused(

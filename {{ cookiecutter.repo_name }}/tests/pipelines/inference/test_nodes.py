@@ -130,10 +130,7 @@ def test_a_regression_batch_gets_the_predicted_number(monkeypatch):
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
+def tracking(mlflow_store):
     mlflow.set_experiment(SETTINGS["experiment"])
     return mlflow
 

@@ -222,10 +222,7 @@ def test_bad_configuration_is_refused() -> None:
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
+def tracking(mlflow_store):
     return mlflow.MlflowClient()
 
 

@@ -59,10 +59,7 @@ def test_the_verdict_reads_the_metrics_direction_and_the_margin() -> None:
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
+def tracking(mlflow_store):
     mlflow.set_experiment("champion-test")
     return mlflow.MlflowClient()
 

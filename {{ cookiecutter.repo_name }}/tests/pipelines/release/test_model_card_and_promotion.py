@@ -157,10 +157,7 @@ def test_warn_blocks_unless_allowed() -> None:
 
 
 @pytest.fixture
-def tracking(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
+def tracking(mlflow_store):
     mlflow.set_experiment("promotion-test")
     return mlflow
 
