@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 def _to_integer(values: pd.Series) -> pd.Series:
-    """Parse whole numbers; anything else (text, fractions) becomes missing."""
-    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
-    numbers = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
-    return numbers.astype("Int64")
+    """Parse whole numbers; anything else (text, fractions, beyond 64 bits) becomes missing."""
+    numbers = pd.to_numeric(values.str.strip(), errors="coerce").to_numpy()
+    if numbers.dtype.kind != "i":  # fractions, missing values or beyond int64: judged as floats
+        numbers = numbers.astype("float64")
+        whole = (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**63)  # not inf, fits Int64
+        numbers = np.where(whole, numbers, np.nan)
+    return pd.Series(numbers, index=values.index, name=values.name).astype("Int64")
 
 
 def _to_boolean(values: pd.Series) -> pd.Series:
@@ -155,16 +158,25 @@ def summarise_related_source(
     return summary, record
 
 
-def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
+def parse_columns(
+    frame: pd.DataFrame,
+    column_types: dict[str, str],
+    entry: str,
+    extra: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Parse each configured column into its type (checked by ``check_ingestion_config``);
-    columns not configured are kept as text."""
+    columns not configured are kept as text; ``extra`` columns (name: values) are added after.
+
+    One new frame, made whole: no copy of ``frame`` then a column set at a time.
+    """
     require_columns(frame, list(column_types), entry)
-    return frame.assign(
-        **{
-            column: PARSERS[kind](frame[column].astype("str"))
-            for column, kind in column_types.items()
-        }
-    )
+    columns = {
+        column: PARSERS[column_types[column]](frame[column].astype("str"))
+        if column in column_types
+        else frame[column]
+        for column in frame.columns
+    }
+    return pd.DataFrame({**columns, **(extra or {})}, index=frame.index)
 
 
 def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFrame:
