@@ -59,6 +59,7 @@ QUOTED = 3
 # Exact types of request cells, for the checks that need not look at each cell.
 _SCALARS = {str, int, float, bool, type(None)}
 _NEVER_FLOAT = {str, int, bool, type(None)}
+_FLOAT_OR_NULL = {float, type(None)}
 _NEVER_MISSING = {str, int, bool}
 _NUMBER_OR_NULL = {int, float, type(None)}
 _TEXT_OR_NULL = {str, type(None)}
@@ -235,14 +236,18 @@ def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Seri
         nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
         if nested:
             return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
-    if not kinds <= _NEVER_FLOAT:
+    if kinds <= _FLOAT_OR_NULL:  # numbers (JSON null: NaN), at numpy's speed
+        infinite = np.flatnonzero(np.isinf(np.array(cells, dtype="float64"))).tolist()
+    elif not kinds <= _NEVER_FLOAT:
         infinite = [
             row
             for row, value in enumerate(cells)
             if isinstance(value, float | np.floating) and math.isinf(value)
         ]
-        if infinite:
-            return f"{column} holds an infinite number (rows {_quoted(infinite)})"
+    else:
+        infinite = []
+    if infinite:
+        return f"{column} holds an infinite number (rows {_quoted(infinite)})"
     if kind == "number" and not kinds <= _NUMBER_OR_NULL:
         given = values[values.notna()]
         numbers = pd.to_numeric(given, errors="coerce")

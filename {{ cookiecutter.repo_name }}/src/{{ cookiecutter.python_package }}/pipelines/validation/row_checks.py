@@ -118,6 +118,14 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values if values.dtype == _TEXT else values.astype(str)
 
 
+def _exact_as_float(values: pd.Series) -> bool:
+    """Whether ``values`` are integers without a null that float64 holds exactly (|v| <= 2**53),
+    so comparing them as floats gives what comparing each Python int gives."""
+    if not pd.api.types.is_integer_dtype(values.dtype) or values.hasnans:
+        return False
+    return len(values) == 0 or bool(values.min() >= -(2**53) and values.max() <= 2**53)
+
+
 def _bound(value: Any) -> float | None:
     """A bound as GX's model holds it: a number becomes a float; text that reads as a number
     too. Other bounds (dates, text) are left to GX (ValueError)."""
@@ -155,6 +163,8 @@ def _between(kwargs: dict[str, Any]) -> Callable[[pd.Series], Any]:
     def test(values: pd.Series) -> Any:
         if values.dtype in [int, float]:
             return within(values, low, high).to_numpy()
+        if _exact_as_float(values):  # nullable integers: Python's comparisons, vectorised
+            return np.asarray(within(values.to_numpy(dtype="float64"), low, high), dtype=bool)
         if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_ns_dtype(
             values.dtype
         ):
