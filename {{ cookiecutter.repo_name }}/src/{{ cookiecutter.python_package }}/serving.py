@@ -5,7 +5,7 @@
 prediction columns of the problem type (``problem/``: the positive class's probability and
 the decision, the class and each class's probability, or the predicted number) or the reasons
 the row is refused. It reuses the batch's own
-functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites, their
+functions: ingestion's parsing (``parsed_columns``, ``ratio_values``) and validation's suites, their
 row expectations compiled once into vectorised checks (``row_checks.compile_row_checks``, the
 same verdicts as Great Expectations, without its cost per call), so the reasons are the batch
 quarantine's ``<dataset>.<expectation id>`` strings.
@@ -39,9 +39,9 @@ from .datasets import RUN_METRICS
 from .errors import DataError
 from .pipelines.ingestion.nodes import (
     BOOLEAN_WORDS,
-    add_ratios,
     check_ingestion_config,
-    parse_columns,
+    parsed_columns,
+    ratio_values,
 )
 from .pipelines.validation.nodes import REASON_SEPARATOR, check_validation_config
 from .pipelines.validation.row_checks import RowChecks, compile_row_checks
@@ -369,8 +369,8 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
     checks = row_checks_of(plan)
     raw_reasons = checks[plan["main_dataset"]].reasons(raw)
     related_values, request_reasons = _related_values(frame, cells, related)
-    primary = parse_columns(raw, plan["column_types"], REQUEST, related_values)
-    primary = add_ratios(primary, plan["ratios"])
+    columns = {**parsed_columns(raw, plan["column_types"], REQUEST), **related_values}
+    primary = pd.DataFrame({**columns, **ratio_values(columns, plan["ratios"])})
     primary_reasons = checks[PRIMARY_TABLE].reasons(primary)
     reasons = [
         r + p + extra
@@ -384,10 +384,10 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
         passed = primary if count == len(primary) else primary[scored]
         inputs = model_inputs(passed, plan["numeric"], plan["categorical"])
         prediction = problem.predict(model, inputs)
-        columns = problem.prediction_columns(prediction, plan["decision_threshold"])
+        predicted = problem.prediction_columns(prediction, plan["decision_threshold"])
     else:
         empty = problem.prediction_columns(problem.predict_nothing(), plan["decision_threshold"])
-        columns = {name: [] for name in empty}
+        predicted = {name: [] for name in empty}
     answer: dict[str, Any] = {}
     for column in [c for c in plan["keep_columns"] if c in primary.columns]:
         values = primary[column]
@@ -397,7 +397,7 @@ def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.D
         kept[values.isna().to_numpy()] = None
         answer[column] = kept
     # object columns: a refused row's prediction is JSON null, not NaN
-    for name, given in columns.items():
+    for name, given in predicted.items():
         column = np.full(len(primary), None, dtype=object)
         column[scored] = _answer_values(given, count)
         answer[name] = column

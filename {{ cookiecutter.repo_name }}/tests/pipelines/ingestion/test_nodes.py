@@ -188,8 +188,8 @@ def test_parsing_keeps_other_columns_and_reads_only_whole_64_bit_integers() -> N
         },
         dtype="str",
     )
-    parsed = nodes.parse_columns(frame, {"count": "integer"}, "rows", {"flag": [True] * 5})
-    assert list(parsed.columns) == ["kept", "count", "flag"]
+    parsed = nodes.parse_columns(frame, {"count": "integer"}, "rows")
+    assert list(parsed.columns) == ["kept", "count"]
     assert parsed["kept"].tolist() == frame["kept"].tolist()
     assert str(parsed["count"].dtype) == "Int64"
     assert parsed["count"].tolist()[0] == 7

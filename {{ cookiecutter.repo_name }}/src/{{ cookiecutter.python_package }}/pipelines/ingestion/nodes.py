@@ -43,6 +43,7 @@ def _to_boolean(values: pd.Series) -> pd.Series:
     return values.str.strip().str.lower().map(BOOLEAN_WORDS).astype("boolean")
 
 
+_TEXT = pd.Series([], dtype="str").dtype  # what ``astype("str")`` gives
 PARSERS = {
     "string": lambda s: s.str.strip(),
     "category": lambda s: s.str.strip(),
@@ -158,34 +159,49 @@ def summarise_related_source(
     return summary, record
 
 
-def parse_columns(
-    frame: pd.DataFrame,
-    column_types: dict[str, str],
-    entry: str,
-    extra: dict[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Parse each configured column into its type (checked by ``check_ingestion_config``);
-    columns not configured are kept as text; ``extra`` columns (name: values) are added after.
-
-    One new frame, made whole: no copy of ``frame`` then a column set at a time.
-    """
+def parsed_columns(
+    frame: pd.DataFrame, column_types: dict[str, str], entry: str
+) -> dict[str, pd.Series]:
+    """``frame``'s columns by name, each configured one parsed into its type (checked by
+    ``check_ingestion_config``), the others kept as they are."""
     require_columns(frame, list(column_types), entry)
-    columns = {
-        column: PARSERS[column_types[column]](frame[column].astype("str"))
-        if column in column_types
-        else frame[column]
-        for column in frame.columns
-    }
-    return pd.DataFrame({**columns, **(extra or {})}, index=frame.index)
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in column_types:
+            text = values if values.dtype == _TEXT else values.astype("str")
+            values = PARSERS[column_types[column]](text)
+        columns[column] = values
+    return columns
+
+
+def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
+    """Parse each configured column into its type (checked by ``check_ingestion_config``);
+    columns not configured are kept as text. One new frame, made whole."""
+    return pd.DataFrame(parsed_columns(frame, column_types, entry), index=frame.index)
+
+
+def _floats(values: Any) -> np.ndarray:
+    """A column (Series, nullable or not, or array) as float64, missing as NaN."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(values, dtype="float64")
+
+
+def ratio_values(columns: Any, ratios: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """``numerator / denominator`` of each ratio, from a frame or a dict of columns; a zero or
+    missing denominator gives missing."""
+    new = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (numerator, denominator) in ratios.items():
+            below = _floats(columns[denominator])
+            new[name] = _floats(columns[numerator]) / np.where(below != 0, below, np.nan)
+    return new
 
 
 def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFrame:
     """Add ``numerator / denominator`` columns; a zero or missing denominator gives missing."""
-    new = {}
-    for name, (numerator, denominator) in ratios.items():
-        below = frame[denominator].astype("float64")
-        new[name] = frame[numerator].astype("float64") / below.where(below != 0)
-    return frame.assign(**new)
+    return frame.assign(**ratio_values(frame, ratios))
 
 
 def join_summary(
