@@ -139,6 +139,7 @@ def test_rows_are_answered_with_a_probability_or_the_reasons(plan) -> None:
         (lambda r: r.assign(age=[{"y": 41}, "40"]), "age holds a list or an object"),
         (lambda r: r.assign(income=[float("inf"), 1.0]), "income holds an infinite number"),
         (lambda r: r.assign(n_events=["two", 1]), "n_events holds numbers, not 'two'"),
+        (lambda r: r.assign(n_events=["inf", 1]), "n_events holds an infinite number, not 'inf'"),
         (lambda r: r.assign(has_events=["maybe", True]), "has_events holds true or false"),
     ],
 )

@@ -5,7 +5,7 @@
 prediction columns of the problem type (``problem/``: the positive class's probability and
 the decision, the class and each class's probability, or the predicted number) or the reasons
 the row is refused. It reuses the batch's own
-functions: ingestion's parsing (``parse_columns``, ``add_ratios``) and validation's suites, their
+functions: ingestion's parsing (``parsed_columns``, ``ratio_values``) and validation's suites, their
 row expectations compiled once into vectorised checks (``row_checks.compile_row_checks``, the
 same verdicts as Great Expectations, without its cost per call), so the reasons are the batch
 quarantine's ``<dataset>.<expectation id>`` strings.
@@ -39,9 +39,9 @@ from .datasets import RUN_METRICS
 from .errors import DataError
 from .pipelines.ingestion.nodes import (
     BOOLEAN_WORDS,
-    add_ratios,
     check_ingestion_config,
-    parse_columns,
+    parsed_columns,
+    ratio_values,
 )
 from .pipelines.validation.nodes import REASON_SEPARATOR, check_validation_config
 from .pipelines.validation.row_checks import RowChecks, compile_row_checks
@@ -56,6 +56,13 @@ SERVING_REQUIREMENTS = ("kedro", "great_expectations")
 MAX_REQUEST_ROWS = 10_000
 # How many offending values or row numbers a refusal quotes.
 QUOTED = 3
+# Exact types of request cells, for the checks that need not look at each cell.
+_SCALARS = {str, int, float, bool, type(None)}
+_NEVER_FLOAT = {str, int, bool, type(None)}
+_FLOAT_OR_NULL = {float, type(None)}
+_NEVER_MISSING = {str, int, bool}
+_NUMBER_OR_NULL = {int, float, type(None)}
+_TEXT_OR_NULL = {str, type(None)}
 
 logger = logging.getLogger(__name__)
 
@@ -162,23 +169,47 @@ def as_text(value: Any) -> Any:
     return text if text != "" else np.nan
 
 
-def _related_values(frame: pd.DataFrame, related: dict[str, str]) -> tuple[dict, list[list[str]]]:
+def _present(value: Any) -> bool:
+    """Whether a request cell holds a value (pandas' ``notna`` for one cell)."""
+    if value is None:
+        return False
+    if type(value) in _NEVER_MISSING:
+        return True
+    return not bool(pd.isna(value))
+
+
+def _texts(cells: list[Any]) -> list[Any]:
+    """``as_text`` of each cell; text and nulls (the usual request) without a call per cell."""
+    if set(map(type, cells)) <= _TEXT_OR_NULL:
+        return [value if value else np.nan for value in cells]  # "" and None: missing
+    return [as_text(value) for value in cells]
+
+
+def _related_values(
+    frame: pd.DataFrame, cells: dict[str, list[Any]], related: dict[str, str]
+) -> tuple[dict, list[list[str]]]:
     """The summarised related columns typed, and per row the request-level reasons."""
     values, reasons = {}, [[] for _ in range(len(frame))]
     for column, kind in related.items():
-        given = frame[column]
-        if kind == "number":
-            typed = pd.to_numeric(given, errors="coerce").astype("float64")
-            bad = given.notna() & typed.isna()
+        given = cells[column]
+        if kind == "number" and set(map(type, given)) <= _NUMBER_OR_NULL:
+            typed = np.array([np.nan if v is None else v for v in given], dtype="float64")
+            bad = np.zeros(len(given), dtype=bool)  # a number or a null: never refused here
+            reason = ""
+        elif kind == "number":
+            series = frame[column]
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+            bad = (series.notna() & numbers.isna()).to_numpy()
+            typed = numbers.to_numpy()
             reason = f"{REQUEST}.{column} is a number"
         else:
-            words = given.map(lambda v: BOOLEAN_WORDS.get(str(v).strip().lower(), None))
-            bad = words.isna()
-            typed = words.fillna(False).astype(bool)
+            words = [BOOLEAN_WORDS.get(str(v).strip().lower(), None) for v in given]
+            bad = np.array([word is None for word in words], dtype=bool)
+            typed = np.array([bool(word) for word in words], dtype=bool)  # missing: False
             reason = f"{REQUEST}.{column} is true or false"
-        for position in np.flatnonzero(bad.to_numpy()):
+        for position in np.flatnonzero(bad):
             reasons[position].append(reason)
-        values[column] = typed.to_numpy()
+        values[column] = typed
     return values, reasons
 
 
@@ -194,44 +225,51 @@ def _not_one_value(value: Any) -> bool:
     return isinstance(value, list | dict | tuple | set | np.ndarray)
 
 
-def _wrong_type(column: str, values: pd.Series, kind: str | None) -> str | None:
+def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Series) -> str | None:
     """What is wrong with a request column's values, if anything (``kind``: a related column's).
 
-    Plain Python over the cells: a request is small, and pandas' per-call cost would dominate.
+    Plain Python over the cells (``values`` as a list): a request is small, and pandas' per-call
+    cost would dominate; the Series ``values`` only for text where a related column holds numbers.
     """
-    cells = values.tolist()
-    nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
-    if nested:
-        return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
-    infinite = [
-        row
-        for row, value in enumerate(cells)
-        if isinstance(value, float | np.floating) and math.isinf(value)
-    ]
+    kinds = set(map(type, cells))
+    if not kinds <= _SCALARS:
+        nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
+        if nested:
+            return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
+    if kinds <= _FLOAT_OR_NULL:  # numbers (JSON null: NaN), at numpy's speed
+        infinite = np.flatnonzero(np.isinf(np.array(cells, dtype="float64"))).tolist()
+    elif not kinds <= _NEVER_FLOAT:
+        infinite = [
+            row
+            for row, value in enumerate(cells)
+            if isinstance(value, float | np.floating) and math.isinf(value)
+        ]
+    else:
+        infinite = []
     if infinite:
         return f"{column} holds an infinite number (rows {_quoted(infinite)})"
-    if kind is None:
-        return None
-    given = values[values.notna()]
-    if kind == "number":
-        bad = given[pd.to_numeric(given, errors="coerce").isna()]
+    if kind == "number" and not kinds <= _NUMBER_OR_NULL:
+        given = values[values.notna()]
+        numbers = pd.to_numeric(given, errors="coerce")
+        bad = given[numbers.isna()]
         if len(bad):
             return f"{column} holds numbers, not {_quoted(bad.unique())}"
+        infinite = given[np.isinf(numbers.astype("float64"))]
+        if len(infinite):
+            return f"{column} holds an infinite number, not {_quoted(infinite.unique())}"
     elif kind == "boolean":
-        bad = given[given.map(lambda v: str(v).strip().lower() not in BOOLEAN_WORDS)]
-        if len(bad):
-            return f"{column} holds true or false, not {_quoted(bad.unique())}"
+        bad = dict.fromkeys(
+            value
+            for value in cells
+            if _present(value) and str(value).strip().lower() not in BOOLEAN_WORDS
+        )
+        if bad:
+            return f"{column} holds true or false, not {_quoted(list(bad))}"
     return None
 
 
-def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
-    """The request with normalised column names, or DataError naming what is wrong with it.
-
-    Refused as a whole: a missing or an unknown column, no rows, more than
-    ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number, and text where a
-    summarised related column holds numbers or true/false. A missing value (JSON null; MLflow
-    reads a JSON ``NaN`` as the same) is not refused here: the suites judge it, row by row.
-    """
+def _checked(request: pd.DataFrame, plan: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, list]]:
+    """``check_request``'s frame, and its cells column by column as Python lists."""
     frame = normalise_column_names(request).reset_index(drop=True)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
     expected = [*main_columns, *related]
@@ -255,10 +293,23 @@ def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
             f"The request has {len(frame):,} rows; at most {MAX_REQUEST_ROWS:,} per request: "
             "split it, or score a batch with the inference pipeline."
         )
-    problems = [p for c in expected if (p := _wrong_type(c, frame[c], related.get(c)))]
+    cells = {c: frame[c].tolist() for c in expected}
+    problems = [p for c in expected if (p := _wrong_type(c, cells[c], related.get(c), frame[c]))]
     if problems:
         raise DataError(f"The request has values of the wrong type: {'; '.join(problems)}.")
-    return frame
+    return frame, cells
+
+
+def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
+    """The request with normalised column names, or DataError naming what is wrong with it.
+
+    Refused as a whole: a missing or an unknown column, no rows, more than
+    ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number (JSON ``Infinity``,
+    or text such as ``"inf"`` where a summarised related column holds numbers), and text where
+    a summarised related column holds numbers or true/false. A missing value (JSON null; MLflow
+    reads a JSON ``NaN`` as the same) is not refused here: the suites judge it, row by row.
+    """
+    return _checked(request, plan)[0]
 
 
 def answer_columns(plan: dict[str, Any]) -> list[str]:
@@ -292,58 +343,66 @@ def request_example(table: pd.DataFrame, plan: dict[str, Any], rows: int = 2) ->
     return pd.DataFrame(columns)
 
 
+def _answer_values(given: Any, count: int) -> list[Any]:
+    """A prediction column (or one value for every row) as ``count`` plain Python values."""
+    array = np.asarray(given)
+    if array.dtype != object:
+        return np.broadcast_to(array, (count,)).tolist()
+    values = np.broadcast_to(np.asarray(given, dtype=object), (count,))
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 def answer_rows(request: pd.DataFrame, plan: dict[str, Any], model: Any) -> pd.DataFrame:
     """One answer per request row, in order: the prediction columns, or the reasons refused.
 
-    A request without a needed column is refused whole (DataError naming them).
+    A request without a needed column is refused whole (DataError naming them). Built for a
+    request's few rows: each frame is made once, whole (no column added one by one).
     """
     from .modelling import model_inputs
     from .problem import problem_of
 
-    frame = check_request(request, plan)
+    frame, cells = _checked(request, plan)
     main_columns, related = list(plan["column_types"]), plan["related_columns"]
-    raw = pd.DataFrame(
-        {c: pd.Series([as_text(v) for v in frame[c].tolist()], dtype="str") for c in main_columns}
-    )
+    positions = np.arange(len(frame), dtype="int64")
+    raw = pd.DataFrame({c: _texts(cells[c]) for c in main_columns}, dtype="str")
+    raw.insert(0, ROW_POSITION, positions)
     checks = row_checks_of(plan)
-    positions = np.arange(len(raw), dtype="int64")
-    raw_reasons = checks[plan["main_dataset"]].reasons(raw.assign(**{ROW_POSITION: positions}))
-    primary = parse_columns(raw, plan["column_types"], REQUEST)
-    primary.insert(0, ROW_POSITION, positions)
-    related_values, request_reasons = _related_values(frame, related)
-    primary = add_ratios(primary.assign(**related_values), plan["ratios"])
+    raw_reasons = checks[plan["main_dataset"]].reasons(raw)
+    related_values, request_reasons = _related_values(frame, cells, related)
+    columns = {**parsed_columns(raw, plan["column_types"], REQUEST), **related_values}
+    primary = pd.DataFrame({**columns, **ratio_values(columns, plan["ratios"])})
     primary_reasons = checks[PRIMARY_TABLE].reasons(primary)
     reasons = [
         r + p + extra
         for r, p, extra in zip(raw_reasons, primary_reasons, request_reasons, strict=True)
     ]
     refused = np.array([bool(r) for r in reasons])
-    passed = primary[~refused]
+    scored = ~refused
+    count = int(scored.sum())
     problem = problem_of(plan["dataset"])
-    columns: dict[str, Any] = {}
-    if len(passed):
+    if count:
+        passed = primary if count == len(primary) else primary[scored]
         inputs = model_inputs(passed, plan["numeric"], plan["categorical"])
         prediction = problem.predict(model, inputs)
-        columns = problem.prediction_columns(prediction, plan["decision_threshold"])
+        predicted = problem.prediction_columns(prediction, plan["decision_threshold"])
     else:
         empty = problem.prediction_columns(problem.predict_nothing(), plan["decision_threshold"])
-        columns = {name: [] for name in empty}
-    keep = [c for c in plan["keep_columns"] if c in primary.columns]
-    kept = primary[keep].copy()
-    for column in kept.columns:
-        if pd.api.types.is_datetime64_any_dtype(kept[column]):
-            kept[column] = kept[column].astype("str").where(kept[column].notna())
-    answer = kept.astype(object).where(kept.notna(), None)
+        predicted = {name: [] for name in empty}
+    answer: dict[str, Any] = {}
+    for column in [c for c in plan["keep_columns"] if c in primary.columns]:
+        values = primary[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.astype("str").where(values.notna())
+        kept = values.astype(object).to_numpy(copy=True)
+        kept[values.isna().to_numpy()] = None
+        answer[column] = kept
     # object columns: a refused row's prediction is JSON null, not NaN
-    for name, given in columns.items():
-        values = np.broadcast_to(np.asarray(given, dtype=object), (int((~refused).sum()),))
-        column = np.full(len(answer), None, dtype=object)
-        column[~refused] = [v.item() if isinstance(v, np.generic) else v for v in values]
-        answer[name] = pd.Series(column, dtype=object, index=answer.index)
-    answer[REASONS] = pd.Series(
-        [REASON_SEPARATOR.join(r) if r else None for r in reasons], dtype=object, index=answer.index
-    )
-    return answer.reset_index(drop=True)
+    for name, given in predicted.items():
+        column = np.full(len(primary), None, dtype=object)
+        column[scored] = _answer_values(given, count)
+        answer[name] = column
+    answer[REASONS] = [REASON_SEPARATOR.join(r) if r else None for r in reasons]
+    return pd.DataFrame(answer, dtype=object)
 
 
 def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come positionally)

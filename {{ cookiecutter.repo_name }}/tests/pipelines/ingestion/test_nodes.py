@@ -178,3 +178,19 @@ def test_a_scoring_batch_may_come_without_its_target(members, visits) -> None:
         nodes.build_primary_table(
             unlabelled, nodes.check_ingestion_config(PARAMS, DATASET), summary
         )
+
+
+def test_parsing_keeps_other_columns_and_reads_only_whole_64_bit_integers() -> None:
+    frame = pd.DataFrame(
+        {
+            "kept": ["x", "y", "z", "w", "v"],
+            "count": [" 7 ", "2.5", "inf", "100000000000000000000", None],
+        },
+        dtype="str",
+    )
+    parsed = nodes.parse_columns(frame, {"count": "integer"}, "rows")
+    assert list(parsed.columns) == ["kept", "count"]
+    assert parsed["kept"].tolist() == frame["kept"].tolist()
+    assert str(parsed["count"].dtype) == "Int64"
+    assert parsed["count"].tolist()[0] == 7
+    assert parsed["count"].isna().tolist() == [False, True, True, True, True]

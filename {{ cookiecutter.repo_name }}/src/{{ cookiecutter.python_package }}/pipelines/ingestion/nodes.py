@@ -29,10 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 def _to_integer(values: pd.Series) -> pd.Series:
-    """Parse whole numbers; anything else (text, fractions) becomes missing."""
-    numbers = pd.to_numeric(values.str.strip(), errors="coerce")
-    numbers = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
-    return numbers.astype("Int64")
+    """Parse whole numbers; anything else (text, fractions, beyond 64 bits) becomes missing."""
+    numbers = pd.to_numeric(values.str.strip(), errors="coerce").to_numpy()
+    if numbers.dtype.kind != "i":  # fractions, missing values or beyond int64: judged as floats
+        numbers = numbers.astype("float64")
+        whole = (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**63)  # not inf, fits Int64
+        numbers = np.where(whole, numbers, np.nan)
+    return pd.Series(numbers, index=values.index, name=values.name).astype("Int64")
 
 
 def _to_boolean(values: pd.Series) -> pd.Series:
@@ -40,6 +43,7 @@ def _to_boolean(values: pd.Series) -> pd.Series:
     return values.str.strip().str.lower().map(BOOLEAN_WORDS).astype("boolean")
 
 
+_TEXT = pd.Series([], dtype="str").dtype  # what ``astype("str")`` gives
 PARSERS = {
     "string": lambda s: s.str.strip(),
     "category": lambda s: s.str.strip(),
@@ -155,25 +159,49 @@ def summarise_related_source(
     return summary, record
 
 
+def parsed_columns(
+    frame: pd.DataFrame, column_types: dict[str, str], entry: str
+) -> dict[str, pd.Series]:
+    """``frame``'s columns by name, each configured one parsed into its type (checked by
+    ``check_ingestion_config``), the others kept as they are."""
+    require_columns(frame, list(column_types), entry)
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in column_types:
+            text = values if values.dtype == _TEXT else values.astype("str")
+            values = PARSERS[column_types[column]](text)
+        columns[column] = values
+    return columns
+
+
 def parse_columns(frame: pd.DataFrame, column_types: dict[str, str], entry: str) -> pd.DataFrame:
     """Parse each configured column into its type (checked by ``check_ingestion_config``);
-    columns not configured are kept as text."""
-    require_columns(frame, list(column_types), entry)
-    return frame.assign(
-        **{
-            column: PARSERS[kind](frame[column].astype("str"))
-            for column, kind in column_types.items()
-        }
-    )
+    columns not configured are kept as text. One new frame, made whole."""
+    return pd.DataFrame(parsed_columns(frame, column_types, entry), index=frame.index)
+
+
+def _floats(values: Any) -> np.ndarray:
+    """A column (Series, nullable or not, or array) as float64, missing as NaN."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(values, dtype="float64")
+
+
+def ratio_values(columns: Any, ratios: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """``numerator / denominator`` of each ratio, from a frame or a dict of columns; a zero or
+    missing denominator gives missing."""
+    new = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (numerator, denominator) in ratios.items():
+            below = _floats(columns[denominator])
+            new[name] = _floats(columns[numerator]) / np.where(below != 0, below, np.nan)
+    return new
 
 
 def add_ratios(frame: pd.DataFrame, ratios: dict[str, list[str]]) -> pd.DataFrame:
     """Add ``numerator / denominator`` columns; a zero or missing denominator gives missing."""
-    new = {}
-    for name, (numerator, denominator) in ratios.items():
-        below = frame[denominator].astype("float64")
-        new[name] = frame[numerator].astype("float64") / below.where(below != 0)
-    return frame.assign(**new)
+    return frame.assign(**ratio_values(frame, ratios))
 
 
 def join_summary(

@@ -26,6 +26,7 @@ Check = Callable[[pd.DataFrame], tuple[np.ndarray, int]]
 # Kwargs every compiled kind accepts besides its own (GX's result options do not change rows).
 COMMON_KWARGS = {"column", "mostly", "result_format", "catch_exceptions"}
 NULL_KINDS = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_null")
+_TEXT = pd.Series([], dtype=str).dtype  # what ``astype(str)`` gives
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,31 @@ def _on_non_null(test: Callable[[pd.Series], Any]) -> Callable[[str], Check]:
         def check(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
             values = frame[column]
             present = values.notna().to_numpy()
+            count = int(present.sum())
+            if count == len(present):  # no null: no selection to make (a request's usual case)
+                return ~np.asarray(test(values), dtype=bool), count
             unexpected = np.zeros(len(frame), dtype=bool)
-            if present.any():
+            if count:
                 met = np.asarray(test(values[present]), dtype=bool)
                 unexpected[present] = ~met
-            return unexpected, int(present.sum())
+            return unexpected, count
 
         return check
 
     return build
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """``values.astype(str)``, without its copy when ``values`` is text already."""
+    return values if values.dtype == _TEXT else values.astype(str)
+
+
+def _exact_as_float(values: pd.Series) -> bool:
+    """Whether ``values`` are integers without a null that float64 holds exactly (|v| <= 2**53),
+    so comparing them as floats gives what comparing each Python int gives."""
+    if not pd.api.types.is_integer_dtype(values.dtype) or values.hasnans:
+        return False
+    return len(values) == 0 or bool(values.min() >= -(2**53) and values.max() <= 2**53)
 
 
 def _bound(value: Any) -> float | None:
@@ -146,6 +163,8 @@ def _between(kwargs: dict[str, Any]) -> Callable[[pd.Series], Any]:
     def test(values: pd.Series) -> Any:
         if values.dtype in [int, float]:
             return within(values, low, high).to_numpy()
+        if _exact_as_float(values):  # nullable integers: Python's comparisons, vectorised
+            return np.asarray(within(values.to_numpy(dtype="float64"), low, high), dtype=bool)
         if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_ns_dtype(
             values.dtype
         ):
@@ -221,10 +240,10 @@ def _compiled(kind: str, kwargs: dict[str, Any]) -> Check | None:  # noqa: PLR09
         return lambda frame: (frame[column].notna().to_numpy(), len(frame))
     if kind == "expect_column_values_to_match_regex":
         regex = kwargs["regex"]
-        return _on_non_null(lambda v: v.astype(str).str.contains(regex))(column)
+        return _on_non_null(lambda v: _as_text(v).str.contains(regex))(column)
     if kind == "expect_column_values_to_not_match_regex":
         regex = kwargs["regex"]
-        return _on_non_null(lambda v: ~v.astype(str).str.contains(regex))(column)
+        return _on_non_null(lambda v: ~_as_text(v).str.contains(regex))(column)
     if kind == "expect_column_values_to_be_in_set":
         value_set = kwargs.get("value_set")
         if value_set is None:
