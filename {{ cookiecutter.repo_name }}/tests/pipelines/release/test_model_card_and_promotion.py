@@ -12,6 +12,7 @@ from {{ cookiecutter.python_package }}.audit import frame_digest
 from {{ cookiecutter.python_package }}.errors import ConfigError
 from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
+from {{ cookiecutter.python_package }}.problem import problem_of
 
 from ..explanation.test_nodes import explained
 from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
@@ -47,6 +48,40 @@ CHECKLIST = {
         },
     }
 }
+
+
+DECISION = {
+    "problem_type": "binary",
+    "applies": True,
+    "choose": "value",
+    "threshold": 0.2,
+    "values": {
+        "true_positive": -100.0,
+        "false_positive": -200.0,
+        "true_negative": 0.0,
+        "false_negative": -1000.0,
+    },
+    "unit": "EUR",
+    "capacity": None,
+    "calibration": None,
+    "folds": 3,
+    "rows": 90,
+    "training_rows": 100,
+    "seed": 1,
+    "bootstrap_repeats": 100,
+    "confidence": 0.95,
+}
+
+
+def decision_report() -> dict:
+    """What deciding at 0.2 is worth on 400 rows, as the problem type reports it."""
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 400)
+    y = (rng.uniform(0, 1, 400) < p).astype(int)
+    scored = {"model": (p, 0.2), "dummy": (np.full(400, y.mean()), 0.5)}
+    problem = problem_of({"problem_type": "binary", "target": {"column": "outcome", "positive": 1}})
+    report = problem.decision_report(y, scored, DECISION, repeats=100, seed=1, confidence=0.95)
+    return {**report, "applies": True}
 
 
 def card_inputs() -> dict:
@@ -99,6 +134,8 @@ def card_inputs() -> dict:
         "plan": check_release_config(PROMOTION, CHECKLIST),
         "dataset": {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}},
         "champion_comparison": {"verdict": "pass", "note": "no champion: none yet"},
+        "decision": DECISION,
+        "decision_report": decision_report(),
     }
 
 
@@ -135,6 +172,13 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert inputs["error_cohorts"]["cohorts"][0]["cohort"] in wrong
     champion = card.split("### Challenger against champion")[1].split("## ")[0]
     assert "Verdict **pass**: no champion: none yet." in champion
+    worth = card.split("## What it is worth")[1].split("## ")[0]
+    report = inputs["decision_report"]
+    assert "at least **0.200**" in worth and "on 90 of the 100 training rows" in worth
+    assert f"worth **{report['model']['value_per_case']:,.2f} EUR per case**" in worth
+    assert f"{report['act_on_none']:,.2f} EUR acting on none" in worth
+    assert "| `dummy` | 0.500 |" in worth
+    assert "A row is predicted positive at probability >= 0.2." in card
 
 
 def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
