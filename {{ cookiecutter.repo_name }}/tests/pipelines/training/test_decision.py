@@ -197,3 +197,22 @@ def test_the_held_out_value_has_an_interval_and_is_set_against_the_baselines() -
     section = decision.worth_section(chosen, report)
     assert f"**{chosen['threshold']:.3f}**" in section and "`logistic_regression`" in section
     assert "3-fold out-of-fold probabilities on 1500 of the 1800 training rows" in section
+
+
+def test_a_capacity_rule_without_values_reports_the_share_flagged() -> None:
+    frame = rows(1600, seed=4)
+    training_set, held_out = frame.iloc[:1200], frame.iloc[1200:].reset_index(drop=True)
+    params = with_decision(choose="capacity", capacity=0.1, values=None)
+    candidate = nodes.build_candidate_model(params, DATASET)
+    chosen, _ = decision.choose_decision(candidate, training_set, params, DATASET)
+    model = nodes.train_model(training_set, candidate, params, DATASET)
+    models, plan = build_benchmark_models(params, BENCHMARKING, DATASET)
+    report, record, _, figures = decision.assess_decision(
+        model, models, training_set, held_out, chosen, params, plan
+    )
+    assert "value_per_case" not in record["metrics"]
+    assert 0.03 < record["metrics"]["flagged_share"] < 0.2
+    assert set(figures) == {"value_by_threshold", "reliability_curve"}
+    section = decision.worth_section(chosen, report)
+    assert "flags the share of the cases the team can act on (10.0%" in section
+    assert "value per case" not in section
