@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.python_package }}.audit import frame_digest
 from {{ cookiecutter.python_package }}.errors import ConfigError
+from {{ cookiecutter.python_package }}.modelling import decision_threshold_of
 from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
 from {{ cookiecutter.python_package }}.problem import problem_of
@@ -209,11 +210,11 @@ def tracking(tmp_path, monkeypatch):
     return mlflow
 
 
-def _run_with_model(mlflow, gates: dict[str, str]) -> str:
+def _run_with_model(mlflow, gates: dict[str, str], **tags: str) -> str:
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     with mlflow.start_run() as run:
         mlflow.sklearn.log_model(model, name="model")
-        mlflow.set_tags({f"gate.{k}": v for k, v in gates.items()})
+        mlflow.set_tags({f"gate.{k}": v for k, v in gates.items()} | tags)
     return run.info.run_id
 
 
@@ -228,7 +229,9 @@ def test_alias_challenger_only_when_every_gate_passes(tracking) -> None:
     assert client.search_registered_models() == []
 
     passed = _run_with_model(
-        mlflow, {"validation": "pass", "benchmark": "pass", "fairness": "pass"}
+        mlflow,
+        {"validation": "pass", "benchmark": "pass", "fairness": "pass"},
+        **{"decision.threshold": "0.3", "decision.rule": "value"},
     )
     record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
@@ -236,6 +239,10 @@ def test_alias_challenger_only_when_every_gate_passes(tracking) -> None:
     version = client.get_model_version_by_alias("scores", "challenger")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
+    # the threshold it decides at travels with it; a model without one: the configured one
+    assert version.tags["decision.threshold"] == "0.3" and version.tags["decision.rule"] == "value"
+    assert decision_threshold_of(version.run_id, {"decision_threshold": 0.5}) == 0.3
+    assert decision_threshold_of(held, {"decision_threshold": 0.5}) == 0.5
 
 
 def test_a_run_without_a_model_is_held_back(tracking) -> None:
