@@ -27,6 +27,7 @@ SECTIONS = (
     "Quantitative analyses",
     "What drives its predictions",
     "Where it is wrong",
+    "What it is worth",
     "Ethical considerations",
     "Caveats and recommendations",
 )

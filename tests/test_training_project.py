@@ -57,7 +57,7 @@ print(json.dumps({{
     "sklearn_shape": list(sklearn.shape),
     "probabilities_in_range": bool(((sklearn >= 0) & (sklearn <= 1)).all()),
     "artifacts": [
-        a.path for folder in ("training", "benchmark")
+        a.path for folder in ("training", "benchmark", "decision")
         for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, folder)
     ],
 }}))
@@ -92,6 +92,32 @@ def test_model_is_logged_with_signature_and_predicts_held_out_rows(record: dict)
         assert f"training/{plot}.png" in record["artifacts"]
     for report in ("leaderboard.csv", "leaderboard.md", "fold_scores.png", "comparison.json"):
         assert f"benchmark/{report}" in record["artifacts"]
+
+
+def test_the_threshold_is_chosen_by_value_and_what_it_is_worth_is_reported(
+    default_project, record: dict
+) -> None:
+    """The sample's training.decision (choose: value, a missed positive costing 2.5 false flags)
+    chooses a threshold well below 0.5 on the training rows; its held-out value is logged with
+    its interval, against acting on all and on none, and the model card says it."""
+    metrics, tags = record["metrics"], record["tags"]
+    threshold = metrics["decision.threshold"]
+    assert threshold != 0.5 and 0.15 < threshold < 0.45, threshold
+    assert float(tags["decision.threshold"]) == threshold and tags["decision.rule"] == "value"
+    assert metrics["decision.cv_rows"] == 5000
+    low, value, high = (metrics[f"decision.value_per_case{s}"] for s in (".lower", "", ".upper"))
+    assert low < value < high
+    assert value > max(metrics["decision.value_act_on_all"], metrics["decision.value_act_on_none"])
+    assert "decision.baseline.logistic_regression.value_per_case" in metrics
+    assert 0 < metrics["calibration.brier"] < metrics["calibration.brier.dummy_prior"]
+    for name in ("decision.json", "decision_report.json", "value_by_threshold.png"):
+        assert f"decision/{name}" in record["artifacts"]
+    assert "decision/reliability_curve.png" in record["artifacts"]
+    card = (default_project.root / "data/08_reporting/model_card.md").read_text()
+    worth = card.split("\n## What it is worth\n")[1].split("\n## ")[0]
+    assert f"at least **{threshold:.3f}**" in worth
+    assert f"worth **{value:,.2f} EUR per case**" in worth
+    assert f"{low:,.2f} EUR to {high:,.2f} EUR" in worth
 
 
 def test_leaderboard_lists_every_configured_model_with_intervals(default_project, record: dict) -> None:

@@ -210,6 +210,26 @@ def load_logged_model(model_uri: str) -> Any:
     return mlflow.sklearn.load_model(model_uri)
 
 
+def decision_threshold_of(model_run_id: str, training: dict[str, Any]) -> float:
+    """The threshold a model decides at: tag ``decision.threshold`` of the run that trained it
+    (``training.decision``), else ``training.decision_threshold`` (a model from before it)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if model_run_id:
+        try:
+            tag = mlflow.MlflowClient().get_run(model_run_id).data.tags.get("decision.threshold")
+        except MlflowException:
+            tag = None
+        if tag:
+            return float(tag)
+    logger.info(
+        "Model of run %r has no decision.threshold tag: deciding at training.decision_threshold.",
+        model_run_id,
+    )
+    return float(training["decision_threshold"])
+
+
 def build_preprocessor(
     numeric: list[str], categorical: list[str], numeric_imputation: str = "median"
 ) -> Any:

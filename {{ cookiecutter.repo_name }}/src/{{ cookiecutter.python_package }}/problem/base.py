@@ -438,6 +438,23 @@ class Problem:
         output), and that output in words."""
         raise NotImplementedError
 
+    # --- what a decision is worth (training.decision) -----------------------------------------
+    # Only a type that decides by a threshold on a score (binary) chooses one; the others
+    # decide by their prediction itself and report no decision value.
+    DECIDES_BY_THRESHOLD: ClassVar[bool] = False
+
+    def choose_threshold(
+        self, y: np.ndarray, prediction: np.ndarray, rule: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The threshold ``rule`` (``training.decision``) picks on out-of-fold ``prediction``."""
+        raise NotImplementedError
+
+    def decision_value(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float, values: dict[str, float]
+    ) -> float:
+        """The mean value per case of deciding at ``threshold``, in the team's unit."""
+        raise NotImplementedError
+
     # --- the model card's words ---------------------------------------------------------------
 
     def card_words(self, threshold: float = 0.5) -> dict[str, str]:

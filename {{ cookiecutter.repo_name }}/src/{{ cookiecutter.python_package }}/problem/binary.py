@@ -184,6 +184,192 @@ class Binary(Problem):
             figures[name] = figure
         return figures
 
+    # --- what a decision is worth (training.decision) ---------------------------------------
+    DECIDES_BY_THRESHOLD: ClassVar[bool] = True
+    # The four outcomes in the order of 2 * label + decision (as FAIRNESS_CELLS).
+    OUTCOMES: ClassVar[tuple[str, ...]] = (
+        "true_negative",
+        "false_positive",
+        "false_negative",
+        "true_positive",
+    )
+    # The thresholds a value-based rule chooses among: 0.001 to 0.999.
+    THRESHOLD_STEP: ClassVar[float] = 0.001
+
+    def outcome_counts(self, y: np.ndarray, prediction: np.ndarray, threshold: float) -> np.ndarray:
+        """Rows of each outcome (``OUTCOMES``) when deciding at ``threshold``."""
+        cells = 2 * np.asarray(y, dtype=np.int64) + self.decide(prediction, threshold)
+        return np.bincount(cells, minlength=4)
+
+    def _value_of_outcomes(self, values: dict[str, float]) -> np.ndarray:
+        return np.array([float(values[o]) for o in self.OUTCOMES])
+
+    def decision_value(
+        self, y: np.ndarray, prediction: np.ndarray, threshold: float, values: dict[str, float]
+    ) -> float:
+        counts = self.outcome_counts(y, prediction, threshold)
+        return float(counts @ self._value_of_outcomes(values) / max(counts.sum(), 1))
+
+    def value_curve(
+        self, y: np.ndarray, prediction: np.ndarray, values: dict[str, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The mean value per case of deciding at each threshold of the grid."""
+        thresholds = np.round(np.arange(1, 1000) * self.THRESHOLD_STEP, 3)
+        y, p = np.asarray(y, dtype=np.int64), np.asarray(prediction, dtype="float64")
+        positives, negatives = np.sort(p[y == 1]), np.sort(p[y == 0])
+        tp = len(positives) - np.searchsorted(positives, thresholds, side="left")
+        fp = len(negatives) - np.searchsorted(negatives, thresholds, side="left")
+        counts = np.stack([len(negatives) - fp, fp, len(positives) - tp, tp], axis=1)
+        return thresholds, counts @ self._value_of_outcomes(values) / max(len(y), 1)
+
+    def choose_threshold(
+        self, y: np.ndarray, prediction: np.ndarray, rule: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``value``: the middle of the grid's run of thresholds with the highest mean value
+        per case; ``capacity``: the threshold that flags at most that share of the rows;
+        ``fixed``: the configured one. With the share flagged (and the value) it gives."""
+        p = np.asarray(prediction, dtype="float64")
+        if rule["choose"] == "value":
+            thresholds, curve = self.value_curve(y, p, rule["values"])
+            best = np.flatnonzero(np.isclose(curve, curve.max(), rtol=0, atol=1e-12))
+            run = best[: np.argmax(np.diff(np.append(best, best[-1] + 2)) > 1) + 1]
+            threshold = float(thresholds[run[len(run) // 2]])
+        elif rule["choose"] == "capacity":
+            ordered = np.sort(p)[::-1]  # highest first; the first k rows are flagged
+            k = int(np.floor(rule["capacity"] * len(p)))
+            if k >= len(p):
+                threshold = float(ordered[-1])
+            elif k > 0 and ordered[k - 1] > ordered[k]:
+                threshold = float((ordered[k - 1] + ordered[k]) / 2)
+            else:  # ties at the boundary: flag fewer rather than more than the capacity
+                threshold = float(np.nextafter(ordered[k], np.inf))
+        else:
+            threshold = float(rule["threshold"])
+        choice = {
+            "threshold": threshold,
+            "flagged_share": float(np.mean(self.decide(p, threshold))),
+        }
+        if rule.get("values"):
+            choice["value_per_case"] = self.decision_value(y, p, threshold, rule["values"])
+        return choice
+
+    def decision_report(
+        self,
+        y: np.ndarray,
+        scored: dict[str, tuple[np.ndarray, float]],
+        decision: dict[str, Any],
+        *,
+        repeats: int,
+        seed: int,
+        confidence: float,
+    ) -> dict[str, Any]:
+        """Held-out figures of deciding at each model's threshold (``scored``: name ->
+        (probabilities, threshold); ``model`` first): share flagged, mean value per case with
+        a bootstrap interval (rows resampled; the value depends on the four outcome counts
+        only, so a resample is one multinomial draw), acting on all and on none, Brier score.
+        The flat ``metrics`` and ``calibration`` are the run's ``decision.*`` and
+        ``calibration.*``."""
+        from sklearn.metrics import brier_score_loss
+
+        y = np.asarray(y, dtype=np.int64)
+        values = decision["values"]
+        rng = np.random.default_rng(seed)
+        tail = (1 - confidence) / 2
+        models: dict[str, dict[str, Any]] = {}
+        for name, (prediction, threshold) in scored.items():
+            counts = self.outcome_counts(y, prediction, threshold)
+            entry: dict[str, Any] = {
+                "threshold": float(threshold),
+                "flagged_share": float((counts[1] + counts[3]) / max(len(y), 1)),
+                "outcomes": dict(zip(self.OUTCOMES, map(int, counts), strict=True)),
+                "brier": float(brier_score_loss(y, prediction)),
+            }
+            if values:
+                worth = self._value_of_outcomes(values)
+                entry["value_per_case"] = float(counts @ worth / max(len(y), 1))
+                if repeats > 0 and len(y):
+                    draws = rng.multinomial(len(y), counts / len(y), size=repeats) @ worth
+                    low, high = np.quantile(draws / len(y), [tail, 1 - tail])
+                    entry["interval"] = [float(low), float(high)]
+            models[name] = entry
+        model = models.pop("model")
+        report: dict[str, Any] = {
+            "rows": len(y),
+            "positive_rate": float(y.mean()) if len(y) else math.nan,
+            "unit": decision["unit"],
+            "values": values,
+            "capacity": decision["capacity"],
+            "bootstrap": {"repeats": repeats, "confidence": confidence, "seed": seed},
+            "model": model,
+            "baselines": models,
+        }
+        metrics = {"flagged_share": model["flagged_share"]}
+        if values:
+            report["act_on_all"] = self.decision_value(y, np.ones(len(y)), 0.5, values)
+            report["act_on_none"] = self.decision_value(y, np.zeros(len(y)), 0.5, values)
+            metrics |= {
+                "value_per_case": model["value_per_case"],
+                "value_act_on_all": report["act_on_all"],
+                "value_act_on_none": report["act_on_none"],
+            }
+            if "interval" in model:
+                metrics |= {
+                    "value_per_case.lower": model["interval"][0],
+                    "value_per_case.upper": model["interval"][1],
+                }
+            for name, entry in models.items():
+                metrics[f"baseline.{name}.value_per_case"] = entry["value_per_case"]
+        for name, entry in models.items():
+            metrics[f"baseline.{name}.threshold"] = entry["threshold"]
+        report["metrics"] = metrics
+        report["calibration"] = {
+            "brier": model["brier"],
+            **{f"brier.{name}": entry["brier"] for name, entry in models.items()},
+        }
+        return report
+
+    def decision_plots(
+        self,
+        y: np.ndarray,
+        prediction: np.ndarray,
+        decision: dict[str, Any],
+        report: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Value per case by threshold (or the share flagged, without values) with the chosen
+        threshold, and the reliability curve of the model's probabilities."""
+        from sklearn.calibration import CalibrationDisplay
+
+        threshold = float(decision["threshold"])
+        figure, ax = _figure("Value by threshold", len(y))
+        if decision["values"]:
+            thresholds, curve = self.value_curve(y, prediction, decision["values"])
+            ax.plot(thresholds, curve, color="#4c72b0", label="model")
+            for key, style in (("act_on_all", "--"), ("act_on_none", ":")):
+                ax.axhline(report[key], color="grey", linestyle=style, label=key.replace("_", " "))
+            ax.set_ylabel(f"mean value per case ({decision['unit'] or 'value'})")
+        else:
+            thresholds = np.round(np.arange(1, 1000) * self.THRESHOLD_STEP, 3)
+            ordered = np.sort(np.asarray(prediction, dtype="float64"))
+            shares = 1 - np.searchsorted(ordered, thresholds, side="left") / max(len(y), 1)
+            ax.plot(thresholds, shares, color="#4c72b0", label="share flagged")
+            ax.set_ylabel("share of cases flagged")
+        ax.axvline(threshold, color="#c44e52", label=f"chosen {threshold:.3f}")
+        ax.set_xlabel("decision threshold (probability)")
+        ax.legend(loc="best", fontsize="small")
+        figures = {"value_by_threshold": figure}
+        figure, ax = _figure("Reliability curve", len(y))
+        CalibrationDisplay.from_predictions(
+            y,
+            prediction,
+            n_bins=10,
+            strategy="quantile",
+            ax=ax,
+            name=f"model (Brier {report['model']['brier']:.4f})",
+        )
+        ax.set_title(f"Reliability curve, held-out set (n={len(y)})")
+        figures["reliability_curve"] = figure
+        return figures
+
     def partial_dependence_target(
         self, y: np.ndarray, prediction: np.ndarray, threshold: float
     ) -> tuple[int | None, str]:

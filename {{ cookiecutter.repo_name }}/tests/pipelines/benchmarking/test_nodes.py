@@ -57,7 +57,7 @@ def frame(n: int = 600, noise: bool = False, seed: int = 0) -> pd.DataFrame:
 def run_benchmark(data: pd.DataFrame, **overrides: object) -> tuple:
     params = {**PARAMS, **overrides}
     models, plan = nodes.build_benchmark_models(TRAINING, params, DATASET)
-    scores = nodes.cross_validate_models(data, models, TRAINING, plan)
+    scores = nodes.cross_validate_models(data, models, {"threshold": 0.5}, TRAINING, plan)
     return scores, *nodes.compare_models(scores, plan)
 
 

@@ -25,6 +25,8 @@ from {{ cookiecutter.python_package }}.pipelines.explanation.importance import (
 from {{ cookiecutter.python_package }}.pipelines.explanation.plan import check_explanation_config
 
 NUMERIC, CATEGORICAL = ["signal_a", "signal_b", "noise", "where"], ["kind"]
+FIXED = {"threshold": 0.5}  # the decision of training.decision: a fixed threshold
+
 TRAINING = {
     "target": "outcome",
     "features": {"numeric": NUMERIC, "categorical": CATEGORICAL},
@@ -104,16 +106,17 @@ def explained(kind: str) -> tuple:
     model.fit(model_inputs(train, NUMERIC, CATEGORICAL), y)
     plan = check_explanation_config(PARAMS, dataset)
     rows = explanation_rows(held_out, plan)
-    importance, importance_record = measure_importance(model, rows, plan, TRAINING, dataset)
+    importance, importance_record = measure_importance(model, rows, plan, FIXED, TRAINING, dataset)
     plots = plot_explanation(
         trained_model=model,
         rows=rows,
         importance=importance,
         plan=plan,
+        decision=FIXED,
         training=TRAINING,
         dataset=dataset,
     )
-    cohorts, cohorts_record = analyse_errors(model, rows, plan, TRAINING, dataset)
+    cohorts, cohorts_record = analyse_errors(model, rows, plan, FIXED, TRAINING, dataset)
     return importance, importance_record, plots, cohorts, cohorts_record
 
 

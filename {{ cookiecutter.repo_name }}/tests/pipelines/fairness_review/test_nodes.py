@@ -19,6 +19,8 @@ from {{ cookiecutter.python_package }}.pipelines.fairness_review.report import (
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_ethics_checklist
 from {{ cookiecutter.python_package }}.problem import problem_of
 
+FIXED = {"threshold": 0.5}  # the decision of training.decision: a fixed threshold
+
 TRAINING = {
     "target": "outcome",
     "features": {"numeric": ["income"], "categorical": ["region"]},
@@ -140,7 +142,7 @@ def review(bias: float, params: dict | None = None, n: int = 4000):
     train, held_out = frame.iloc[: n // 2], frame.iloc[n // 2 :].reset_index(drop=True)
     model = fitted_model(train)
     proxy_report = detect_proxies(train, plan)
-    report, record = assess_fairness(model, held_out, proxy_report, plan, DATASET)
+    report, record = assess_fairness(model, held_out, proxy_report, plan, FIXED, DATASET)
     return plan, model, train, held_out, report, record
 
 
@@ -174,7 +176,9 @@ def test_too_small_group_is_reported_not_judged() -> None:
     model = fitted_model(frame)
     held_out = frame.copy()
     held_out.loc[:11, "sex"] = "X"  # 12 rows: too small to judge
-    report, record = assess_fairness(model, held_out, detect_proxies(frame, plan), plan, DATASET)
+    report, record = assess_fairness(
+        model, held_out, detect_proxies(frame, plan), plan, FIXED, DATASET
+    )
     sex = report["features"]["sex"]
     small = next(g for g in sex["groups"] if g["group"] == "X")
     assert sex["too_small"] == ["X"] and not small["judged"]
@@ -232,14 +236,14 @@ def test_bootstrap_sums_equal_those_of_the_resampled_rows(kind: str) -> None:
 
 def test_mitigation_shrinks_the_disparity() -> None:
     plan, model, train, held_out, _, _ = review(bias=0.4)
-    report, record = mitigate(model, train, held_out, plan, DATASET)
+    report, record = mitigate(model, train, held_out, plan, FIXED, DATASET)
     before, after = report["before"]["features"]["foreign"], report["after"]["features"]["foreign"]
     assert after["demographic_parity_ratio"] > before["demographic_parity_ratio"]
     gap = lambda e: abs(np.subtract(*e["selection_rate"].values()))  # noqa: E731
     assert gap(after) < gap(before)
     assert "mitigation.after.foreign.demographic_parity_ratio" in record["metrics"]
     disabled = {**plan, "mitigation": {"enabled": False}}
-    assert mitigate(model, train, held_out, disabled, DATASET)[0] == {"enabled": False}
+    assert mitigate(model, train, held_out, disabled, FIXED, DATASET)[0] == {"enabled": False}
 
 
 @pytest.mark.parametrize(
@@ -318,7 +322,9 @@ def review_other(kind: str, planted: bool, params: dict | None = None, n: int = 
     model = build_model(TRAINING, estimator)
     y = train["outcome"].astype(float if kind == "regression" else int)
     model.fit(model_inputs(train, ["income", "age"], ["region"]), y)
-    report, record = assess_fairness(model, held_out, detect_proxies(train, plan), plan, dataset)
+    report, record = assess_fairness(
+        model, held_out, detect_proxies(train, plan), plan, FIXED, dataset
+    )
     return plan, model, train, held_out, report, record
 
 
@@ -413,7 +419,7 @@ def test_regression_mitigation_with_bounded_group_loss() -> None:
     assert plan["mitigation"]["constraint"] == "bounded_group_loss"
     assert plan["mitigation"]["sensitive_feature"] == "sex"
     plan = {**plan, "mitigation": {**plan["mitigation"], "sensitive_feature": "foreign"}}
-    report, record = mitigate(model, train, held_out, plan, DATASETS["regression"])
+    report, record = mitigate(model, train, held_out, plan, FIXED, DATASETS["regression"])
     before, after = report["before"], report["after"]
     assert set(before) == {"mae", "rmse", "mean_residual", "features"}
     assert set(after["features"]["foreign"]) >= {"mae", "mean_residual", "mae_ratio"}

@@ -81,7 +81,7 @@ def test_the_champion_gate_compares_with_the_approved_model(tracking) -> None:
     model = fitted_model(train)
     plan = check_release_config(PROMOTION, ANSWERED)
     record, comparison, verdict = compare_with_champion(
-        model, held_out, TRAINING_INPUTS, DATASET, plan
+        model, held_out, {"threshold": 0.5}, TRAINING_INPUTS, DATASET, plan
     )
     assert verdict == "pass" and record["tags"]["gate.champion"] == "pass"
     assert record["tags"]["champion.note"].startswith("no champion")
@@ -91,7 +91,7 @@ def test_the_champion_gate_compares_with_the_approved_model(tracking) -> None:
     version = _registered(tracking, model, {"validation": "pass"})
     tracking.set_registered_model_alias("scores", "champion", version)
     record, comparison, verdict = compare_with_champion(
-        model, held_out, TRAINING_INPUTS, DATASET, plan
+        model, held_out, {"threshold": 0.5}, TRAINING_INPUTS, DATASET, plan
     )
     assert verdict == "pass"  # the same model: not worse
     assert record["metrics"]["roc_auc_difference"] == 0
@@ -101,7 +101,12 @@ def test_the_champion_gate_compares_with_the_approved_model(tracking) -> None:
 
     strict = {**PROMOTION, "champion": {**PROMOTION["champion"], "margin": -0.05}}
     _, comparison, verdict = compare_with_champion(
-        model, held_out, TRAINING_INPUTS, DATASET, check_release_config(strict, ANSWERED)
+        model,
+        held_out,
+        {"threshold": 0.5},
+        TRAINING_INPUTS,
+        DATASET,
+        check_release_config(strict, ANSWERED),
     )
     assert verdict == "fail" and comparison["improvement_low"] == 0  # must improve by 0.05
 

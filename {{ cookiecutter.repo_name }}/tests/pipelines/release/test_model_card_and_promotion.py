@@ -10,8 +10,10 @@ from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.python_package }}.audit import frame_digest
 from {{ cookiecutter.python_package }}.errors import ConfigError
+from {{ cookiecutter.python_package }}.modelling import decision_threshold_of
 from {{ cookiecutter.python_package }}.pipelines.release import create_pipeline, model_card, promotion
 from {{ cookiecutter.python_package }}.pipelines.release.plan import check_release_config
+from {{ cookiecutter.python_package }}.problem import problem_of
 
 from ..explanation.test_nodes import explained
 from ..fairness_review.test_nodes import PARAMS, TRAINING_INPUTS, review
@@ -47,6 +49,40 @@ CHECKLIST = {
         },
     }
 }
+
+
+DECISION = {
+    "problem_type": "binary",
+    "applies": True,
+    "choose": "value",
+    "threshold": 0.2,
+    "values": {
+        "true_positive": -100.0,
+        "false_positive": -200.0,
+        "true_negative": 0.0,
+        "false_negative": -1000.0,
+    },
+    "unit": "EUR",
+    "capacity": None,
+    "calibration": None,
+    "folds": 3,
+    "rows": 90,
+    "training_rows": 100,
+    "seed": 1,
+    "bootstrap_repeats": 100,
+    "confidence": 0.95,
+}
+
+
+def decision_report() -> dict:
+    """What deciding at 0.2 is worth on 400 rows, as the problem type reports it."""
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 400)
+    y = (rng.uniform(0, 1, 400) < p).astype(int)
+    scored = {"model": (p, 0.2), "dummy": (np.full(400, y.mean()), 0.5)}
+    problem = problem_of({"problem_type": "binary", "target": {"column": "outcome", "positive": 1}})
+    report = problem.decision_report(y, scored, DECISION, repeats=100, seed=1, confidence=0.95)
+    return {**report, "applies": True}
 
 
 def card_inputs() -> dict:
@@ -99,6 +135,8 @@ def card_inputs() -> dict:
         "plan": check_release_config(PROMOTION, CHECKLIST),
         "dataset": {"problem_type": "binary", "target": {"column": "outcome", "positive": 1}},
         "champion_comparison": {"verdict": "pass", "note": "no champion: none yet"},
+        "decision": DECISION,
+        "decision_report": decision_report(),
     }
 
 
@@ -135,6 +173,13 @@ def test_model_card_has_every_section_and_the_runs_figures() -> None:
     assert inputs["error_cohorts"]["cohorts"][0]["cohort"] in wrong
     champion = card.split("### Challenger against champion")[1].split("## ")[0]
     assert "Verdict **pass**: no champion: none yet." in champion
+    worth = card.split("## What it is worth")[1].split("## ")[0]
+    report = inputs["decision_report"]
+    assert "at least **0.200**" in worth and "on 90 of the 100 training rows" in worth
+    assert f"worth **{report['model']['value_per_case']:,.2f} EUR per case**" in worth
+    assert f"{report['act_on_none']:,.2f} EUR acting on none" in worth
+    assert "| `dummy` | 0.500 |" in worth
+    assert "A row is predicted positive at probability >= 0.2." in card
 
 
 def test_model_card_refuses_an_unknown_placeholder_and_a_missing_section() -> None:
@@ -162,11 +207,11 @@ def tracking(mlflow_store):
     return mlflow
 
 
-def _run_with_model(mlflow, gates: dict[str, str]) -> str:
+def _run_with_model(mlflow, gates: dict[str, str], **tags: str) -> str:
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
     with mlflow.start_run() as run:
         mlflow.sklearn.log_model(model, name="model")
-        mlflow.set_tags({f"gate.{k}": v for k, v in gates.items()})
+        mlflow.set_tags({f"gate.{k}": v for k, v in gates.items()} | tags)
     return run.info.run_id
 
 
@@ -181,7 +226,9 @@ def test_alias_challenger_only_when_every_gate_passes(tracking) -> None:
     assert client.search_registered_models() == []
 
     passed = _run_with_model(
-        mlflow, {"validation": "pass", "benchmark": "pass", "fairness": "pass"}
+        mlflow,
+        {"validation": "pass", "benchmark": "pass", "fairness": "pass"},
+        **{"decision.threshold": "0.3", "decision.rule": "value"},
     )
     record = promotion.promote(passed, check_release_config(PROMOTION, CHECKLIST))
     assert record["tags"]["promotion.status"] == "promoted"
@@ -189,6 +236,10 @@ def test_alias_challenger_only_when_every_gate_passes(tracking) -> None:
     version = client.get_model_version_by_alias("scores", "challenger")
     assert version.run_id == passed
     assert record["metrics"]["model_version"] == int(version.version)
+    # the threshold it decides at travels with it; a model without one: the configured one
+    assert version.tags["decision.threshold"] == "0.3" and version.tags["decision.rule"] == "value"
+    assert decision_threshold_of(version.run_id, {"decision_threshold": 0.5}) == 0.3
+    assert decision_threshold_of(held, {"decision_threshold": 0.5}) == 0.5
 
 
 def test_a_run_without_a_model_is_held_back(tracking) -> None:

@@ -154,14 +154,16 @@ def test_model_is_evaluated_on_held_out_rows_and_predicts_raw_rows(
     model = nodes.train_model(
         training_set, nodes.build_candidate_model(PARAMS, DATASET), PARAMS, DATASET
     )
-    test, train = nodes.evaluate_model(model, training_set, held_out, PARAMS, DATASET)
+    test, train = nodes.evaluate_model(
+        model, training_set, held_out, {"threshold": 0.5}, PARAMS, DATASET
+    )
     assert set(PARAMS["metrics"]) <= set(test["metrics"])
     assert test["metrics"]["rows"] == 100 and train["metrics"]["rows"] == 300
     assert 0.5 < test["metrics"]["roc_auc"] <= 1
     # the fitted pipeline takes the raw columns (extra columns, nullable integers, missing values)
     held_out.loc[0, "housing"] = "boat"  # a category unseen in training is ignored
     assert model.predict_proba(held_out).shape == (100, 2)
-    figures = nodes.plot_model_performance(model, held_out, PARAMS, DATASET)
+    figures = nodes.plot_model_performance(model, held_out, {"threshold": 0.5}, PARAMS, DATASET)
     assert len(figures) == 4
     logged = nodes.prepare_model_for_mlflow(model, held_out, PARAMS, DATASET)
     assert logged["input_example"].shape == (3, 4)

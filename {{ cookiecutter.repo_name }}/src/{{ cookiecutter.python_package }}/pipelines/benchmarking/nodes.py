@@ -25,6 +25,7 @@ from ...modelling import (
     thread_limit,
 )
 from ...problem import problem_of
+from ..training.decision import calibrated, decision_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,12 @@ def build_benchmark_models(
     models = {
         plan["candidate_name"]: build_model(
             training,
-            build_estimator(
-                training["candidate"], "training.candidate", training_file, problem, seed
+            calibrated(
+                build_estimator(
+                    training["candidate"], "training.candidate", training_file, problem, seed
+                ),
+                training,
+                problem,
             ),
         )
     }
@@ -138,6 +143,7 @@ def _sample(
 def cross_validate_models(
     training_set: pd.DataFrame,
     benchmark_models: dict[str, Any],
+    decision: dict[str, Any],
     training: dict[str, Any],
     params: dict[str, Any],
 ) -> pd.DataFrame:
@@ -170,7 +176,7 @@ def cross_validate_models(
                 prediction = problem.predict(fitted, X.iloc[test])
             predict_seconds = time.perf_counter() - start
             scores = problem.score(
-                params["metrics"], y[test], prediction, training["decision_threshold"]
+                params["metrics"], y[test], prediction, decision_threshold(decision)
             )
             rows.append(
                 {

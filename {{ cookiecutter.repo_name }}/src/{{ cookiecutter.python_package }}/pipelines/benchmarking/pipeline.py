@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from ..training.decision import assess_decision
 from .nodes import (
     build_benchmark_models,
     compare_models,
@@ -26,6 +27,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[
                     "training_set",
                     "benchmark_models",
+                    "decision",
                     "params:training",
                     "benchmark_plan",
                 ],
@@ -48,6 +50,27 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["benchmark_fold_scores", "benchmark_plan"],
                 outputs="benchmark_fold_plot",
                 name="plot_fold_scores",
+            ),
+            # What deciding at the chosen threshold is worth on the held-out rows, against
+            # the baselines, acting on everyone and on no one; calibration beside it.
+            Node(
+                func=assess_decision,
+                inputs=[
+                    "trained_model",
+                    "benchmark_models",
+                    "training_set",
+                    "held_out_set",
+                    "decision",
+                    "params:training",
+                    "benchmark_plan",
+                ],
+                outputs=[
+                    "decision_report",
+                    "decision_record",
+                    "calibration_record",
+                    "decision_plots",
+                ],
+                name="assess_decision",
             ),
             Node(
                 func=enforce_benchmark_gate,

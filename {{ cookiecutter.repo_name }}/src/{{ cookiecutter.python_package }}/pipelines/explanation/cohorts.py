@@ -15,6 +15,7 @@ import pandas as pd
 
 from ...modelling import checked_model_inputs, thread_limit
 from ...problem import problem_of
+from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +119,11 @@ def _leaf_paths(tree: Any) -> dict[int, list[tuple[int, bool, bool]]]:
     return paths
 
 
-def analyse_errors(
+def analyse_errors(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     rows: pd.DataFrame,
     plan: dict[str, Any],
+    decision: dict[str, Any],
     training: dict[str, Any],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -140,7 +142,7 @@ def analyse_errors(
     with thread_limit(plan["max_threads"]):
         prediction = problem.predict(trained_model, X)
     wrong, definition = problem.errors_of(
-        y, prediction, training["decision_threshold"], settings["residual_quantile"]
+        y, prediction, decision_threshold(decision), settings["residual_quantile"]
     )
     wrong = np.asarray(wrong, dtype=bool)
     design, columns = _design(X, numeric, categorical, settings["max_categories"])

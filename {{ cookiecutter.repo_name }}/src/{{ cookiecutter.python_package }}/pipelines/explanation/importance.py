@@ -15,6 +15,7 @@ from ...modelling import (
     thread_limit,
 )
 from ...problem import problem_of
+from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,11 @@ def explanation_rows(held_out_set: pd.DataFrame, plan: dict[str, Any]) -> pd.Dat
     return rows.reset_index(drop=True)
 
 
-def measure_importance(
+def measure_importance(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     rows: pd.DataFrame,
     plan: dict[str, Any],
+    decision: dict[str, Any],
     training: dict[str, Any],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -54,7 +56,7 @@ def measure_importance(
     X, _, _ = checked_model_inputs(rows, training, "held_out_set")
     y = problem.target_values(rows, "held_out_set")
     metric, sign = plan["metric"], 1.0 if plan["greater_is_better"] else -1.0
-    threshold = training["decision_threshold"]
+    threshold = decision_threshold(decision)
 
     def score(model: Any, X_: pd.DataFrame, y_: np.ndarray) -> float:
         value = problem.score([metric], y_, problem.predict(model, X_), threshold)[metric]
@@ -109,6 +111,7 @@ def plot_explanation(
     rows: pd.DataFrame,
     importance: dict[str, Any],
     plan: dict[str, Any],
+    decision: dict[str, Any],
     training: dict[str, Any],
     dataset: dict[str, Any],
 ) -> dict[str, Any]:
@@ -149,7 +152,7 @@ def plot_explanation(
     with thread_limit(plan["max_threads"]):
         prediction = problem.predict(trained_model, X)
         target, words = problem.partial_dependence_target(
-            y, prediction, training["decision_threshold"]
+            y, prediction, decision_threshold(decision)
         )
         figure, axes = plt.subplots(1, len(top), figsize=(4 * len(top), 3.6), layout="constrained")
         PartialDependenceDisplay.from_estimator(

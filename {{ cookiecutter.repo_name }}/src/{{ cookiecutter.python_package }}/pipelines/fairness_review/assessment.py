@@ -15,6 +15,7 @@ from ...groups import attribute_columns, metric_safe, sensitive_groups
 from ...modelling import check_columns, model_inputs
 from ...problem import Problem, problem_of
 from . import disparity
+from .plan import at_decision
 
 logger = logging.getLogger(__name__)
 
@@ -151,15 +152,18 @@ def _reason(name: str, criterion: str, c: dict[str, Any], confidence: float) -> 
     )
 
 
-def assess_fairness(
+def assess_fairness(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     held_out_set: pd.DataFrame,
     proxy_report: dict[str, Any],
     plan: dict,
+    decision: dict[str, Any],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Disaggregated metrics per sensitive feature and intersection, with bootstrap intervals,
-    the criteria against their thresholds, and the verdict (tag ``gate.fairness``)."""
+    the criteria against their thresholds, and the verdict (tag ``gate.fairness``); decisions
+    at the threshold chosen in training (``decision``)."""
+    plan = at_decision(plan, decision)
     problem = problem_of(dataset)
     check_columns(
         held_out_set, attribute_columns(plan["features"]), "sensitive_features", "held_out_set"

@@ -20,6 +20,7 @@ from ...modelling import model_inputs
 from ...problem import Problem, problem_of
 from . import disparity
 from .assessment import held_out_predictions
+from .plan import at_decision
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +133,12 @@ METHODS = {
 }
 
 
-def mitigate(
+def mitigate(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
     plan: dict[str, Any],
+    decision: dict[str, Any],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Optionally mitigate the fitted model (``fairness_review.mitigation``) and report the
@@ -145,6 +147,7 @@ def mitigate(
     Both methods need the sensitive attribute at prediction time: whether that is lawful is a
     question for the ethics checklist.
     """
+    plan = at_decision(plan, decision)
     settings = plan["mitigation"]
     if not settings.get("enabled"):
         return {"enabled": False}, {"metrics": {}}

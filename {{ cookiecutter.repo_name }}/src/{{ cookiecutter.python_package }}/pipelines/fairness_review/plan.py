@@ -219,3 +219,8 @@ def check_fairness_config(
         "numeric": numeric,
         "categorical": categorical,
     }
+
+
+def at_decision(plan: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    """The plan deciding at the threshold chosen in training (``training.decision``)."""
+    return {**plan, "decision_threshold": float(decision["threshold"])}

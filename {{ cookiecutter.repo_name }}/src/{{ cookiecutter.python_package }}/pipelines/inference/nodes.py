@@ -15,7 +15,13 @@ from typing import Any
 import pandas as pd
 
 from ...errors import ConfigError, DataError, check_keys
-from ...modelling import check_columns, feature_columns, load_logged_model, model_inputs
+from ...modelling import (
+    check_columns,
+    decision_threshold_of,
+    feature_columns,
+    load_logged_model,
+    model_inputs,
+)
 from ...problem import problem_of
 from ...spark_engine import is_spark_frame
 
@@ -182,13 +188,14 @@ def score_batch(
     """Predictions for the validated rows, each with the model's URI, version, run and time.
 
     The prediction columns are the problem type's (``problem.prediction_columns``: binary,
-    probability, prediction and decision_threshold; multiclass, the predicted class and
+    probability, prediction and decision_threshold, the threshold of the model's own training
+    run (``modelling.decision_threshold_of``); multiclass, the predicted class and
     probability_<class>; regression, the predicted number). A Spark DataFrame (``--env spark``)
     is scored in Spark (``spark.py``): the same columns and metrics, with the model run by
     ``mlflow.pyfunc.spark_udf``.
     """
     problem = problem_of(dataset)
-    threshold = float(training["decision_threshold"])
+    threshold = decision_threshold_of(model_info["model_run_id"], training)
     numeric, categorical = feature_columns(training)
     keep_columns = list(settings.get("keep_columns") or [])
     if is_spark_frame(batch):

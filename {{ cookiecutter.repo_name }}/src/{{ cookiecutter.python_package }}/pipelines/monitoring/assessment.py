@@ -21,6 +21,7 @@ from ...gates import enforce_gate, worst
 from ...groups import group_column, metric_safe
 from ...modelling import (
     check_columns,
+    decision_threshold_of,
     feature_columns,
     load_logged_model,
     model_inputs,
@@ -253,8 +254,8 @@ def assess_batch(
     if batch_predictions.empty:
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     problem = problem_of(plan["dataset"])
-    threshold = float(training["decision_threshold"])
     first = batch_predictions.iloc[0]
+    threshold = decision_threshold_of(str(first.get("model_run_id", "")), training)
     reference, reference_prediction = reference_with_scores(
         training_set, str(first["model_uri"]), training, plan
     )

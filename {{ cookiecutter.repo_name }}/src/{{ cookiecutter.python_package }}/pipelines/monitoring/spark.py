@@ -46,7 +46,7 @@ import pandas as pd
 from ...columns import ROW_POSITION
 from ...errors import DataError
 from ...groups import MISSING, band_labels
-from ...modelling import feature_columns
+from ...modelling import decision_threshold_of, feature_columns
 from ...problem import Problem, problem_of
 from ...spark_engine import is_spark_frame, quoted
 from .assessment import (
@@ -342,7 +342,7 @@ def assess_spark_batch(
         raise DataError("batch_predictions has no rows: run the inference pipeline first.")
     first = first.asDict()
     problem = problem_of(plan["dataset"])
-    threshold = float(training["decision_threshold"])
+    threshold = decision_threshold_of(str(first.get("model_run_id", "")), training)
     reference, reference_prediction = reference_with_scores(
         training_set, str(first["model_uri"]), training, plan
     )

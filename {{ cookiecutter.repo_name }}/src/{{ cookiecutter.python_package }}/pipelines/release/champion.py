@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...modelling import checked_model_inputs
 from ...problem import problem_of
+from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +77,10 @@ def _record(verdict: str, note: str, metrics: dict[str, float]) -> dict[str, Any
     return {"metrics": metrics, "tags": {"gate.champion": verdict, "champion.note": note}}
 
 
-def compare_with_champion(
+def compare_with_champion(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     held_out_set: pd.DataFrame,
+    decision: dict[str, Any],
     training: dict[str, Any],
     dataset: dict[str, Any],
     plan: dict[str, Any],
@@ -109,7 +111,7 @@ def compare_with_champion(
 
     champion_model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
     y = problem.target_values(held_out_set, "held_out_set")
-    threshold = training["decision_threshold"]
+    threshold = decision_threshold(decision)  # the run's chosen threshold, for both models
     inputs, _, _ = checked_model_inputs(held_out_set, training, "held_out_set")
     scored = {
         "challenger": problem.predict(trained_model, inputs),

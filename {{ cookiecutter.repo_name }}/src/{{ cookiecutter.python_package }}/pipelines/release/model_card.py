@@ -23,6 +23,7 @@ from ...reporting import fmt, markdown_table
 from ..explanation.card import errors_section, importance_section
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
+from ..training.decision import decision_threshold, worth_section
 from .champion import champion_section
 from .promotion import blocking_gates
 
@@ -37,6 +38,7 @@ SECTIONS = (
     "Quantitative analyses",
     "What drives its predictions",
     "Where it is wrong",
+    "What it is worth",
     "Ethical considerations",
     "Caveats and recommendations",
 )
@@ -106,6 +108,8 @@ def build_model_card(
     modelling_sample_record: dict[str, Any],
     feature_importance: dict[str, Any],
     error_cohorts: dict[str, Any],
+    decision: dict[str, Any],
+    decision_report: dict[str, Any],
     training: dict[str, Any],
     plan: dict[str, Any],
     dataset: dict[str, Any],
@@ -153,7 +157,7 @@ def build_model_card(
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "run_id": context["run_id"],
         "git_commit": context["git_commit"],
-        **problem.card_words(training["decision_threshold"]),
+        **problem.card_words(round(decision_threshold(decision), 3)),
         "estimator": training["candidate"]["class"] or problem.DEFAULT_CANDIDATE,
         "estimator_kwargs": ", ".join(
             f"{k}={v!r}" for k, v in training["candidate"].get("kwargs", {}).items()
@@ -248,6 +252,7 @@ def build_model_card(
         "fairness_parameters": PARAMETERS,
         "what_drives_predictions": importance_section(feature_importance),
         "where_it_is_wrong": errors_section(error_cohorts),
+        "what_it_is_worth": worth_section(decision, decision_report),
         "champion_comparison": champion_section(champion_comparison),
     }
     try:

@@ -26,6 +26,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[
                     "trained_model",
                     "held_out_set",
+                    "decision",
                     "params:training",
                     "params:dataset",
                     "release_plan",
@@ -51,6 +52,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "modelling_sample_record": "modelling_sample_record",
                     "feature_importance": "feature_importance",
                     "error_cohorts": "error_cohorts",
+                    "decision": "decision",
+                    "decision_report": "decision_report",
                     "training": "params:training",
                     "plan": "release_plan",
                     "dataset": "params:dataset",

@@ -65,6 +65,8 @@ def promote(run_id: str, plan: dict[str, Any]) -> dict[str, Any]:
             # What `mlflow models serve` serves for this version (docs/production.md).
             "serving_model_uri": run.data.tags.get("training.serving_model_uri", ""),
             **{k: v for k, v in run.data.tags.items() if k.startswith("gate.")},
+            # The threshold it decides at (training.decision): inference reads it back.
+            **{k: v for k, v in run.data.tags.items() if k.startswith("decision.")},
         },
     )
     client.set_registered_model_alias(name, alias, version.version)

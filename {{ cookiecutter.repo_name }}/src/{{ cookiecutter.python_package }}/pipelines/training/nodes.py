@@ -21,6 +21,7 @@ from ...modelling import (
 )
 from ...problem import problem_of
 from ...spark_engine import is_spark_frame
+from .decision import calibrated, check_decision_config, decision_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ TRAINING_KEYS = (
     "preprocessing",
     "candidate",
     "decision_threshold",
+    "decision",
     "metrics",
     "max_threads",
     "input_example_rows",
@@ -58,7 +60,9 @@ def build_candidate_model(params: dict[str, Any], dataset: dict[str, Any]) -> An
     before any data is read or any model is fitted.
     """
     problem = problem_of(dataset)
-    check_keys(params, TRAINING_KEYS, "training", TRAINING_PARAMETERS)
+    # training.decision may be absent (a configuration from before it): the fixed threshold.
+    present = tuple(k for k in TRAINING_KEYS if k != "decision" or "decision" in params)
+    check_keys(params, present, "training", TRAINING_PARAMETERS)
     check_keys(
         params["split"], ("test_size", "seed", "stratify"), "training.split", TRAINING_PARAMETERS
     )
@@ -69,20 +73,11 @@ def build_candidate_model(params: dict[str, Any], dataset: dict[str, Any]) -> An
             f"training.split.test_size in {TRAINING_PARAMETERS} is {split['test_size']!r}; "
             "give a fraction between 0 and 1."
         )
-    threshold = params["decision_threshold"]
-    if (
-        not isinstance(threshold, int | float)
-        or isinstance(threshold, bool)
-        or not 0 < threshold < 1
-    ):
-        raise ConfigError(
-            f"training.decision_threshold in {TRAINING_PARAMETERS} is {threshold!r}; give a "
-            "probability strictly between 0 and 1 (e.g. 0.5)."
-        )
+    check_decision_config(params)
     estimator = build_estimator(
         params["candidate"], "training.candidate", TRAINING_PARAMETERS, problem, split["seed"]
     )
-    return build_model(params, estimator)
+    return build_model(params, calibrated(estimator, params, problem))
 
 
 def check_modelling_sample(params: dict[str, Any]) -> dict[str, Any]:
@@ -238,10 +233,11 @@ def predictions_of(
     return problem.predict(model, model_inputs(frame, numeric, categorical))
 
 
-def evaluate_model(
+def evaluate_model(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     trained_model: Any,
     training_set: pd.DataFrame,
     held_out_set: pd.DataFrame,
+    decision: dict[str, Any],
     params: dict[str, Any],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -253,7 +249,7 @@ def evaluate_model(
     """
     problem = problem_of(dataset)
     names = training_metrics(params, dataset)
-    threshold = params["decision_threshold"]
+    threshold = decision_threshold(decision)
     records = []
     for frame, name in ((held_out_set, "held_out_set"), (training_set, "training_set")):
         y = problem.target_values(frame, name)
@@ -268,7 +264,11 @@ def evaluate_model(
 
 
 def plot_model_performance(
-    trained_model: Any, held_out_set: pd.DataFrame, params: dict[str, Any], dataset: dict[str, Any]
+    trained_model: Any,
+    held_out_set: pd.DataFrame,
+    decision: dict[str, Any],
+    params: dict[str, Any],
+    dataset: dict[str, Any],
 ) -> dict[str, Any]:
     """The problem type's held-out plots (``problem/``): ROC, precision-recall, confusion
     matrix and calibration for two classes; a normalised confusion matrix and per-class
@@ -276,7 +276,7 @@ def plot_model_performance(
     problem = problem_of(dataset)
     y = problem.target_values(held_out_set, "held_out_set")
     prediction = predictions_of(trained_model, held_out_set, params, problem, "held_out_set")
-    return problem.plots(y, prediction, params["decision_threshold"])
+    return problem.plots(y, prediction, decision_threshold(decision))
 
 
 def prepare_model_for_mlflow(

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from ...serving import prepare_serving_model
+from .decision import choose_decision, serve_at_decision
 from .nodes import (
     build_candidate_model,
     evaluate_model,
@@ -44,12 +44,21 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="trained_model",
                 name="train_model",
             ),
+            # The decision threshold, chosen on the training rows by cross-validation
+            # (training.decision); every later stage decides at it.
+            Node(
+                func=choose_decision,
+                inputs=["candidate_model", "training_set", "params:training", "params:dataset"],
+                outputs=["decision", "decision_choice_record"],
+                name="choose_decision",
+            ),
             Node(
                 func=evaluate_model,
                 inputs=[
                     "trained_model",
                     "training_set",
                     "held_out_set",
+                    "decision",
                     "params:training",
                     "params:dataset",
                 ],
@@ -58,7 +67,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 func=plot_model_performance,
-                inputs=["trained_model", "held_out_set", "params:training", "params:dataset"],
+                inputs=[
+                    "trained_model",
+                    "held_out_set",
+                    "decision",
+                    "params:training",
+                    "params:dataset",
+                ],
                 outputs="model_performance_plots",
                 name="plot_model_performance",
             ),
@@ -71,7 +86,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             # What `mlflow models serve` serves: the logged model behind the batch's parsing
             # and row-level validation (serving.py).
             Node(
-                func=prepare_serving_model,
+                func=serve_at_decision,
                 inputs=[
                     "mlflow_model",
                     "held_out_set",
@@ -80,6 +95,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "params:training",
                     "params:inference.keep_columns",
                     "params:dataset",
+                    "decision",
                 ],
                 outputs="mlflow_serving_model",
                 name="log_serving_model_to_mlflow",
