@@ -450,8 +450,10 @@ def test_approving_needs_manage_on_the_registered_model(
 def test_four_users_at_once_through_a_server_restart_all_finish_with_everything(
     team_project, team_server, tmp_path, monkeypatch
 ) -> None:
-    """Four users' default runs at once; the server restarts while they run: each run retries,
-    finishes with its own user, and has every metric and artifact the others have."""
+    """Four users' runs at once (ingestion to training: the model, its metrics and artifacts;
+    the default run's other stages add time, not other requests); the server restarts while
+    they run: each run retries, finishes with its own user, and has every metric and artifact
+    the others have."""
     from mlflow import MlflowClient
 
     users = {f"member{i}": f"pw{i}-{secrets.token_hex(8)}" for i in range(4)}
@@ -485,7 +487,12 @@ def test_four_users_at_once_through_a_server_restart_all_finish_with_everything(
         for user, password in users.items():
             copy, _ = copy_of_default(team_project, tmp_path / user)
             processes[user] = subprocess.Popen(
-                [str(team_project.root / ".venv/bin/kedro"), "run"],
+                [
+                    str(team_project.root / ".venv/bin/kedro"),
+                    "run",
+                    "--pipelines",
+                    "ingestion,validation,training",
+                ],
                 cwd=copy,
                 env=project_env(
                     MLFLOW_TRACKING_URI=team_server.uri,
@@ -518,7 +525,8 @@ def test_four_users_at_once_through_a_server_restart_all_finish_with_everything(
     assert sorted(runs) == sorted(users)
     assert {run.info.status for run in runs.values()} == {"FINISHED"}
     metrics = [set(run.data.metrics) for run in runs.values()]
-    assert len(metrics[0]) > 100 and all(m == metrics[0] for m in metrics), "a run lost metrics"
+    assert len(metrics[0]) > 30 and all(m == metrics[0] for m in metrics), "a run lost metrics"
+    assert all(run.data.tags["training.model_uri"].startswith("models:/") for run in runs.values())
 
     def artifacts(run_id: str, path: str = "") -> set[str]:
         found = set()
@@ -527,7 +535,7 @@ def test_four_users_at_once_through_a_server_restart_all_finish_with_everything(
         return found
 
     kept = [artifacts(run.info.run_id) for run in runs.values()]
-    assert "model_card.md" in {Path(p).name for p in kept[0]}
+    assert len(kept[0]) >= 5 and any("validation" in path for path in kept[0]), kept[0]
     assert all(k == kept[0] for k in kept), "a run lost artifacts"
 
 

@@ -41,6 +41,21 @@ def _local_path(dataset: Any) -> Path | None:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
+def _log_input_once(dataset: Any, context: str, tags: dict[str, str]) -> None:
+    """``mlflow.log_input``, once more when another run registered the same dataset at the same
+    moment: the server then refuses the second insert (a unique key on experiment, name and
+    digest); the dataset exists now, and the second call only links it to this run."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.log_input(dataset, context=context, tags=tags)
+    except MlflowException as error:
+        if "UniqueViolation" not in str(error) and "UNIQUE constraint" not in str(error):
+            raise
+        mlflow.log_input(dataset, context=context, tags=tags)
+
+
 def _layer(dataset: Any) -> str | None:
     return ((getattr(dataset, "metadata", None) or {}).get("kedro-viz") or {}).get("layer")
 
@@ -152,7 +167,6 @@ class ProjectHooks:
 
     def _log_input(self, dataset_name: str, data: Any) -> None:
         """Log a raw or primary table as an MLflow dataset input, with digest and schema."""
-        import mlflow
         import pandas as pd
 
         if self.run_id is None or self.catalog is None or dataset_name in self.logged_inputs:
@@ -175,7 +189,7 @@ class ProjectHooks:
             input_tags["data_version"] = self._data_version(dataset_name, dataset)
         # MLflow keeps at most 36 characters of digest; the full SHA-256 goes in a tag.
         logged = audit.sampled_schema_dataset(schema_rows, source, dataset_name, digest[:32])
-        mlflow.log_input(logged, context=layer, tags=input_tags)
+        _log_input_once(logged, layer, input_tags)
         self.audit_seconds += time.perf_counter() - start
 
     def _data_version(self, dataset_name: str, dataset: Any) -> str:
