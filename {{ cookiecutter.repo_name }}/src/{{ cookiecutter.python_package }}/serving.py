@@ -413,14 +413,17 @@ def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come position
     training: dict[str, Any],
     keep_columns: list[str],
     dataset: dict[str, Any],
+    decision: dict[str, Any],
 ) -> dict[str, Any]:
     """The plan of the served model, from the same configuration as the batch pipeline.
 
     ``logged_model`` (the scikit-learn model as logged) orders this after its logging and
     tells the requirements; two rows of ``held_out`` make the request example MLflow keeps
-    with the model (and checks the model answers when it logs it).
+    with the model (and checks the model answers when it logs it). It decides at the run's
+    chosen threshold (``decision``, from ``pipelines/training/decision.py``).
     """
     from .modelling import feature_columns
+    from .pipelines.training.decision import decision_threshold
 
     numeric, categorical = feature_columns(training)
     plan = serving_plan(
@@ -428,7 +431,7 @@ def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come position
         check_validation_config(validation, ingestion, dataset),
         numeric=numeric,
         categorical=categorical,
-        decision_threshold=training["decision_threshold"],
+        decision_threshold=decision_threshold(decision),
         keep_columns=keep_columns,
     )
     return {"model": logged_model, "plan": plan, "example": request_example(held_out, plan)}

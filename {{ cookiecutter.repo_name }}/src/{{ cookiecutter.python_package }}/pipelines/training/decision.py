@@ -316,25 +316,6 @@ def _chosen_on(decision: dict[str, Any]) -> str:
     )
 
 
-def serve_at_decision(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
-    logged_model: Any,
-    held_out: pd.DataFrame,
-    ingestion: dict[str, Any],
-    validation: dict[str, Any],
-    training: dict[str, Any],
-    keep_columns: list[str],
-    dataset: dict[str, Any],
-    decision: dict[str, Any],
-) -> dict[str, Any]:
-    """The served model (``serving.prepare_serving_model``), deciding at the chosen threshold."""
-    from ...serving import prepare_serving_model
-
-    decided = {**training, "decision_threshold": decision_threshold(decision)}
-    return prepare_serving_model(
-        logged_model, held_out, ingestion, validation, decided, keep_columns, dataset
-    )
-
-
 def _money(value: float, unit: str) -> str:
     return f"{value:,.2f} {unit}".strip()
 

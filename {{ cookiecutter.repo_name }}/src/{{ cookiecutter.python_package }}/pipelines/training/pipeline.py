@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .decision import choose_decision, serve_at_decision
+from ...serving import prepare_serving_model
+from .decision import choose_decision
 from .nodes import (
     build_candidate_model,
     evaluate_model,
@@ -86,7 +87,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             # What `mlflow models serve` serves: the logged model behind the batch's parsing
             # and row-level validation (serving.py).
             Node(
-                func=serve_at_decision,
+                func=prepare_serving_model,
                 inputs=[
                     "mlflow_model",
                     "held_out_set",
