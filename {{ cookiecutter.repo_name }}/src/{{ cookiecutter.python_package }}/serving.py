@@ -420,10 +420,10 @@ def prepare_serving_model(  # noqa: PLR0917  (a Kedro node: inputs come position
     ``logged_model`` (the scikit-learn model as logged) orders this after its logging and
     tells the requirements; two rows of ``held_out`` make the request example MLflow keeps
     with the model (and checks the model answers when it logs it). It decides at the run's
-    chosen threshold (``decision``, from ``pipelines/training/decision.py``).
+    chosen threshold (``decision``, from ``decision.py``).
     """
+    from .decision import decision_threshold
     from .modelling import feature_columns
-    from .pipelines.training.decision import decision_threshold
 
     numeric, categorical = feature_columns(training)
     plan = serving_plan(

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.python_package }} import decision
 from {{ cookiecutter.python_package }}.errors import ConfigError
 from {{ cookiecutter.python_package }}.pipelines.benchmarking.nodes import build_benchmark_models
-from {{ cookiecutter.python_package }}.pipelines.training import create_pipeline, decision, nodes
+from {{ cookiecutter.python_package }}.pipelines.training import create_pipeline, nodes
 from {{ cookiecutter.python_package }}.problem import problem_of
 
 VALUES = {

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...decision import calibrated, decision_threshold
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags
 from ...modelling import (
@@ -25,7 +26,6 @@ from ...modelling import (
     thread_limit,
 )
 from ...problem import problem_of
-from ..training.decision import calibrated, decision_threshold
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from ..training.decision import assess_decision
+from ...decision import assess_decision
 from .nodes import (
     build_benchmark_models,
     compare_models,

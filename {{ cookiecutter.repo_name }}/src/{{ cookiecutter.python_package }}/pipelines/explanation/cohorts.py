@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...decision import decision_threshold
 from ...modelling import checked_model_inputs, thread_limit
 from ...problem import problem_of
-from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...decision import decision_threshold
 from ...groups import metric_safe
 from ...modelling import (
     checked_model_inputs,
@@ -15,7 +16,6 @@ from ...modelling import (
     thread_limit,
 )
 from ...problem import problem_of
-from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 

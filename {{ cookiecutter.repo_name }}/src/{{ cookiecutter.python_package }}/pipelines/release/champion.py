@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...decision import decision_threshold
 from ...modelling import checked_model_inputs
 from ...problem import problem_of
-from ..training.decision import decision_threshold
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ...audit import frame_digest
+from ...decision import decision_threshold, worth_section
 from ...errors import ConfigError
 from ...modelling import feature_columns
 from ...problem import problem_of
@@ -23,7 +24,6 @@ from ...reporting import fmt, markdown_table
 from ..explanation.card import errors_section, importance_section
 from ..fairness_review.plan import PARAMETERS
 from ..fairness_review.report import group_tables, mitigation_table, proxy_table
-from ..training.decision import decision_threshold, worth_section
 from .champion import champion_section
 from .promotion import blocking_gates
 

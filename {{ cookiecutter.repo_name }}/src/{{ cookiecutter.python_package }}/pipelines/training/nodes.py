@@ -8,6 +8,7 @@ import pandas as pd
 
 from ...audit import frame_digest
 from ...columns import ROW_POSITION
+from ...decision import calibrated, check_decision_config, decision_threshold
 from ...errors import ConfigError, check_keys
 from ...modelling import (
     TRAINING_PARAMETERS,
@@ -21,7 +22,6 @@ from ...modelling import (
 )
 from ...problem import problem_of
 from ...spark_engine import is_spark_frame
-from .decision import calibrated, check_decision_config, decision_threshold
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from ...decision import choose_decision
 from ...serving import prepare_serving_model
-from .decision import choose_decision
 from .nodes import (
     build_candidate_model,
     evaluate_model,

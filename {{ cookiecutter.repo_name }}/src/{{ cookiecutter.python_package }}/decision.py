@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...errors import ConfigError, check_keys
-from ...modelling import TRAINING_PARAMETERS, checked_model_inputs, thread_limit
-from ...problem import problem_of
+from .errors import ConfigError, check_keys
+from .modelling import TRAINING_PARAMETERS, checked_model_inputs, thread_limit
+from .problem import problem_of
 
 logger = logging.getLogger(__name__)
 
