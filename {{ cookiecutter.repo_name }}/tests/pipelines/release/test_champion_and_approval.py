@@ -111,6 +111,29 @@ def test_the_champion_gate_compares_with_the_approved_model(tracking) -> None:
     assert verdict == "fail" and comparison["improvement_low"] == 0  # must improve by 0.05
 
 
+def test_a_champion_trained_on_other_features_is_scored_on_its_own(tracking) -> None:
+    """The champion reads the columns it was fitted on, not today's features; a champion that
+    reads a column the rows no longer have fails the gate, saying which."""
+    frame = labelled_rows(2000, bias=0.0)
+    train, held_out = frame.iloc[:1000], frame.iloc[1000:].reset_index(drop=True)
+    plan = check_release_config(PROMOTION, ANSWERED)
+    champion = LogisticRegression().fit(train[["age"]].astype(float), train["outcome"].astype(int))
+    tracking.set_registered_model_alias("scores", "champion", _registered(tracking, champion, {}))
+    challenger = fitted_model(train)
+    record, comparison, verdict = compare_with_champion(
+        challenger, held_out, {"threshold": 0.5}, TRAINING_INPUTS, DATASET, plan
+    )
+    assert comparison["rows"] == 1000 and verdict in {"pass", "fail"}
+    expected = roc_auc_score(held_out["outcome"], champion.predict_proba(held_out[["age"]])[:, 1])
+    assert comparison["champion"] == pytest.approx(expected)
+
+    _, comparison, verdict = compare_with_champion(
+        challenger, held_out.drop(columns="age"), {"threshold": 0.5}, TRAINING_INPUTS, DATASET, plan
+    )
+    assert verdict == "fail" and comparison["missing_columns"] == ["age"]
+    assert "cannot be scored on the same rows" in comparison["note"]
+
+
 def _champion(client) -> str:
     return str(client.get_model_version_by_alias("scores", "champion").version)
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...decision import decision_threshold
-from ...modelling import checked_model_inputs
+from ...modelling import checked_model_inputs, feature_columns, model_inputs
 from ...problem import problem_of
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,29 @@ def _champion_version(name: str, alias: str) -> Any:
         return None
 
 
+def _inputs_of(
+    model: Any, frame: pd.DataFrame, inputs: pd.DataFrame, training: dict[str, Any]
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """``frame`` as ``model`` reads it: the columns it was fitted on, which differ from today's
+    inputs when the champion was trained on other features; None and the columns ``frame``
+    lacks when it cannot be scored."""
+    wanted = [str(c) for c in getattr(model, "feature_names_in_", inputs.columns)]
+    if wanted == list(inputs.columns):
+        return inputs, []
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        return None, missing
+    numeric_now, categorical_now = feature_columns(training)
+    numeric = [
+        c
+        for c in wanted
+        if c in numeric_now
+        or (c not in categorical_now and pd.api.types.is_numeric_dtype(frame[c]))
+    ]
+    categorical = [c for c in wanted if c not in numeric]
+    return model_inputs(frame, numeric, categorical)[wanted], []
+
+
 def _record(verdict: str, note: str, metrics: dict[str, float]) -> dict[str, Any]:
     return {"metrics": metrics, "tags": {"gate.champion": verdict, "champion.note": note}}
 
@@ -113,9 +136,19 @@ def compare_with_champion(  # noqa: PLR0917  (a Kedro node: inputs come position
     y = problem.target_values(held_out_set, "held_out_set")
     threshold = decision_threshold(decision)  # the run's chosen threshold, for both models
     inputs, _, _ = checked_model_inputs(held_out_set, training, "held_out_set")
+    champion_inputs, missing = _inputs_of(champion_model, held_out_set, inputs, training)
+    if champion_inputs is None:
+        note = (
+            f"champion version {version.version} reads columns the held-out rows lack "
+            f"({', '.join(missing)}): it cannot be scored on the same rows, so the challenger "
+            "cannot be shown not to be worse"
+        )
+        logger.warning("Champion gate: fail (%s).", note)
+        comparison |= {"verdict": "fail", "note": note, "missing_columns": missing}
+        return _record("fail", note, {"version": float(version.version)}), comparison, "fail"
     scored = {
         "challenger": problem.predict(trained_model, inputs),
-        "champion": problem.predict(champion_model, inputs),
+        "champion": problem.predict(champion_model, champion_inputs),
     }
 
     def metric(labels: np.ndarray, prediction: np.ndarray) -> float:
