@@ -120,7 +120,7 @@ def test_a_champion_trained_on_other_features_is_scored_on_its_own(tracking) -> 
     champion = LogisticRegression().fit(train[["age"]].astype(float), train["outcome"].astype(int))
     tracking.set_registered_model_alias("scores", "champion", _registered(tracking, champion, {}))
     challenger = fitted_model(train)
-    record, comparison, verdict = compare_with_champion(
+    _, comparison, verdict = compare_with_champion(
         challenger, held_out, {"threshold": 0.5}, TRAINING_INPUTS, DATASET, plan
     )
     assert comparison["rows"] == 1000 and verdict in {"pass", "fail"}
