@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import ConfigError, check_keys
 from .modelling import TRAINING_PARAMETERS, checked_model_inputs, thread_limit
 from .problem import problem_of
+from .reporting import markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -389,13 +390,7 @@ def worth_section(decision: dict[str, Any], report: dict[str, Any]) -> str:
                 f"{entry['brier']:.4f}",
             ]
         )
-    table = "\n".join(
-        [
-            "| " + " | ".join(header) + " |",
-            "|" + "|".join("---" for _ in header) + "|",
-            *("| " + " | ".join(r) + " |" for r in rows),
-        ]
-    )
+    table = "\n".join(markdown_table(header, rows))
     calibration = decision["calibration"]
     lines.append(
         "- Baselines of the benchmark, fitted on the training rows, each deciding at its own "
