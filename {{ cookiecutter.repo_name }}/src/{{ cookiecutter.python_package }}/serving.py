@@ -27,6 +27,7 @@ infinite number, text where a summarised related column holds numbers or true/fa
 import json
 import logging
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ _FLOAT_OR_NULL = {float, type(None)}
 _NEVER_MISSING = {str, int, bool}
 _NUMBER_OR_NULL = {int, float, type(None)}
 _TEXT_OR_NULL = {str, type(None)}
+_LARGEST = sys.float_info.max
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +250,10 @@ def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Seri
         infinite = []
     if infinite:
         return f"{column} holds an infinite number (rows {_quoted(infinite)})"
+    if int in kinds:  # JSON integers are exact: one beyond float64 cannot be read as a number
+        huge = [row for row, v in enumerate(cells) if type(v) is int and abs(v) > _LARGEST]
+        if huge:
+            return f"{column} holds a number beyond a 64-bit float's range (rows {_quoted(huge)})"
     if kind == "number" and not kinds <= _NUMBER_OR_NULL:
         given = values[values.notna()]
         numbers = pd.to_numeric(given, errors="coerce")
@@ -305,9 +311,11 @@ def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
 
     Refused as a whole: a missing or an unknown column, no rows, more than
     ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number (JSON ``Infinity``,
-    or text such as ``"inf"`` where a summarised related column holds numbers), and text where
-    a summarised related column holds numbers or true/false. A missing value (JSON null; MLflow
-    reads a JSON ``NaN`` as the same) is not refused here: the suites judge it, row by row.
+    or text such as ``"inf"`` where a summarised related column holds numbers), an integer
+    beyond a float's range there, and text where a summarised related column holds numbers or
+    true/false. A missing value (JSON null) is not refused here: the suites judge it, row by
+    row. (A model server refuses a JSON ``NaN`` before the model sees it:
+    ``serving_model.refuse_numbers_json_lacks``.)
     """
     return _checked(request, plan)[0]
 
