@@ -28,6 +28,7 @@ from .problem import Problem
 logger = logging.getLogger(__name__)
 
 TRAINING_PARAMETERS = "conf/base/parameters_training.yml"
+_TEXT = pd.Series([], dtype="str").dtype  # text whose missing value is NaN
 DATASET_PARAMETERS = "conf/base/parameters_dataset.yml"
 
 
@@ -184,17 +185,21 @@ def checked_model_inputs(
 
 def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """The feature columns in plain types: numbers as float (NaN missing), categories as text."""
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, Any] = {}
     for column in numeric:
         values = frame[column]
-        columns[column] = (
-            values
-            if values.dtype == "float64"
-            else pd.to_numeric(values, errors="coerce").astype("float64")
-        )
+        if values.dtype == "float64":
+            columns[column] = values
+        elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+            columns[column] = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            columns[column] = pd.to_numeric(values, errors="coerce").astype("float64")
     for column in categorical:
         values = frame[column]
-        columns[column] = values.astype(object).where(values.notna(), np.nan)
+        if values.dtype == _TEXT:  # text whose missing value is NaN already
+            columns[column] = values.to_numpy(dtype=object)
+        else:
+            columns[column] = values.astype(object).where(values.notna(), np.nan)
     return pd.DataFrame(columns, index=frame.index)  # one frame: no per-column insert cost
 
 
