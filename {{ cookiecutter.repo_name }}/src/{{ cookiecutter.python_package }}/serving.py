@@ -227,17 +227,8 @@ def _not_one_value(value: Any) -> bool:
     return isinstance(value, list | dict | tuple | set | np.ndarray)
 
 
-def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Series) -> str | None:
-    """What is wrong with a request column's values, if anything (``kind``: a related column's).
-
-    Plain Python over the cells (``values`` as a list): a request is small, and pandas' per-call
-    cost would dominate; the Series ``values`` only for text where a related column holds numbers.
-    """
-    kinds = set(map(type, cells))
-    if not kinds <= _SCALARS:
-        nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
-        if nested:
-            return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
+def _unreadable_number(column: str, cells: list[Any], kinds: set[type]) -> str | None:
+    """An infinite number, or a JSON integer beyond float64's range, in a request column."""
     if kinds <= _FLOAT_OR_NULL:  # numbers (JSON null: NaN), at numpy's speed
         infinite = np.flatnonzero(np.isinf(np.array(cells, dtype="float64"))).tolist()
     elif not kinds <= _NEVER_FLOAT:
@@ -254,6 +245,23 @@ def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Seri
         huge = [row for row, v in enumerate(cells) if type(v) is int and abs(v) > _LARGEST]
         if huge:
             return f"{column} holds a number beyond a 64-bit float's range (rows {_quoted(huge)})"
+    return None
+
+
+def _wrong_type(column: str, cells: list[Any], kind: str | None, values: pd.Series) -> str | None:
+    """What is wrong with a request column's values, if anything (``kind``: a related column's).
+
+    Plain Python over the cells (``values`` as a list): a request is small, and pandas' per-call
+    cost would dominate; the Series ``values`` only for text where a related column holds numbers.
+    """
+    kinds = set(map(type, cells))
+    if not kinds <= _SCALARS:
+        nested = [row for row, value in enumerate(cells) if _not_one_value(value)]
+        if nested:
+            return f"{column} holds a list or an object, not one value (rows {_quoted(nested)})"
+    unreadable = _unreadable_number(column, cells, kinds)
+    if unreadable:
+        return unreadable
     if kind == "number" and not kinds <= _NUMBER_OR_NULL:
         given = values[values.notna()]
         numbers = pd.to_numeric(given, errors="coerce")
@@ -310,10 +318,9 @@ def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
     """The request with normalised column names, or DataError naming what is wrong with it.
 
     Refused as a whole: a missing or an unknown column, no rows, more than
-    ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number (JSON ``Infinity``,
-    or text such as ``"inf"`` where a summarised related column holds numbers), an integer
-    beyond a float's range there, and text where a summarised related column holds numbers or
-    true/false. A missing value (JSON null) is not refused here: the suites judge it, row by
+    ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number (or text such as
+    ``"inf"`` where a summarised related column holds numbers), a JSON integer beyond a float's
+    range, and text where a summarised related column holds numbers or true/false. A missing value (JSON null) is not refused here: the suites judge it, row by
     row. (A model server refuses a JSON ``NaN`` before the model sees it:
     ``serving_model.refuse_numbers_json_lacks``.)
     """
