@@ -320,9 +320,9 @@ def check_request(request: pd.DataFrame, plan: dict[str, Any]) -> pd.DataFrame:
     Refused as a whole: a missing or an unknown column, no rows, more than
     ``MAX_REQUEST_ROWS``, a cell that is not one value, an infinite number (or text such as
     ``"inf"`` where a summarised related column holds numbers), a JSON integer beyond a float's
-    range, and text where a summarised related column holds numbers or true/false. A missing value (JSON null) is not refused here: the suites judge it, row by
-    row. (A model server refuses a JSON ``NaN`` before the model sees it:
-    ``serving_model.refuse_numbers_json_lacks``.)
+    range, and text where a summarised related column holds numbers or true/false. A missing
+    value (JSON null) is not refused here: the suites judge it, row by row. (A model server
+    refuses a JSON ``NaN`` before the model sees it: ``serving_model.refuse_numbers_json_lacks``.)
     """
     return _checked(request, plan)[0]
 
