@@ -146,9 +146,7 @@ def calibrated(estimator: Any, params: dict[str, Any], problem: Any) -> Any:
     return CalibratedClassifierCV(estimator, method=plan["calibration"], cv=plan["folds"])
 
 
-def _rows_for_choice(
-    training_set: pd.DataFrame, y: np.ndarray, plan: dict[str, Any], problem: Any
-) -> np.ndarray:
+def _rows_for_choice(training_set: pd.DataFrame, y: np.ndarray, plan: dict[str, Any]) -> np.ndarray:
     """Positions of the training rows the threshold is chosen on: all, or a seeded sample
     (stratified by class) of ``max_rows``."""
     rows = np.arange(len(training_set))
@@ -211,7 +209,7 @@ def choose_decision(
     if plan["choose"] != "fixed":
         start = time.perf_counter()
         y_all = problem.target_values(training_set, "training_set")
-        rows = _rows_for_choice(training_set, y_all, plan, problem)
+        rows = _rows_for_choice(training_set, y_all, plan)
         X, _, _ = checked_model_inputs(training_set.iloc[rows], params, "training_set")
         y = y_all[rows]
         with thread_limit(plan["max_threads"]):
