@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, check_keys
-from .modelling import TRAINING_PARAMETERS, checked_model_inputs, thread_limit
+from .modelling import (
+    TRAINING_PARAMETERS,
+    build_estimator,
+    build_model,
+    checked_model_inputs,
+    seeded_sample,
+    thread_limit,
+)
 from .problem import problem_of
 from .reporting import markdown_table
 
@@ -144,6 +151,20 @@ def calibrated(estimator: Any, params: dict[str, Any], problem: Any) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
 
     return CalibratedClassifierCV(estimator, method=plan["calibration"], cv=plan["folds"])
+
+
+def calibrated_candidate(training: dict[str, Any], problem: Any) -> Any:
+    """The unfitted candidate of ``training.candidate``, seeded by ``training.split.seed``,
+    behind the preprocessing and calibrated as ``training.decision.calibration`` asks: what
+    training fits and what the benchmark cross-validates as the candidate."""
+    estimator = build_estimator(
+        training["candidate"],
+        "training.candidate",
+        TRAINING_PARAMETERS,
+        problem,
+        training["split"]["seed"],
+    )
+    return build_model(training, calibrated(estimator, training, problem))
 
 
 def _rows_for_choice(training_set: pd.DataFrame, y: np.ndarray, plan: dict[str, Any]) -> np.ndarray:
@@ -276,9 +297,7 @@ def assess_decision(  # noqa: PLR0917  (a Kedro node: inputs come positionally)
     with thread_limit(training["max_threads"]):
         prediction = problem.predict(trained_model, X)
     scored = {"model": (prediction, threshold)}
-    fit_rows = training_set
-    if len(fit_rows) > int(plan["max_rows"]):
-        fit_rows = fit_rows.sample(n=int(plan["max_rows"]), random_state=decision["seed"])
+    fit_rows = seeded_sample(training_set, int(plan["max_rows"]), decision["seed"])
     X_fit, _, _ = checked_model_inputs(fit_rows, training, "training_set")
     y_fit = problem.target_values(fit_rows, "training_set")
     for name, model in benchmark_models.items():
@@ -345,8 +364,9 @@ def worth_section(decision: dict[str, Any], report: dict[str, Any]) -> str:
         f"probability is at least **{threshold:.3f}**, {how}{where}"
     ]
     if values:
+        named_unit = unit or "the team's unit"
         lines.append(
-            f"- Value of each outcome per case ({unit or 'the team' + chr(39) + 's unit'}): "
+            f"- Value of each outcome per case ({named_unit}): "
             + ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in values.items())
             + " (`training.decision.values`)."
         )

@@ -194,7 +194,7 @@ class Binary(Problem):
         "true_positive",
     )
     # The thresholds a value-based rule chooses among: 0.001 to 0.999.
-    THRESHOLD_STEP: ClassVar[float] = 0.001
+    THRESHOLDS: ClassVar[np.ndarray] = np.round(np.arange(1, 1000) * 0.001, 3)
 
     def outcome_counts(self, y: np.ndarray, prediction: np.ndarray, threshold: float) -> np.ndarray:
         """Rows of each outcome (``OUTCOMES``) when deciding at ``threshold``."""
@@ -204,17 +204,20 @@ class Binary(Problem):
     def _value_of_outcomes(self, values: dict[str, float]) -> np.ndarray:
         return np.array([float(values[o]) for o in self.OUTCOMES])
 
+    def _value_per_case(self, counts: np.ndarray, values: dict[str, float]) -> float:
+        """The mean value per case of outcome ``counts`` (``OUTCOMES``)."""
+        return float(counts @ self._value_of_outcomes(values) / max(counts.sum(), 1))
+
     def decision_value(
         self, y: np.ndarray, prediction: np.ndarray, threshold: float, values: dict[str, float]
     ) -> float:
-        counts = self.outcome_counts(y, prediction, threshold)
-        return float(counts @ self._value_of_outcomes(values) / max(counts.sum(), 1))
+        return self._value_per_case(self.outcome_counts(y, prediction, threshold), values)
 
     def value_curve(
         self, y: np.ndarray, prediction: np.ndarray, values: dict[str, float]
     ) -> tuple[np.ndarray, np.ndarray]:
         """The mean value per case of deciding at each threshold of the grid."""
-        thresholds = np.round(np.arange(1, 1000) * self.THRESHOLD_STEP, 3)
+        thresholds = self.THRESHOLDS
         y, p = np.asarray(y, dtype=np.int64), np.asarray(prediction, dtype="float64")
         positives, negatives = np.sort(p[y == 1]), np.sort(p[y == 0])
         tp = len(positives) - np.searchsorted(positives, thresholds, side="left")
@@ -285,9 +288,9 @@ class Binary(Problem):
                 "brier": float(brier_score_loss(y, prediction)),
             }
             if values:
-                worth = self._value_of_outcomes(values)
-                entry["value_per_case"] = float(counts @ worth / max(len(y), 1))
+                entry["value_per_case"] = self._value_per_case(counts, values)
                 if repeats > 0 and len(y):
+                    worth = self._value_of_outcomes(values)
                     draws = rng.multinomial(len(y), counts / len(y), size=repeats) @ worth
                     low, high = np.quantile(draws / len(y), [tail, 1 - tail])
                     entry["interval"] = [float(low), float(high)]
@@ -348,7 +351,7 @@ class Binary(Problem):
                 ax.axhline(report[key], color="grey", linestyle=style, label=key.replace("_", " "))
             ax.set_ylabel(f"mean value per case ({decision['unit'] or 'value'})")
         else:
-            thresholds = np.round(np.arange(1, 1000) * self.THRESHOLD_STEP, 3)
+            thresholds = self.THRESHOLDS
             ordered = np.sort(np.asarray(prediction, dtype="float64"))
             shares = 1 - np.searchsorted(ordered, thresholds, side="left") / max(len(y), 1)
             ax.plot(thresholds, shares, color="#4c72b0", label="share flagged")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...decision import calibrated, decision_threshold
+from ...decision import calibrated_candidate, decision_threshold
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail, enforce_gate, gate_tags
 from ...modelling import (
@@ -105,19 +105,7 @@ def build_benchmark_models(
     plan = check_benchmark_config(params, dataset)
     problem = problem_of(dataset)
     seed = training["split"]["seed"]
-    training_file = "conf/base/parameters_training.yml"
-    models = {
-        plan["candidate_name"]: build_model(
-            training,
-            calibrated(
-                build_estimator(
-                    training["candidate"], "training.candidate", training_file, problem, seed
-                ),
-                training,
-                problem,
-            ),
-        )
-    }
+    models = {plan["candidate_name"]: calibrated_candidate(training, problem)}
     for name, spec in plan["baselines"].items():
         where = f"benchmarking.baselines.{name}"
         models[name] = build_model(

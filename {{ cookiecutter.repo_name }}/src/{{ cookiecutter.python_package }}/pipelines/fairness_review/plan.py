@@ -10,6 +10,7 @@ type knows.
 from itertools import pairwise
 from typing import Any
 
+from ...decision import decision_threshold
 from ...errors import ConfigError, check_keys
 from ...gates import check_on_fail
 from ...modelling import feature_columns
@@ -223,4 +224,4 @@ def check_fairness_config(
 
 def at_decision(plan: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
     """The plan deciding at the threshold chosen in training (``training.decision``)."""
-    return {**plan, "decision_threshold": float(decision["threshold"])}
+    return {**plan, "decision_threshold": decision_threshold(decision)}

@@ -8,12 +8,10 @@ import pandas as pd
 
 from ...audit import frame_digest
 from ...columns import ROW_POSITION
-from ...decision import calibrated, check_decision_config, decision_threshold
+from ...decision import calibrated_candidate, check_decision_config, decision_threshold
 from ...errors import ConfigError, check_keys
 from ...modelling import (
     TRAINING_PARAMETERS,
-    build_estimator,
-    build_model,
     check_columns,
     feature_columns,
     model_inputs,
@@ -74,10 +72,7 @@ def build_candidate_model(params: dict[str, Any], dataset: dict[str, Any]) -> An
             "give a fraction between 0 and 1."
         )
     check_decision_config(params)
-    estimator = build_estimator(
-        params["candidate"], "training.candidate", TRAINING_PARAMETERS, problem, split["seed"]
-    )
-    return build_model(params, calibrated(estimator, params, problem))
+    return calibrated_candidate(params, problem)
 
 
 def check_modelling_sample(params: dict[str, Any]) -> dict[str, Any]:
