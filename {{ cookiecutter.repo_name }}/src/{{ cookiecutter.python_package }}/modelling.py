@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from .columns import TEXT
 from .datasets import RUN_METRICS
 from .errors import ConfigError, DataError
 from .groups import attribute_columns
@@ -28,7 +29,6 @@ from .problem import Problem
 logger = logging.getLogger(__name__)
 
 TRAINING_PARAMETERS = "conf/base/parameters_training.yml"
-_TEXT = pd.Series([], dtype="str").dtype  # text whose missing value is NaN
 DATASET_PARAMETERS = "conf/base/parameters_dataset.yml"
 
 
@@ -196,7 +196,7 @@ def model_inputs(frame: pd.DataFrame, numeric: list[str], categorical: list[str]
             columns[column] = pd.to_numeric(values, errors="coerce").astype("float64")
     for column in categorical:
         values = frame[column]
-        if values.dtype == _TEXT:  # text whose missing value is NaN already
+        if values.dtype == TEXT:  # text whose missing value is NaN already
             columns[column] = values.to_numpy(dtype=object)
         else:
             columns[column] = values.astype(object).where(values.notna(), np.nan)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...columns import ROW_POSITION, normalise_column_names
+from ...columns import ROW_POSITION, normalise_column_names, text_column
 from ...errors import ConfigError, DataError
 from ...problem import problem_of
 from ...project_config import sources_of
@@ -43,7 +43,6 @@ def _to_boolean(values: pd.Series) -> pd.Series:
     return values.str.strip().str.lower().map(BOOLEAN_WORDS).astype("boolean")
 
 
-_TEXT = pd.Series([], dtype="str").dtype  # what ``astype("str")`` gives
 PARSERS = {
     "string": lambda s: s.str.strip(),
     "category": lambda s: s.str.strip(),
@@ -169,8 +168,7 @@ def parsed_columns(
     for column in frame.columns:
         values = frame[column]
         if column in column_types:
-            text = values if values.dtype == _TEXT else values.astype("str")
-            values = PARSERS[column_types[column]](text)
+            values = PARSERS[column_types[column]](text_column(values))
         columns[column] = values
     return columns
 

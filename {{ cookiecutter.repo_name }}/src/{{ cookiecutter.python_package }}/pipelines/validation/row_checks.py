@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...columns import TEXT, text_column
 from ...errors import DataError
 
 Check = Callable[[pd.DataFrame], tuple[np.ndarray, int]]
 # Kwargs every compiled kind accepts besides its own (GX's result options do not change rows).
 COMMON_KWARGS = {"column", "mostly", "result_format", "catch_exceptions"}
 NULL_KINDS = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_null")
-_TEXT = pd.Series([], dtype=str).dtype  # what ``astype(str)`` gives
 # Up to this many values, text is matched value by value in Python (``re``, set membership):
 # what pandas does on text (its ``str.contains`` keeps Python's ``re`` semantics), without its
 # fixed cost per call, which dominates on a request's few rows.
@@ -117,14 +117,9 @@ def _on_non_null(test: Callable[[pd.Series], Any]) -> Callable[[str], Check]:
     return build
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """``values.astype(str)``, without its copy when ``values`` is text already."""
-    return values if values.dtype == _TEXT else values.astype(str)
-
-
 def _contains(values: pd.Series, regex: str) -> np.ndarray:
     """``values.astype(str).str.contains(regex)`` (GX's ``match_regex`` on pandas)."""
-    text = _as_text(values)
+    text = text_column(values)
     if len(text) > FEW:
         return text.str.contains(regex).to_numpy(dtype=bool)
     search = re.compile(regex).search  # re caches compiled patterns
@@ -136,7 +131,7 @@ def _in_set(value_set: list[Any]) -> Callable[[pd.Series], Any]:
     text_set = frozenset(value_set) if all(isinstance(v, str) for v in value_set) else None
 
     def test(values: pd.Series) -> Any:
-        if text_set is not None and len(values) <= FEW and values.dtype == _TEXT:
+        if text_set is not None and len(values) <= FEW and values.dtype == TEXT:
             return np.fromiter((v in text_set for v in values.tolist()), bool, len(values))
         return values.isin(value_set).to_numpy()
 
