@@ -45,10 +45,10 @@ def export_credentials(context: Any, key: str | None) -> None:
 
 def check_tracking_access(context: Any) -> None:
     """Refuse, in one line, a user the tracking server would not let record this run."""
-    uri = tracking_server(context)
-    if uri is None:  # a local store, or no mlflow.yml (kedro-mlflow says what it does then)
+    server = _team_server(context)
+    if server is None:  # a local store, or no mlflow.yml (kedro-mlflow says what it does then)
         return
-    mlflow_conf = context.config_loader["mlflow"]
+    uri, mlflow_conf = server
     key = mlflow_conf["server"].get("credentials")
     experiment = str(mlflow_conf["tracking"]["experiment"]["name"])
     check_access(uri, experiment, credentials_key=key or "mlflow_tracking")
@@ -136,9 +136,9 @@ def _refuse_server_error(answer: Any, where: str) -> None:
     answer.raise_for_status()
 
 
-def tracking_server(context: Any) -> str | None:
-    """The ``http(s)://`` tracking URI of the project's MLflow configuration, credentials exported
-    to the environment; None for a local store."""
+def _team_server(context: Any) -> tuple[str, dict[str, Any]] | None:
+    """The ``http(s)://`` tracking URI and the MLflow configuration it comes from, credentials
+    exported to the environment; None for a local store (or no ``mlflow.yml``)."""
     from kedro.config import MissingConfigException
 
     try:
@@ -149,7 +149,14 @@ def tracking_server(context: Any) -> str | None:
     if not uri.startswith(("http://", "https://")):
         return None
     export_credentials(context, mlflow_conf["server"].get("credentials"))
-    return uri
+    return uri, mlflow_conf
+
+
+def tracking_server(context: Any) -> str | None:
+    """The ``http(s)://`` tracking URI of the project's MLflow configuration, credentials exported
+    to the environment; None for a local store."""
+    server = _team_server(context)
+    return None if server is None else server[0]
 
 
 def check_may_manage_model(uri: str, model: str, action: str) -> None:
