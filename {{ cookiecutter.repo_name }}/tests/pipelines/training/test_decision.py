@@ -175,16 +175,25 @@ def test_a_bad_decision_configuration_is_refused_in_one_line(name: str) -> None:
     assert "\n" not in message
 
 
-def test_the_held_out_value_has_an_interval_and_is_set_against_the_baselines() -> None:
-    frame = rows(2400, seed=3)
-    training_set, held_out = frame.iloc[:1800], frame.iloc[1800:].reset_index(drop=True)
-    candidate = nodes.build_candidate_model(PARAMS, DATASET)
-    chosen, _ = decision.choose_decision(candidate, training_set, PARAMS, DATASET)
-    model = nodes.train_model(training_set, candidate, PARAMS, DATASET)
-    models, plan = build_benchmark_models(PARAMS, BENCHMARKING, DATASET)
-    report, record, calibration, figures = decision.assess_decision(
-        model, models, training_set, held_out, chosen, PARAMS, plan
+def assessed(count: int, training_rows: int, seed: int, params: dict) -> tuple:
+    """The decision chosen on the first ``training_rows`` of ``count`` rows and assessed on the
+    others: the decision, then ``assess_decision``'s report, record, calibration and figures."""
+    frame = rows(count, seed=seed)
+    training_set = frame.iloc[:training_rows]
+    held_out = frame.iloc[training_rows:].reset_index(drop=True)
+    candidate = nodes.build_candidate_model(params, DATASET)
+    chosen, _ = decision.choose_decision(candidate, training_set, params, DATASET)
+    model = nodes.train_model(training_set, candidate, params, DATASET)
+    models, plan = build_benchmark_models(params, BENCHMARKING, DATASET)
+    return (
+        chosen,
+        *decision.assess_decision(model, models, training_set, held_out, chosen, params, plan),
+        held_out,
     )
+
+
+def test_the_held_out_value_has_an_interval_and_is_set_against_the_baselines() -> None:
+    chosen, report, record, calibration, figures, held_out = assessed(2400, 1800, 3, PARAMS)
     value = record["metrics"]["value_per_case"]
     assert record["metrics"]["value_per_case.lower"] <= value
     assert value <= record["metrics"]["value_per_case.upper"]
@@ -201,16 +210,8 @@ def test_the_held_out_value_has_an_interval_and_is_set_against_the_baselines() -
 
 
 def test_a_capacity_rule_without_values_reports_the_share_flagged() -> None:
-    frame = rows(1600, seed=4)
-    training_set, held_out = frame.iloc[:1200], frame.iloc[1200:].reset_index(drop=True)
     params = with_decision(choose="capacity", capacity=0.1, values=None)
-    candidate = nodes.build_candidate_model(params, DATASET)
-    chosen, _ = decision.choose_decision(candidate, training_set, params, DATASET)
-    model = nodes.train_model(training_set, candidate, params, DATASET)
-    models, plan = build_benchmark_models(params, BENCHMARKING, DATASET)
-    report, record, _, figures = decision.assess_decision(
-        model, models, training_set, held_out, chosen, params, plan
-    )
+    chosen, report, record, _, figures, _ = assessed(1600, 1200, 4, params)
     assert "value_per_case" not in record["metrics"]
     assert 0.03 < record["metrics"]["flagged_share"] < 0.2
     assert set(figures) == {"value_by_threshold", "reliability_curve"}
